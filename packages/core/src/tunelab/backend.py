@@ -1,0 +1,55 @@
+"""The interface a backend implements to train, evaluate, save and load one framework's models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tunelab.trial import Trial
+    from tunelab.tuner import BaseTuner
+
+__all__ = ["Backend"]
+
+
+class Backend:
+    """Base class of backends. A backend is stateless; the tuner passes it what it needs.
+
+    Attributes
+    ----------
+    name : str
+        Short name, e.g. ``"sklearn"`` or ``"keras"``.
+    options : frozenset of str
+        The tuner keyword arguments this backend accepts (``cv``, ``scoring``, ``loss``...).
+    model_filename : str
+        File name of a saved model inside a trial's folder.
+    """
+
+    name = "backend"
+    options: frozenset[str] = frozenset()
+    model_filename = "model"
+
+    def owns(self, model: Any) -> bool:
+        """Whether `model` is one of this framework's models."""
+        raise NotImplementedError
+
+    def validate_options(self, options: dict[str, Any]) -> None:
+        """Raise a clear error for unknown or bad backend arguments."""
+        unknown = sorted(set(options) - set(self.options))
+        if unknown:
+            raise TypeError(
+                f"the {self.name} backend does not accept the argument(s) {unknown}; "
+                f"it accepts {sorted(self.options)}"
+            )
+
+    def run_trial(self, tuner: BaseTuner, trial: Trial, model: Any, *args: Any,
+                  **kwargs: Any) -> Any:
+        """Fit and evaluate `model` (built for `trial`) and return its metrics: a number, a
+        dict, or a list of dicts (one per execution). Save models with `tuner.save_model`."""
+        raise NotImplementedError
+
+    def save_model(self, model: Any, path: Path) -> None:
+        raise NotImplementedError
+
+    def load_model(self, path: Path) -> Any:
+        raise NotImplementedError

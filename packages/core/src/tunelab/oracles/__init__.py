@@ -1,0 +1,25 @@
+"""Oracles decide which hyperparameter values to try next (KerasTuner's `kt.oracles`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tunelab.oracles.base import Oracle
+from tunelab.oracles.grid import GridSearchOracle
+from tunelab.oracles.random_search import RandomSearchOracle
+
+__all__ = [
+    "GridSearch",
+    "GridSearchOracle",
+    "Oracle",
+    "RandomSearch",
+    "RandomSearchOracle",
+]
+
+# KerasTuner's older names.
+RandomSearch = RandomSearchOracle
+GridSearch = GridSearchOracle
+
+
+def __getattr__(name: str) -> Any:
+    raise AttributeError(f"module 'tunelab.oracles' has no attribute {name!r}")

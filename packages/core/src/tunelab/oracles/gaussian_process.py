@@ -1,0 +1,575 @@
+"""Gaussian-process regression and acquisition functions for Bayesian optimization.
+
+Everything here works on plain numpy arrays in the unit hypercube ``[0, 1]^d``; encoding
+hyperparameters into the cube and decoding suggestions back is the oracle's job. All
+acquisition functions assume the objective is **minimized** and return values where
+bigger is better.
+
+Examples
+--------
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> X = rng.random((12, 2))
+>>> y = np.sum((X - 0.3) ** 2, axis=1)
+>>> gp = GaussianProcess(seed=0).fit(X, y)
+>>> def acq(Z):
+...     mean, std = gp.predict(Z)
+...     return log_expected_improvement(mean, std, y.min())
+>>> x = optimize_acquisition(acq, 2, rng=rng, exclude=X)
+>>> x.shape
+(2,)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Literal, overload
+
+import numpy as np
+from scipy import linalg, optimize, special
+from scipy.stats import qmc
+
+__all__ = [
+    "GaussianProcess",
+    "fantasize",
+    "log_expected_improvement",
+    "optimize_acquisition",
+    "upper_confidence_bound",
+]
+
+_SQRT5 = math.sqrt(5.0)
+# Bounds on the log-hyperparameters. Inputs live in [0, 1], so a length scale of 0.01 is
+# already a very wiggly function and 10 an almost irrelevant dimension; y is standardized,
+# so the signal variance stays within two decades of 1 and the noise never exceeds the data.
+_LOG_LENGTH_BOUNDS = (math.log(1e-2), math.log(1e1))
+_LOG_SIGNAL_BOUNDS = (math.log(1e-2), math.log(1e2))
+_MIN_NOISE, _MAX_NOISE = 1e-9, 1.0
+_RESTART_GROWTH = 1.2  # full multi-start search again once n grew by 20%
+_WARM_MAXITER = 25
+_FD_STEP = 1e-6  # forward-difference step for acquisition gradients (acq is C^2 in x)
+
+
+def _matern52(r2: np.ndarray) -> np.ndarray:
+    """Unit-variance Matérn-5/2 correlation as a function of the squared scaled distance."""
+    # In-place passes: this runs on (candidates x n) arrays and dominates predict time.
+    r = np.sqrt(r2)
+    r *= -_SQRT5
+    out = r2 * (5.0 / 3.0)
+    out -= r
+    out += 1.0
+    np.exp(r, out=r)
+    out *= r
+    return out
+
+
+def _cholesky(K: np.ndarray) -> np.ndarray:
+    """Lower Cholesky factor of ``K``, adding growing jitter until it succeeds.
+
+    Duplicate rows with tiny noise make ``K`` singular up to rounding; a jitter relative
+    to the diagonal restores positive definiteness without changing the fit visibly.
+    """
+    scale = float(np.mean(np.diag(K))) or 1.0
+    jitter = 0.0
+    for _ in range(14):
+        try:
+            return linalg.cholesky(K + jitter * np.eye(len(K)), lower=True, check_finite=False)
+        except linalg.LinAlgError:
+            jitter = scale * 1e-10 if jitter == 0.0 else jitter * 10.0
+    raise linalg.LinAlgError("kernel matrix is not positive definite even with jitter")
+
+
+class GaussianProcess:
+    """Gaussian-process regressor with an ARD Matérn-5/2 kernel for inputs in [0, 1]^d.
+
+    The kernel is ``s2 * matern52(r) + noise * I`` where
+    ``r^2 = sum_j dist_j(x, x')^2 / l_j^2``; ``dist_j`` is the coordinate difference for
+    ordinary columns and 0/1 (same/different category) for categorical columns. The length
+    scales ``l_j``, signal variance ``s2`` and noise are fitted by maximizing the log
+    marginal likelihood of the standardized targets (L-BFGS-B, analytic gradients).
+
+    Parameters
+    ----------
+    alpha : float, default=1e-4
+        Lower bound on the noise variance, in units of the standardized targets (as
+        KerasTuner's ``alpha``). Keeps the kernel matrix well conditioned.
+    n_restarts : int, default=5
+        Starting points for a full hyperparameter search: one default plus random ones.
+    seed : int or None, default=None
+        Seed of the random starting points.
+    categorical : sequence of int, or mapping of int to int, optional
+        Columns that encode unordered categories (category ``i`` of ``n`` at
+        ``(i + 0.5) / n``). With a mapping ``{column: n}``, any value in the column is
+        binned to its category, so unsnapped points may be passed to :meth:`predict`. With
+        a plain sequence, values count as the same category only when (nearly) equal, so
+        callers must pass bin centres.
+
+    Notes
+    -----
+    Refitting is cheap by design for sequential optimization: the first fit, and any fit
+    whose data has grown by 20% since the last full search, runs all ``n_restarts``
+    local searches; other fits run one short search warm-started from the previous
+    hyperparameters (a handful of milliseconds at n=100, d=10).
+
+    Attributes
+    ----------
+    length_scales_ : ndarray of shape (d,)
+    signal_variance_, noise_variance_ : float
+        In units of the standardized targets ``(y - y_mean_) / y_std_``.
+    y_mean_, y_std_ : float
+    log_marginal_likelihood_ : float
+        Of the standardized targets at the fitted hyperparameters.
+    X_train_ : ndarray of shape (n, d)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.linspace(0, 1, 8)[:, None]
+    >>> gp = GaussianProcess(seed=0).fit(X, np.sin(6 * X[:, 0]))
+    >>> mean, std = gp.predict(X)
+    >>> bool(np.allclose(mean, np.sin(6 * X[:, 0]), atol=1e-2))
+    True
+    """
+
+    def __init__(
+        self,
+        *,
+        alpha: float = 1e-4,
+        n_restarts: int = 5,
+        seed: int | None = None,
+        categorical: Sequence[int] | Mapping[int, int] | None = None,
+    ) -> None:
+        if not (math.isfinite(alpha) and alpha >= 0.0):
+            raise ValueError(f"alpha must be a finite number >= 0, got {alpha!r}")
+        if int(n_restarts) < 1:
+            raise ValueError(f"n_restarts must be >= 1, got {n_restarts!r}")
+        self.alpha = float(alpha)
+        self.n_restarts = int(n_restarts)
+        self.seed = seed
+        self.categorical = categorical
+        self._rng = np.random.default_rng(seed)
+        self._theta: np.ndarray | None = None
+        self._n_at_full_search = 0
+
+    # -- input handling -------------------------------------------------------------
+    def _columns(self, d: int) -> None:
+        """Split the d columns into continuous ones and categorical ones (with n or None)."""
+        cats = self.categorical if self.categorical is not None else ()
+        n_of = dict(cats) if isinstance(cats, Mapping) else dict.fromkeys(cats)
+        for j, n in n_of.items():
+            if not 0 <= int(j) < d:
+                raise ValueError(f"categorical column {j!r} is out of range for d={d}")
+            if n is not None and int(n) < 1:
+                raise ValueError(f"categorical column {j} needs >= 1 categories, got {n!r}")
+        self._cat = np.array(sorted(int(j) for j in n_of), dtype=int)
+        self._cat_n = [n_of[j] for j in self._cat]
+        self._cont = np.setdiff1d(np.arange(d), self._cat)
+
+    def _codes(self, X: np.ndarray) -> np.ndarray:
+        """Category codes of the categorical columns; equal codes mean the same category."""
+        codes = np.empty((len(X), len(self._cat)))
+        for k, (j, n) in enumerate(zip(self._cat, self._cat_n, strict=True)):
+            col = X[:, j]
+            codes[:, k] = np.round(col, 6) if n is None else np.clip(np.floor(col * n), 0, n - 1)
+        return codes
+
+    @staticmethod
+    def _check_X(X: np.ndarray, d: int | None = None) -> np.ndarray:
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or (d is not None and X.shape[1] != d) or not np.all(np.isfinite(X)):
+            want = f"(n, {d})" if d is not None else "(n, d)"
+            raise ValueError(f"X must be a finite 2-d array of shape {want}, got shape {X.shape}")
+        return X
+
+    # -- hyperparameter search -------------------------------------------------------
+    def _bounds(self, d: int) -> list[tuple[float, float]]:
+        noise = (math.log(max(self.alpha, _MIN_NOISE)), math.log(max(self.alpha, _MAX_NOISE)))
+        return [_LOG_LENGTH_BOUNDS] * d + [_LOG_SIGNAL_BOUNDS, noise]
+
+    def _starts(self, n: int, d: int, bounds: list[tuple[float, float]]) -> list[np.ndarray]:
+        lo, hi = np.array(bounds).T
+        if self._theta is not None and n < _RESTART_GROWTH * self._n_at_full_search:
+            return [np.clip(self._theta, lo, hi)]
+        self._n_at_full_search = n
+        # Default: length scales growing like sqrt(d) so the prior is not too wiggly in
+        # many dimensions, unit signal variance, small noise.
+        default = np.r_[np.full(d, math.log(0.3 * math.sqrt(d))), 0.0, math.log(1e-3)]
+        starts = [np.clip(default, lo, hi)]
+        if self._theta is not None:
+            starts.append(np.clip(self._theta, lo, hi))
+        while len(starts) < self.n_restarts:
+            theta = np.r_[
+                self._rng.uniform(math.log(0.05), math.log(5.0), d),
+                self._rng.uniform(math.log(0.3), math.log(3.0)),
+                self._rng.uniform(lo[-1], max(lo[-1], math.log(0.1))),
+            ]
+            starts.append(np.clip(theta, lo, hi))
+        return starts[: max(self.n_restarts, 1)]
+
+    @staticmethod
+    def _neg_log_likelihood(
+        theta: np.ndarray, D: np.ndarray, y: np.ndarray
+    ) -> tuple[float, np.ndarray]:
+        """Negative log marginal likelihood per point and its gradient in log-parameters."""
+        n, d = len(y), len(D)
+        inv_l2 = np.exp(-2.0 * theta[:d])
+        s2, noise = math.exp(theta[d]), math.exp(theta[d + 1])
+        r2 = np.tensordot(inv_l2, D, axes=1)
+        r = np.sqrt(r2)
+        decay = np.exp(-_SQRT5 * r)
+        K_f = s2 * (1.0 + _SQRT5 * r + (5.0 / 3.0) * r2) * decay
+        K = K_f.copy()
+        K[np.diag_indices(n)] += noise
+        L = _cholesky(K)
+        a = linalg.cho_solve((L, True), y, check_finite=False)
+        value = 0.5 * y @ a + np.log(np.diag(L)).sum() + 0.5 * n * math.log(2 * math.pi)
+        # d(-lml)/d(theta) = -0.5 tr(W dK/dtheta), W = a a^T - K^-1.
+        W = np.outer(a, a) - linalg.cho_solve((L, True), np.eye(n), check_finite=False)
+        # dK/dlog(l_j) = s2 * 5/3 (1 + sqrt5 r) exp(-sqrt5 r) * D_j / l_j^2 (finite at r=0).
+        G = W * (s2 * (5.0 / 3.0) * (1.0 + _SQRT5 * r) * decay)
+        grad = np.empty(d + 2)
+        grad[:d] = -0.5 * inv_l2 * np.tensordot(D, G, axes=([1, 2], [0, 1]))
+        grad[d] = -0.5 * np.sum(W * K_f)
+        grad[d + 1] = -0.5 * noise * np.trace(W)
+        return value / n, grad / n
+
+    # -- public API ------------------------------------------------------------------
+    def fit(
+        self, X: np.ndarray, y: np.ndarray, *, optimize_hyperparameters: bool = True
+    ) -> GaussianProcess:
+        """Fit the GP to observations.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, d)
+            Inputs in [0, 1]^d. Duplicate rows are fine.
+        y : ndarray of shape (n,)
+            Finite targets. Constant targets are fine (the model becomes flat).
+        optimize_hyperparameters : bool, default=True
+            False keeps the previous fit's hyperparameters and only conditions on the new
+            data, e.g. after :func:`fantasize` so that lies do not distort length scales.
+
+        Returns
+        -------
+        self : GaussianProcess
+        """
+        X = self._check_X(X)
+        y = np.asarray(y, dtype=float)
+        if y.shape != (len(X),) or len(y) == 0 or not np.all(np.isfinite(y)):
+            raise ValueError(
+                f"y must be a finite 1-d array of length {len(X)}, got shape {y.shape}"
+            )
+        n, d = X.shape
+        if self._theta is not None and len(self._theta) != d + 2:
+            self._theta = None  # dimension changed: forget the warm start
+        self._columns(d)
+        self.y_mean_ = float(y.mean())
+        std = float(y.std())
+        # A constant (or numerically constant) y would divide by ~0; keep units instead.
+        self.y_std_ = std if std > 1e-12 * max(1.0, abs(self.y_mean_)) else 1.0
+        ys = (y - self.y_mean_) / self.y_std_
+
+        D = np.empty((d, n, n))
+        for j in self._cont:
+            D[j] = np.subtract.outer(X[:, j], X[:, j]) ** 2
+        codes = self._codes(X)
+        for k, j in enumerate(self._cat):
+            D[j] = np.not_equal.outer(codes[:, k], codes[:, k])
+
+        bounds = self._bounds(d)
+        if optimize_hyperparameters or self._theta is None:
+            best: optimize.OptimizeResult | None = None
+            starts = self._starts(n, d, bounds)
+            # A warm start is near its optimum already; capping it bounds the refit time.
+            maxiter = _WARM_MAXITER if len(starts) == 1 and self._theta is not None else 200
+            for theta0 in starts:
+                res = optimize.minimize(
+                    self._neg_log_likelihood, theta0, args=(D, ys), jac=True,
+                    method="L-BFGS-B", bounds=bounds, options={"maxiter": maxiter},
+                )  # fmt: skip
+                if best is None or res.fun < best.fun:
+                    best = res
+            assert best is not None
+            self._theta = np.clip(best.x, *np.array(bounds).T)
+        theta = self._theta
+        assert theta is not None
+
+        self.length_scales_ = np.exp(theta[:d])
+        self.signal_variance_ = math.exp(theta[d])
+        self.noise_variance_ = math.exp(theta[d + 1])
+        r2 = np.tensordot(self.length_scales_**-2, D, axes=1)
+        K = self.signal_variance_ * _matern52(r2)
+        K[np.diag_indices(n)] += self.noise_variance_
+        self._L = _cholesky(K)
+        self._weights = linalg.cho_solve((self._L, True), ys, check_finite=False)
+        self.log_marginal_likelihood_ = float(-n * self._neg_log_likelihood(theta, D, ys)[0])
+        self.X_train_ = X
+        # Centre before scaling so the |a|^2 + |b|^2 - 2ab distance trick in predict
+        # loses as little precision as possible.
+        self._B = (X[:, self._cont] - 0.5) / self.length_scales_[self._cont]
+        self._B_sq = np.sum(self._B**2, axis=1)
+        self._codes_train = codes
+        return self
+
+    @overload
+    def predict(
+        self, X: np.ndarray, return_std: Literal[True] = ...
+    ) -> tuple[np.ndarray, np.ndarray]: ...
+    @overload
+    def predict(self, X: np.ndarray, return_std: Literal[False]) -> np.ndarray: ...
+    def predict(
+        self, X: np.ndarray, return_std: bool = True
+    ) -> tuple[np.ndarray, np.ndarray] | np.ndarray:
+        """Posterior mean and standard deviation of the latent function.
+
+        Parameters
+        ----------
+        X : ndarray of shape (m, d)
+        return_std : bool, default=True
+
+        Returns
+        -------
+        mean : ndarray of shape (m,)
+            In the original units of y.
+        std : ndarray of shape (m,)
+            Standard deviation of the noise-free function, original units; only when
+            ``return_std`` is true.
+        """
+        if not hasattr(self, "_L"):
+            raise RuntimeError("GaussianProcess.predict called before fit")
+        X = self._check_X(X, self.X_train_.shape[1])
+        mean, std = np.empty(len(X)), np.empty(len(X))
+        # Chunks keep the (rows x n) temporaries cache-sized: ~3x faster for 2048 rows.
+        rows = max(1, 65536 // len(self._weights))
+        for i in range(0, len(X), rows):
+            chunk = slice(i, i + rows)
+            mean[chunk], std[chunk] = self._predict_chunk(X[chunk], return_std)
+        return (mean, std) if return_std else mean
+
+    def _predict_chunk(self, X: np.ndarray, return_std: bool) -> tuple[np.ndarray, np.ndarray]:
+        A = (X[:, self._cont] - 0.5) / self.length_scales_[self._cont]
+        r2 = A @ self._B.T
+        r2 *= -2.0
+        r2 += np.sum(A**2, axis=1)[:, None]
+        r2 += self._B_sq[None, :]
+        np.maximum(r2, 0.0, out=r2)
+        codes = self._codes(X)
+        for k, j in enumerate(self._cat):
+            diff = np.not_equal.outer(codes[:, k], self._codes_train[:, k])
+            r2 += diff / self.length_scales_[j] ** 2
+        K_star = _matern52(r2)
+        mean = K_star @ self._weights * (self.signal_variance_ * self.y_std_) + self.y_mean_
+        if not return_std:
+            return mean, mean
+        V = linalg.solve_triangular(self._L, K_star.T, lower=True, check_finite=False)
+        # V holds unit-variance columns, so var = s2 - s2^2 |V|^2 after rescaling.
+        var = self.signal_variance_ * (1.0 - self.signal_variance_ * np.einsum("ij,ij->j", V, V))
+        return mean, np.sqrt(np.maximum(var, 0.0)) * self.y_std_
+
+
+def log_expected_improvement(mean: np.ndarray, std: np.ndarray, best: float) -> np.ndarray:
+    """Logarithm of expected improvement below ``best`` (minimization); bigger is better.
+
+    Stays finite far into the tail where EI itself underflows to 0, so an optimizer
+    still sees a slope (the log-EI idea of Ament et al., 2023).
+
+    Examples
+    --------
+    >>> mean, std = np.array([0.0, 5.0]), np.array([1.0, 0.1])  # z = 0 and z = -50
+    >>> np.round(log_expected_improvement(mean, std, 0.0), 3).tolist()
+    [-0.919, -1261.047]
+    """
+    mean, std = np.broadcast_arrays(np.asarray(mean, float), np.asarray(std, float))
+    std = np.maximum(std, 1e-12)  # a zero std would make z infinite
+    z = (best - mean) / std
+    out = np.empty_like(z)
+    # EI = std * h(z) with h(z) = pdf(z) + z cdf(z).
+    upper = z > -1.0
+    zu = z[upper]
+    out[upper] = np.log(np.exp(-0.5 * zu**2) / math.sqrt(2 * math.pi) + zu * special.ndtr(zu))
+    # For z <= -1 write h(z) = pdf(z) * (1 - |z| cdf(z)/pdf(z)) with
+    # cdf/pdf = sqrt(pi/2) * erfcx(|z|/sqrt2): no underflow and no cancellation.
+    mid = (z <= -1.0) & (z > -1e8)
+    zm = -z[mid]
+    u = np.log(zm * special.erfcx(zm / math.sqrt(2))) + 0.5 * math.log(math.pi / 2)
+    log1mexp = np.where(u > -math.log(2), np.log(-np.expm1(u)), np.log1p(-np.exp(u)))
+    out[mid] = -0.5 * zm**2 - 0.5 * math.log(2 * math.pi) + log1mexp
+    # Beyond that erfcx loses its last digits; use the asymptote h(z) ~ pdf(z) / z^2.
+    far = z <= -1e8
+    out[far] = -0.5 * z[far] ** 2 - 0.5 * math.log(2 * math.pi) - 2.0 * np.log(-z[far])
+    return out + np.log(std)
+
+
+def upper_confidence_bound(mean: np.ndarray, std: np.ndarray, beta: float = 2.6) -> np.ndarray:
+    """Optimistic bound for minimization, ``-(mean - beta * std)``; bigger is better.
+
+    Examples
+    --------
+    >>> upper_confidence_bound(np.array([1.0, 0.0]), np.array([0.0, 0.5]), beta=2.0)
+    array([-1.,  1.])
+    """
+    return -(np.asarray(mean, float) - beta * np.asarray(std, float))
+
+
+def _sobol(dim: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    child = np.random.default_rng(rng.integers(2**63))
+    try:  # SciPy >= 1.15 names the argument rng; older versions only know seed.
+        engine = qmc.Sobol(dim, scramble=True, rng=child)
+    except TypeError:
+        engine = qmc.Sobol(dim, scramble=True, seed=child)
+    # Draw a power of two so the balance properties hold, then keep the first n.
+    return engine.random_base2(max(int(math.ceil(math.log2(n))), 0))[:n]
+
+
+def optimize_acquisition(
+    acq: Callable[[np.ndarray], np.ndarray],
+    dim: int,
+    *,
+    rng: np.random.Generator,
+    n_candidates: int = 2048,
+    n_refine: int = 5,
+    exclude: np.ndarray | None = None,
+    discrete_dims: Sequence[int] = (),
+    min_distance: float = 1e-6,
+    snap: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> np.ndarray | None:
+    """Maximize an acquisition function over [0, 1]^dim.
+
+    Scores a scrambled Sobol set, then refines the best ``n_refine`` candidates jointly
+    with L-BFGS-B (forward-difference gradients, one vectorised ``acq`` call per step).
+    Discrete dimensions keep their candidate value during refinement.
+
+    Parameters
+    ----------
+    acq : callable
+        Maps an (m, dim) array to m scores; bigger is better. Non-finite scores lose.
+    dim : int
+    rng : numpy.random.Generator
+        Seeds the Sobol scrambling.
+    n_candidates, n_refine : int
+    exclude : ndarray of shape (k, dim), optional
+        Tried or pending points; the result is farther than ``min_distance`` (max-norm)
+        from each row.
+    discrete_dims : sequence of int
+        Columns not refined continuously (categorical, integer, boolean encodings).
+    min_distance : float
+    snap : callable, optional
+        Maps (m, dim) points to the nearest valid encodings (e.g. bin centres of discrete
+        columns). Applied before scoring and before the exclusion check, so exclusion
+        compares what the oracle will actually try.
+
+    Returns
+    -------
+    x : ndarray of shape (dim,) or None
+        The best allowed point, or None when every candidate is excluded (a small
+        discrete space may be exhausted).
+    """
+    if int(dim) < 1 or int(n_candidates) < 1 or int(n_refine) < 0:
+        raise ValueError(
+            f"need dim >= 1, n_candidates >= 1, n_refine >= 0; got {dim}, {n_candidates}, {n_refine}"
+        )
+    fix = np.zeros(dim, dtype=bool)
+    for j in discrete_dims:
+        if not 0 <= int(j) < dim:
+            raise ValueError(f"discrete_dims entry {j!r} is out of range for dim={dim}")
+        fix[int(j)] = True
+    ex = None if exclude is None else np.asarray(exclude, float).reshape(-1, dim)
+    ex = None if ex is None or len(ex) == 0 else ex
+
+    def prepare(Z: np.ndarray) -> np.ndarray:
+        Z = np.clip(Z, 0.0, 1.0)
+        return np.clip(snap(Z), 0.0, 1.0) if snap is not None else Z
+
+    def score(Z: np.ndarray) -> np.ndarray:
+        v = np.asarray(acq(Z), dtype=float).reshape(len(Z))
+        return np.where(np.isfinite(v), v, -np.inf)
+
+    def allowed(x: np.ndarray) -> bool:
+        return ex is None or bool(np.min(np.max(np.abs(ex - x), axis=1)) > min_distance)
+
+    cands = prepare(_sobol(dim, int(n_candidates), rng))
+    values = score(cands)
+    picks: list[int] = []
+    for i in np.argsort(-values, kind="stable"):
+        if allowed(cands[i]):
+            picks.append(int(i))
+            if len(picks) >= max(int(n_refine), 1):
+                break
+    if not picks:
+        return None
+    best_x, best_v = cands[picks[0]], values[picks[0]]
+    free = np.flatnonzero(~fix)
+    if n_refine == 0 or len(free) == 0 or not np.isfinite(best_v):
+        return best_x.copy()
+
+    starts = cands[picks]
+    k, f = len(starts), len(free)
+
+    def neg_total(z: np.ndarray) -> tuple[float, np.ndarray]:
+        # The k starting points are independent, so maximizing the sum of their scores
+        # refines all of them at once with one acq call per step.
+        base = starts.copy()
+        base[:, free] = z.reshape(k, f)
+        step = np.where(base[:, free] + _FD_STEP <= 1.0, _FD_STEP, -_FD_STEP)
+        moved = np.repeat(base[:, None, :], f, axis=1)
+        moved[:, np.arange(f), free] += step
+        v = score(np.vstack([base, moved.reshape(k * f, dim)]))
+        v = np.maximum(v, -1e300)  # keep L-BFGS-B arithmetic finite
+        grad = (v[k:].reshape(k, f) - v[:k, None]) / step
+        return -float(v[:k].sum()), -grad.ravel()
+
+    res = optimize.minimize(
+        neg_total, starts[:, free].ravel(), jac=True, method="L-BFGS-B",
+        bounds=[(0.0, 1.0)] * (k * f), options={"maxiter": 50},
+    )  # fmt: skip
+    refined = starts.copy()
+    refined[:, free] = res.x.reshape(k, f)
+    refined = prepare(refined)
+    for x, v in zip(refined, score(refined), strict=True):
+        if v > best_v and allowed(x):
+            best_x, best_v = x, v
+    return best_x.copy()
+
+
+def fantasize(
+    X: np.ndarray,
+    y: np.ndarray,
+    X_pending: np.ndarray | None,
+    strategy: Literal["min", "mean", "max"] = "min",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Append pending points with a constant "lie" so parallel workers spread out.
+
+    Fit the GP on the real data first, then refit on ``(X_aug, y_aug)`` with
+    ``optimize_hyperparameters=False``: the lie pins the posterior at each pending point
+    (its std collapses), so the next acquisition maximum lands elsewhere.
+
+    Parameters
+    ----------
+    X, y : ndarray of shape (n, d) and (n,)
+        Observations (y is minimized).
+    X_pending : ndarray of shape (k, d) or None
+    strategy : {"min", "mean", "max"}, default="min"
+        The lie: best, mean or worst observed y. "max" repels harder from pending
+        points; "min" keeps the model optimistic around them.
+
+    Returns
+    -------
+    X_aug, y_aug : ndarray of shape (n + k, d) and (n + k,)
+
+    Examples
+    --------
+    >>> X_aug, y_aug = fantasize(np.zeros((2, 1)), np.array([1.0, 3.0]), np.ones((1, 1)))
+    >>> y_aug.tolist()
+    [1.0, 3.0, 1.0]
+    """
+    X = np.asarray(X, float)
+    y = np.asarray(y, float)
+    if strategy not in ("min", "mean", "max"):
+        raise ValueError(f"strategy must be one of 'min', 'mean', 'max', got {strategy!r}")
+    if len(y) == 0:
+        raise ValueError("fantasize needs at least one observed value in y")
+    if X_pending is None or len(X_pending) == 0:
+        return X.copy(), y.copy()
+    P = np.asarray(X_pending, float).reshape(-1, X.shape[1])
+    lie = y.min() if strategy == "min" else y.max() if strategy == "max" else y.mean()
+    return np.vstack([X, P]), np.r_[y, np.full(len(P), lie)]

@@ -1,0 +1,328 @@
+"""The trial store: one SQLite file per project, the one source of truth for trials.
+
+Guarantees
+----------
+* Durability: every change is committed in its own transaction before the call returns.
+  The file is in WAL mode with ``synchronous=NORMAL``: a killed process (SIGKILL, a crash)
+  loses nothing that was committed; only a power cut of the whole machine can lose the last
+  transactions.
+* Concurrency: several processes (and threads, each with its own `Store`) may open one file.
+  Writers take the lock up front (``BEGIN IMMEDIATE``), so a read-then-write sequence such as
+  "count the trials, then add one" is atomic across processes. A busy file is waited for
+  (with a long timeout and retries), so "database is locked" does not reach the user.
+* Safety: values are JSON text, never pickle; opening a store never runs stored code. A file
+  that is not a tunelab store is refused, never overwritten; a store written by a newer
+  schema version is refused with a message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import random
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+__all__ = ["SCHEMA_VERSION", "STORE_FILENAME", "Store", "StoreError", "project_path"]
+
+SCHEMA_VERSION = 1
+STORE_FILENAME = "tunelab.sqlite"
+_FORMAT = "tunelab-store"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS trials (
+    number INTEGER PRIMARY KEY,
+    trial_id TEXT NOT NULL UNIQUE,
+    status TEXT NOT NULL,
+    hp_values TEXT NOT NULL,
+    value_hash TEXT NOT NULL,
+    metrics TEXT NOT NULL DEFAULT '{}',
+    score REAL,
+    best_step INTEGER,
+    message TEXT,
+    retries INTEGER NOT NULL DEFAULT 0,
+    owner_host TEXT,
+    owner_pid INTEGER,
+    tuner_id TEXT,
+    created_at REAL NOT NULL,
+    started_at REAL,
+    ended_at REAL
+);
+CREATE INDEX IF NOT EXISTS trials_by_hash ON trials (value_hash);
+CREATE INDEX IF NOT EXISTS trials_by_status ON trials (status, number);
+CREATE INDEX IF NOT EXISTS trials_by_score ON trials (status, score);
+CREATE TABLE IF NOT EXISTS queue (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    hp_values TEXT NOT NULL,
+    value_hash TEXT NOT NULL
+);
+"""
+
+TRIAL_COLUMNS = (
+    "number", "trial_id", "status", "hp_values", "value_hash", "metrics", "score", "best_step",
+    "message", "retries", "owner_host", "owner_pid", "tuner_id", "created_at", "started_at",
+    "ended_at",
+)
+
+
+class StoreError(RuntimeError):
+    """The store file cannot be used (foreign, corrupted or from a newer version)."""
+
+
+def _json_safe(value: Any) -> Any:
+    """Non-finite floats become strings so the text stays standard JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(_json_safe(value), sort_keys=False, separators=(",", ":"))
+
+
+def loads(text: str) -> Any:
+    return json.loads(text)
+
+
+def project_path(directory: str | os.PathLike | None, project_name: str | None) -> Path:
+    """`directory/project_name`, refusing names that would escape `directory`."""
+    directory = "." if directory is None else directory
+    project_name = "untitled_project" if project_name is None else project_name
+    if not isinstance(project_name, str):
+        raise TypeError(f"project_name={project_name!r}: expected a string")
+    if not isinstance(directory, (str, os.PathLike)):
+        raise TypeError(f"directory={directory!r}: expected a path")
+    if "\x00" in str(directory):
+        raise ValueError(f"directory={directory!r}: contains a NUL character")
+    problem = None
+    if not project_name or project_name in (".", ".."):
+        problem = "it is empty or a relative reference ('.' or '..')"
+    elif "\x00" in project_name:
+        problem = "it contains a NUL character"
+    elif "/" in project_name or "\\" in project_name or os.path.isabs(project_name):
+        problem = "it contains a path separator or is an absolute path"
+    elif len(project_name.encode("utf-8", "surrogatepass")) > 200:
+        problem = "it is longer than 200 bytes"
+    if problem:
+        raise ValueError(
+            f"project_name={project_name!r} is not allowed: {problem}; expected a plain folder "
+            "name inside `directory`"
+        )
+    return Path(directory) / project_name
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    text = str(error).lower()
+    return "locked" in text or "busy" in text
+
+
+class Store:
+    """A project's trial store (see the module docstring for its guarantees).
+
+    Parameters
+    ----------
+    path : str or Path
+        The SQLite file, or ``":memory:"`` for a store that lives only in this process.
+    overwrite : bool
+        Start clean: remove an existing tunelab store at `path` first.
+    """
+
+    def __init__(self, path: str | os.PathLike, overwrite: bool = False) -> None:
+        self.path = str(path)
+        self.memory = self.path == ":memory:"
+        if not self.memory:
+            self._check_existing(Path(self.path), overwrite)
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._conn = self._connect()
+        self._init_schema()
+
+    # -- opening ------------------------------------------------------------------------
+    @staticmethod
+    def _check_existing(path: Path, overwrite: bool) -> None:
+        if path.is_dir():
+            raise StoreError(f"{path} is a folder, not a tunelab store file")
+        if not path.exists():
+            return
+        with open(path, "rb") as handle:
+            header = handle.read(16)
+        if path.stat().st_size == 0:
+            header = b""
+        if header and header != b"SQLite format 3\x00":
+            raise StoreError(
+                f"{path} exists and is not a tunelab store (not an SQLite file); "
+                "refusing to use or overwrite it: choose another directory or project_name"
+            )
+        if header:
+            try:
+                conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+                try:
+                    row = conn.execute("SELECT value FROM meta WHERE key='format'").fetchone()
+                finally:
+                    conn.close()
+            except sqlite3.DatabaseError as error:
+                raise StoreError(
+                    f"{path} is an SQLite file but not a tunelab store ({error}); refusing to "
+                    "use or overwrite it"
+                ) from None
+            if row is None or loads(row[0]) != _FORMAT:
+                raise StoreError(
+                    f"{path} is an SQLite file but not a tunelab store; refusing to use or "
+                    "overwrite it"
+                )
+        if overwrite:
+            for suffix in ("", "-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(f"{path}{suffix}")
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=60, isolation_level=None,
+                               check_same_thread=False)
+        if not self.memory:
+            self._retry(lambda: conn.execute("PRAGMA journal_mode=WAL"))
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=60000")
+        return conn
+
+    def _init_schema(self) -> None:
+        try:
+            with self.transaction() as conn:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                row = conn.execute("SELECT value FROM meta WHERE key='format'").fetchone()
+                if row is None:
+                    conn.execute("INSERT INTO meta VALUES ('format', ?)", (dumps(_FORMAT),))
+                    conn.execute("INSERT INTO meta VALUES ('schema_version', ?)",
+                                 (dumps(SCHEMA_VERSION),))
+                    conn.execute("INSERT INTO meta VALUES ('created_at', ?)", (dumps(time.time()),))
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"{self.path} cannot be used as a tunelab store: {error}") from None
+        version = self.get_meta("schema_version")
+        if not isinstance(version, int) or version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} was written by a newer tunelab (store schema version {version!r}; "
+                f"this tunelab reads up to {SCHEMA_VERSION}): upgrade tunelab to open it"
+            )
+
+    @staticmethod
+    def _retry(action: Any, attempts: int = 50) -> Any:
+        for attempt in range(attempts):
+            try:
+                return action()
+            except sqlite3.OperationalError as error:
+                if not _is_busy(error) or attempt == attempts - 1:
+                    raise
+                time.sleep(min(0.5, 0.005 * 2**attempt) * (0.5 + random.random()))
+        return None  # pragma: no cover
+
+    # -- the one transaction helper -------------------------------------------------------
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Run the body in one write transaction: commit on success, roll back on error."""
+        conn = self._conn
+        self._retry(lambda: conn.execute("BEGIN IMMEDIATE"))
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            self._retry(lambda: conn.execute("COMMIT"))
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self._conn.close()
+
+    # -- meta -------------------------------------------------------------------------------
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        row = self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return default if row is None else loads(row[0])
+
+    def set_meta(self, key: str, value: Any, conn: sqlite3.Connection | None = None) -> None:
+        (conn or self._conn).execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (key, dumps(value)),
+        )
+
+    # -- trials -----------------------------------------------------------------------------
+    def insert_trial(self, conn: sqlite3.Connection, row: dict[str, Any]) -> None:
+        columns = [c for c in TRIAL_COLUMNS if c in row]
+        conn.execute(
+            f"INSERT INTO trials ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            [row[c] for c in columns],
+        )
+
+    def update_trial(self, conn: sqlite3.Connection, trial_id: str, fields: dict[str, Any],
+                     expect_status: tuple[str, ...] | None = None) -> bool:
+        """Change `fields` of one trial; with `expect_status`, only if its status is one of them.
+
+        Returns whether a row changed.
+        """
+        sets = ", ".join(f"{c}=?" for c in fields)
+        sql = f"UPDATE trials SET {sets} WHERE trial_id=?"
+        args = [*fields.values(), trial_id]
+        if expect_status:
+            sql += f" AND status IN ({', '.join('?' * len(expect_status))})"
+            args += list(expect_status)
+        return conn.execute(sql, args).rowcount == 1
+
+    def get_trial(self, trial_id: str) -> dict[str, Any] | None:
+        rows = self.select_trials("trial_id=?", (trial_id,))
+        return rows[0] if rows else None
+
+    def select_trials(self, where: str = "1", args: tuple = (), order: str = "number",
+                      limit: int | None = None,
+                      conn: sqlite3.Connection | None = None) -> list[dict[str, Any]]:
+        sql = f"SELECT {', '.join(TRIAL_COLUMNS)} FROM trials WHERE {where} ORDER BY {order}"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        cursor = (conn or self._conn).execute(sql, args)
+        return [dict(zip(TRIAL_COLUMNS, row)) for row in cursor.fetchall()]
+
+    def next_number(self, conn: sqlite3.Connection) -> int:
+        """The number of the next trial: trials are numbered 0, 1, 2, ... and never deleted."""
+        row = conn.execute("SELECT MAX(number) FROM trials").fetchone()
+        return 0 if row[0] is None else row[0] + 1
+
+    def has_hash(self, conn: sqlite3.Connection, value_hash: str) -> bool:
+        sql = "SELECT 1 FROM trials WHERE value_hash=? LIMIT 1"
+        return conn.execute(sql, (value_hash,)).fetchone() is not None
+
+    def count_by_status(self) -> dict[str, int]:
+        rows = self._conn.execute("SELECT status, COUNT(*) FROM trials GROUP BY status")
+        return dict(rows.fetchall())
+
+    # -- queue of enqueued configurations ---------------------------------------------------
+    def enqueue(self, values: dict[str, Any], value_hash: str) -> bool:
+        """Queue `values` unless the same values are queued or tried; returns whether queued."""
+        with self.transaction() as conn:
+            queued = conn.execute("SELECT 1 FROM queue WHERE value_hash=?", (value_hash,))
+            if queued.fetchone() is not None or self.has_hash(conn, value_hash):
+                return False
+            conn.execute("INSERT INTO queue (hp_values, value_hash) VALUES (?, ?)",
+                         (dumps(values), value_hash))
+            return True
+
+    def pop_queue(self, conn: sqlite3.Connection) -> dict[str, Any] | None:
+        row = conn.execute("SELECT id, hp_values FROM queue ORDER BY id LIMIT 1").fetchone()
+        if row is None:
+            return None
+        conn.execute("DELETE FROM queue WHERE id=?", (row[0],))
+        return loads(row[1])
+
+    def queue_length(self) -> int:
+        return self._conn.execute("SELECT COUNT(*) FROM queue").fetchone()[0]
+
+    def integrity_check(self) -> str:
+        return self._conn.execute("PRAGMA integrity_check").fetchone()[0]

@@ -1,0 +1,353 @@
+"""The tuner loop: ask the oracle for a trial, run it, tell the result; repeat."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tunelab import plugins
+from tunelab.backend import Backend
+from tunelab.display import Display, results_summary_text, search_space_summary_text
+from tunelab.errors import FailedTrialError, FatalError, InvalidTrialError
+from tunelab.hyperparameters import HyperParameters
+from tunelab.hypermodel import FunctionHyperModel, HyperModel, as_hypermodel
+from tunelab.oracles.base import Oracle
+from tunelab.store import project_path
+from tunelab.trial import Trial, TrialStatus
+
+__all__ = ["BaseTuner", "is_trial_result"]
+
+
+def is_trial_result(value: Any) -> bool:
+    """A number, a dict of metrics or a list of dicts is a trial's result; anything else is
+    a model for a backend."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float, dict)):
+        return True
+    if isinstance(value, np.generic) and np.ndim(value) == 0:
+        return np.issubdtype(type(value), np.number)
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _accepts(function: Any, args: tuple, kwargs: dict[str, Any]) -> bool:
+    try:
+        inspect.signature(function).bind(None, *args, **kwargs)
+    except TypeError:
+        return False
+    except ValueError:  # no signature (a builtin): assume it takes what it is given
+        return True
+    return True
+
+
+class BaseTuner:
+    """The tuner loop, for any kind of model or code.
+
+    Parameters
+    ----------
+    oracle : Oracle
+        Decides which hyperparameters to try.
+    hypermodel : HyperModel or callable, optional
+        `fn(hp)` returning a model (trained and evaluated by the backend that owns it), or
+        `fn(hp, *search_args, **search_kwargs)` returning the trial's result: a number, a dict
+        of metrics or a list of dicts (one per execution). Needed unless a subclass overrides
+        `run_trial`.
+    directory, project_name : str, optional
+        The project lives in `directory/project_name` (default ``./untitled_project``).
+    overwrite : bool
+        Start clean instead of resuming the project.
+    tuner_id : str, optional
+        Names this tuner in the store (default ``$KERASTUNER_TUNER_ID`` or ``"tuner0"``).
+    logger : optional
+        Accepted for KerasTuner compatibility; tunelab logs through `logging`.
+    backend : str, optional
+        Force a backend by name (``"sklearn"``, ``"keras"``) instead of choosing it from the
+        model the hypermodel returns.
+    **kwargs
+        Backend arguments (``cv``, ``scoring``, ``loss``, ``metrics``...), checked by the
+        backend.
+
+    Examples
+    --------
+    >>> import tunelab as kt
+    >>> def objective(hp):
+    ...     return (hp.Float("x", -5.0, 5.0) - 1.0) ** 2
+    >>> tuner = kt.RandomSearch(objective, objective="loss", max_trials=5, seed=0,
+    ...                         directory="/tmp/tunelab-doc", project_name="doc", overwrite=True)
+    >>> tuner.search(verbose=0)
+    >>> len(tuner.oracle.trials)
+    5
+    """
+
+    def __init__(
+        self,
+        oracle: Oracle,
+        hypermodel: Any = None,
+        directory: str | os.PathLike | None = None,
+        project_name: str | None = None,
+        overwrite: bool = False,
+        tuner_id: str | None = None,
+        logger: Any = None,
+        backend: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if not isinstance(oracle, Oracle):
+            raise TypeError(f"oracle={oracle!r}: expected a kt.oracles.Oracle instance")
+        self.oracle = oracle
+        self.hypermodel: HyperModel | None = as_hypermodel(hypermodel)
+        if self.hypermodel is None and type(self).run_trial is BaseTuner.run_trial:
+            raise ValueError(
+                f"{type(self).__name__} needs a hypermodel: a function hp -> model or result, "
+                "or a kt.HyperModel. Pass hypermodel=..., or subclass the tuner and override "
+                "run_trial(trial, ...)."
+            )
+        self.logger = logger
+        self.tuner_id = tuner_id or os.environ.get("KERASTUNER_TUNER_ID") or "tuner0"
+        if directory is None and project_name is None and oracle.project_dir is not None:
+            self.project_dir = oracle.project_dir
+            self._location = str(self.project_dir)
+        else:
+            self.project_dir = project_path(directory, project_name)
+        # Shown as KerasTuner shows it: os.path.join(directory, project_name).
+        self._location = os.path.join(str(self.project_dir.parent) if directory is None else
+                                      os.fspath(directory), self.project_dir.name)
+        self.directory = str(self.project_dir.parent)
+        self.project_name = self.project_dir.name
+        self.backend_kwargs = kwargs
+        self._backend: Backend | None = None
+        if kwargs:
+            unknown = sorted(set(kwargs) - plugins.backend_options())
+            if unknown:
+                raise TypeError(
+                    f"{type(self).__name__} got unexpected keyword argument(s) {unknown}; "
+                    "backend arguments are accepted only when an installed backend knows them "
+                    f"(installed backends accept: {sorted(plugins.backend_options())})"
+                )
+        if backend is not None:
+            self._backend = plugins.backend_named(backend)
+            self._backend.validate_options(kwargs)
+        if oracle.store is None or oracle.project_dir != self.project_dir or overwrite:
+            oracle._attach(self.project_dir, overwrite)
+        if overwrite:
+            for path in self.project_dir.glob("trial_*"):
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+
+    # ------------------------------------------------------------------------------------
+    @property
+    def hyperparameters(self) -> HyperParameters:
+        """The search space (the oracle's)."""
+        return self.oracle.hyperparameters
+
+
+    # ------------------------------------------------------------------------------------
+    # The loop
+    # ------------------------------------------------------------------------------------
+    def search(self, *fit_args: Any, **fit_kwargs: Any) -> None:
+        """Run trials until `max_trials` trials have finished or the space is exhausted.
+
+        Positional and keyword arguments go to `run_trial` (and from there to the objective
+        function or the backend's `fit`). A resumed project continues where it stopped.
+        """
+        verbose = fit_kwargs.get("verbose", 1)
+        display = Display(self.oracle.objective, verbose)
+        self.on_search_begin()
+        while True:
+            trial = self.oracle.ask(self.tuner_id)
+            if trial is None:
+                break
+            self.on_trial_begin(trial)
+            self._run_and_tell(trial, fit_args, fit_kwargs)
+            self.on_trial_end(trial)
+            display.on_trial_end(trial, (trial.number or 0) + 1)
+        self.on_search_end()
+
+    def _run_and_tell(self, trial: Trial, fit_args: tuple, fit_kwargs: dict[str, Any]) -> None:
+        oracle = self.oracle
+        try:
+            result = self.run_trial(trial, *fit_args, **fit_kwargs)
+        except KeyboardInterrupt:
+            oracle.release(trial)  # it runs again when the search resumes
+            raise
+        except FatalError as error:
+            oracle.tell(trial, error=error)
+            raise
+        except InvalidTrialError as error:
+            oracle.tell(trial, status=TrialStatus.INVALID, error=error)
+            return
+        except FailedTrialError as error:
+            trial.retries = oracle.max_retries_per_trial  # no retries for this one
+            oracle.tell(trial, error=error)
+            return
+        except Exception as error:
+            oracle.tell(trial, error=error)
+            return
+        if trial.status in TrialStatus.FINISHED and trial.status != TrialStatus.STOPPED:
+            return  # run_trial finished it itself (oracle.end_trial)
+        try:
+            oracle.tell(trial, result)
+        except (TypeError, ValueError) as error:
+            oracle.tell(trial, error=error)
+
+    def run_trial(self, trial: Trial, *args: Any, **kwargs: Any) -> Any:
+        """Evaluate one trial and return its result (a number, a dict of metrics or a list of
+        dicts), or report metrics with `self.oracle.update_trial` and return None.
+
+        The default builds the hypermodel: a returned number or dict is the result; a model
+        is trained and evaluated by the backend that owns it.
+        """
+        built = self._build(trial.hyperparameters, args, kwargs)
+        if is_trial_result(built):
+            return built
+        backend = self._backend_for(built)
+        return backend.run_trial(self, trial, built, *args, **kwargs)
+
+    def _build(self, hp: HyperParameters, args: tuple, kwargs: dict[str, Any]) -> Any:
+        hypermodel = self.hypermodel
+        if hypermodel is None:
+            raise ValueError(f"{type(self).__name__} has no hypermodel to build")
+        if not isinstance(hypermodel, FunctionHyperModel):
+            return hypermodel.build(hp)
+        function = hypermodel.function
+        quiet = {k: v for k, v in kwargs.items() if k != "verbose"}
+        for a, k in ((args, kwargs), (args, quiet), ((), {})):
+            if _accepts(function, a, k):
+                return function(hp, *a, **k)
+        raise TypeError(
+            f"{getattr(function, '__name__', function)}{inspect.signature(function)} cannot be "
+            f"called with the hyperparameters and the arguments given to search(): "
+            f"{len(args)} positional, keywords {sorted(kwargs)}"
+        )
+
+    def _backend_for(self, model: Any) -> Backend:
+        if self._backend is None:
+            backend = plugins.backend_for(model)
+            backend.validate_options(self.backend_kwargs)
+            self._backend = backend
+            store = self.oracle._store()
+            store.set_meta("backend", backend.name)
+        return self._backend
+
+    # ------------------------------------------------------------------------------------
+    # Hooks (no-ops; override in subclasses)
+    # ------------------------------------------------------------------------------------
+    def on_search_begin(self) -> None:
+        """Called once before the first trial of `search`."""
+
+    def on_trial_begin(self, trial: Trial) -> None:
+        """Called before each trial runs."""
+
+    def on_trial_end(self, trial: Trial) -> None:
+        """Called after each trial's result is stored."""
+
+    def on_search_end(self) -> None:
+        """Called once when `search` ends."""
+
+    # ------------------------------------------------------------------------------------
+    # Models
+    # ------------------------------------------------------------------------------------
+    def get_trial_dir(self, trial_id: str) -> Path:
+        return self.project_dir / f"trial_{trial_id}"
+
+    def _saved_backend(self) -> Backend:
+        if self._backend is not None:
+            return self._backend
+        name = self.oracle._store().get_meta("backend")
+        if name is None:
+            raise RuntimeError(
+                "this search's trials returned results, not models, so there are no models "
+                "to load: use get_best_hyperparameters() instead"
+            )
+        self._backend = plugins.backend_named(name)
+        return self._backend
+
+    def save_model(self, trial_id: str, model: Any, step: int = 0) -> None:
+        """Save a trial's model in its folder (with the backend that owns it)."""
+        backend = self._backend_for(model)
+        folder = self.get_trial_dir(trial_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        backend.save_model(model, folder / backend.model_filename)
+
+    def load_model(self, trial: Trial) -> Any:
+        """Load the model saved for `trial`."""
+        backend = self._saved_backend()
+        path = self.get_trial_dir(trial.trial_id) / backend.model_filename  # type: ignore[arg-type]
+        if not path.exists():
+            raise FileNotFoundError(f"no model was saved for trial {trial.trial_id} ({path})")
+        return backend.load_model(path)
+
+    def get_best_models(self, num_models: int = 1) -> list[Any]:
+        """The best trials' models, best first."""
+        return [self.load_model(t) for t in self.oracle.get_best_trials(num_models)]
+
+    def get_best_hyperparameters(self, num_trials: int = 1) -> list[HyperParameters]:
+        """The best trials' hyperparameters, best first."""
+        return [t.hyperparameters for t in self.oracle.get_best_trials(num_trials)]
+
+    def get_best_trials(self, num_trials: int = 1) -> list[Trial]:
+        return self.oracle.get_best_trials(num_trials)
+
+    # ------------------------------------------------------------------------------------
+    # Summaries
+    # ------------------------------------------------------------------------------------
+    def search_space_summary(self, extended: bool = False) -> None:
+        """Print the search space in KerasTuner's format.
+
+        Before the first trial, the hypermodel is built once with default values to find its
+        hyperparameters (as KerasTuner does at construction).
+        """
+        if not self.oracle.hyperparameters.space and not self.oracle.trials:
+            self._discover_space()
+        print(search_space_summary_text(self.oracle.hyperparameters))
+
+    def _discover_space(self) -> None:
+        hypermodel = self.hypermodel
+        if hypermodel is None:
+            return
+        if isinstance(hypermodel, FunctionHyperModel) and not _accepts(
+                hypermodel.function, (), {}):
+            return  # it needs search() arguments: its space is found during the search
+        hp = self.oracle.hyperparameters.copy()
+        hp._sampler = lambda definition: definition.default
+        hp._tune_new_entries = self.oracle.tune_new_entries
+        hp._allow_new_entries = self.oracle.allow_new_entries
+        hypermodel.build(hp)
+        space = self.oracle.hyperparameters
+        added = False
+        for definition in hp.space:
+            if definition.name not in space._space and definition.name not in hp._untuned:
+                space._space[definition.name] = definition
+                space._origin[definition.name] = "code"
+                added = True
+        if added:
+            with self.oracle._store().transaction() as conn:
+                self.oracle._save_space(conn)
+
+    def results_summary(self, num_trials: int = 10) -> None:
+        """Print the best `num_trials` trials in KerasTuner's format."""
+        best = self.oracle.get_best_trials(num_trials) if num_trials > 0 else []
+        print(results_summary_text(self._location, self.oracle.objective, best,
+                                   num_trials))
+        counts = self.oracle._store().count_by_status()
+        failed = counts.get(TrialStatus.FAILED, 0)
+        if failed:
+            print(f"\n{failed} trial(s) failed; read one's error with "
+                  "tuner.oracle.get_trial(trial_id).message")
+
+    # KerasTuner compatibility: the store is always up to date.
+    def get_state(self) -> dict[str, Any]:
+        return {"tuner_id": self.tuner_id, "oracle": self.oracle.get_state()}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.tuner_id = state.get("tuner_id", self.tuner_id)
+
+    def save(self) -> None:
+        """Nothing to do: every change is already in the store."""
+
+    def reload(self) -> None:
+        """Nothing to do: the store is read when the tuner is created."""

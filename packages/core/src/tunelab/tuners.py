@@ -1,0 +1,123 @@
+"""Ready-made tuners: one oracle plus the tuner loop (KerasTuner's `kt.tuners`)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from tunelab.hyperparameters import HyperParameters
+from tunelab.oracles import GridSearchOracle, RandomSearchOracle
+from tunelab.tuner import BaseTuner
+
+__all__ = ["GridSearch", "RandomSearch"]
+
+
+class RandomSearch(BaseTuner):
+    """Random search.
+
+    Parameters
+    ----------
+    hypermodel : HyperModel or callable
+        Returns a model for a backend, or the trial's result (see `BaseTuner`).
+    objective : str, Objective or list
+        What to optimize (``"val_accuracy"``, ``kt.Objective("loss", "min")``...).
+    max_trials : int
+        The most trials to run.
+    seed, hyperparameters, tune_new_entries, allow_new_entries, max_retries_per_trial,
+    max_consecutive_failed_trials, initial_trials, initial_design, num_initial_points
+        See `kt.oracles.Oracle`.
+    **kwargs
+        Tuner arguments: directory, project_name, overwrite, tuner_id, logger, backend and
+        backend arguments.
+
+    Examples
+    --------
+    >>> import tunelab as kt
+    >>> tuner = kt.RandomSearch(lambda hp: hp.Float("x", 0.0, 1.0) ** 2, objective="loss",
+    ...                         max_trials=3, directory="/tmp/tunelab-doc", overwrite=True)
+    >>> tuner.search(verbose=0)
+    """
+
+    def __init__(
+        self,
+        hypermodel: Any = None,
+        objective: Any = None,
+        max_trials: int = 10,
+        seed: int | None = None,
+        hyperparameters: HyperParameters | None = None,
+        tune_new_entries: bool = True,
+        allow_new_entries: bool = True,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int | None = 3,
+        initial_trials: Any = None,
+        initial_design: str | None = None,
+        num_initial_points: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        oracle = RandomSearchOracle(
+            objective=objective, max_trials=max_trials, seed=seed,
+            hyperparameters=hyperparameters, tune_new_entries=tune_new_entries,
+            allow_new_entries=allow_new_entries, max_retries_per_trial=max_retries_per_trial,
+            max_consecutive_failed_trials=max_consecutive_failed_trials,
+            initial_trials=initial_trials, initial_design=initial_design,
+            num_initial_points=num_initial_points)
+        super().__init__(oracle, hypermodel, **kwargs)
+
+
+class GridSearch(BaseTuner):
+    """Grid search over every combination of the hyperparameters' values.
+
+    Parameters are those of `RandomSearch`; `max_trials=None` (the default) runs the whole
+    grid. Float hyperparameters need a `step`.
+    """
+
+    def __init__(
+        self,
+        hypermodel: Any = None,
+        objective: Any = None,
+        max_trials: int | None = None,
+        seed: int | None = None,
+        hyperparameters: HyperParameters | None = None,
+        tune_new_entries: bool = True,
+        allow_new_entries: bool = True,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int | None = 3,
+        initial_trials: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        oracle = GridSearchOracle(
+            objective=objective, max_trials=max_trials, seed=seed,
+            hyperparameters=hyperparameters, tune_new_entries=tune_new_entries,
+            allow_new_entries=allow_new_entries, max_retries_per_trial=max_retries_per_trial,
+            max_consecutive_failed_trials=max_consecutive_failed_trials,
+            initial_trials=initial_trials)
+        super().__init__(oracle, hypermodel, **kwargs)
+
+
+# Names that live in a backend package, resolved on first use.
+_BACKEND_NAMES = {
+    "Sklearn": ("tunelab_sklearn", "SklearnTuner", "tunelab-sklearn"),
+    "SklearnTuner": ("tunelab_sklearn", "SklearnTuner", "tunelab-sklearn"),
+}
+
+
+def lazy_backend_name(module_name: str, attribute: str, package: str, requested: str) -> Any:
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise ImportError(
+            f"{requested} needs the {package} package: pip install {package}"
+        ) from error
+    try:
+        return getattr(module, attribute)
+    except AttributeError:
+        raise ImportError(
+            f"{requested}: the installed {package} does not provide {attribute} yet"
+        ) from None
+
+
+def __getattr__(name: str) -> Any:
+    if name in _BACKEND_NAMES:
+        module, attribute, package = _BACKEND_NAMES[name]
+        return lazy_backend_name(module, attribute, package, f"kt.tuners.{name}")
+    raise AttributeError(f"module 'tunelab.tuners' has no attribute {name!r}")
