@@ -42,8 +42,9 @@ class Backend:
                 f"it accepts {sorted(self.options)}"
             )
 
-    def run_trial(self, tuner: BaseTuner, trial: Trial, model: Any, *args: Any,
-                  **kwargs: Any) -> Any:
+    def run_trial(
+        self, tuner: BaseTuner, trial: Trial, model: Any, *args: Any, **kwargs: Any
+    ) -> Any:
         """Fit and evaluate `model` (built for `trial`) and return its metrics: a number, a
         dict, or a list of dicts (one per execution). Save models with `tuner.save_model`."""
         raise NotImplementedError

@@ -24,7 +24,9 @@ def _parse_cell(text: str) -> Any:
     return stripped
 
 
-def load_configurations(source: str | os.PathLike | Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def load_configurations(
+    source: str | os.PathLike | Iterable[dict[str, Any]],
+) -> list[dict[str, Any]]:
     """Read configurations from a CSV file (one row each, a column per hyperparameter; empty
     cells are left out) or take them from a list of dicts.
 
@@ -47,7 +49,6 @@ def load_configurations(source: str | os.PathLike | Iterable[dict[str, Any]]) ->
     for index, item in enumerate(configurations):
         if not isinstance(item, dict) or not all(isinstance(k, str) for k in item):
             raise ValueError(
-                f"initial_trials[{index}]={item!r}: expected a dict of hyperparameter "
-                "name -> value"
+                f"initial_trials[{index}]={item!r}: expected a dict of hyperparameter name -> value"
             )
     return [dict(item) for item in configurations]

@@ -29,10 +29,15 @@ def search_space_summary_text(hyperparameters: HyperParameters) -> str:
     return "\n".join(lines)
 
 
-def results_summary_text(location: str, objective: Objective, trials: list[Trial],
-                         num_trials: int) -> str:
-    lines = ["Results summary", f"Results in {location}", f"Showing {num_trials} best trials",
-             repr(objective)]
+def results_summary_text(
+    location: str, objective: Objective, trials: list[Trial], num_trials: int
+) -> str:
+    lines = [
+        "Results summary",
+        f"Results in {location}",
+        f"Showing {num_trials} best trials",
+        repr(objective),
+    ]
     for trial in trials:
         lines.append("")
         lines.append(trial.summary())
@@ -51,8 +56,11 @@ class Display:
 
     def on_trial_end(self, trial: Trial, number: int) -> None:
         score = trial.score
-        if score is not None and math.isfinite(score) and (
-                self.best is None or self.objective.better_than(score, self.best)):
+        if (
+            score is not None
+            and math.isfinite(score)
+            and (self.best is None or self.objective.better_than(score, self.best))
+        ):
             self.best = score
         if not self.verbose:
             return

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator, Sequence
-from typing import Any, Callable
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 __all__ = [
     "Boolean",
@@ -193,7 +193,9 @@ class _Numerical(HyperParameter):
                 )
         if self.sampling != "linear" and min_value <= 0:
             raise _bad(
-                self.kind, name, f"sampling={self.sampling!r} needs min_value > 0, got {min_value!r}"
+                self.kind,
+                name,
+                f"sampling={self.sampling!r} needs min_value > 0, got {min_value!r}",
             )
         self.min_value = min_value
         self.max_value = max_value
@@ -466,9 +468,7 @@ class Choice(HyperParameter):
         types = {type(v) for v in values}
         if len(types) > 1:
             names = sorted(t.__name__ for t in types)
-            raise _bad(
-                "Choice", name, f"values mix types {names}; all values must be of one type"
-            )
+            raise _bad("Choice", name, f"values mix types {names}; all values must be of one type")
         kind = types.pop()
         if kind not in (int, float, str, bool):
             raise _bad(
@@ -529,9 +529,7 @@ class Boolean(HyperParameter):
 
     kind = "Boolean"
 
-    def __init__(
-        self, name: str, default: bool = False, conditions: Sequence[Parent] = ()
-    ) -> None:
+    def __init__(self, name: str, default: bool = False, conditions: Sequence[Parent] = ()) -> None:
         if not isinstance(default, bool):
             raise _bad("Boolean", name, f"default={default!r}; expected True or False")
         super().__init__(name, default, conditions)
@@ -570,9 +568,7 @@ class Fixed(HyperParameter):
         if hasattr(value, "item"):
             value = value.item()
         if value is not None and not isinstance(value, (int, float, str, bool)):
-            raise _bad(
-                "Fixed", name, f"value={value!r}; expected an int, float, str, bool or None"
-            )
+            raise _bad("Fixed", name, f"value={value!r}; expected an int, float, str, bool or None")
         super().__init__(name, value, conditions)
         self.value = value
 
@@ -627,8 +623,9 @@ class _Registrar:
             return self.cls
         cls = self.cls
 
-        def register(*args: Any, parent_name: str | None = None, parent_values: Any = None,
-                     **kwargs: Any) -> Any:
+        def register(
+            *args: Any, parent_name: str | None = None, parent_values: Any = None, **kwargs: Any
+        ) -> Any:
             return obj._define(cls, args, kwargs, parent_name, parent_values)
 
         register.__doc__ = cls.__doc__
@@ -845,8 +842,11 @@ class HyperParameters:
 
     def active_values(self) -> dict[str, Any]:
         """Values of the active hyperparameters only, in registration order."""
-        out = {n: self.values[n] for n, hp in self._space.items()
-               if n in self.values and self.is_active(hp)}
+        out = {
+            n: self.values[n]
+            for n, hp in self._space.items()
+            if n in self.values and self.is_active(hp)
+        }
         out.update({n: v for n, v in self.values.items() if n not in self._space})
         return out
 
@@ -857,8 +857,12 @@ class HyperParameters:
         new._origin = dict(self._origin)
         return new
 
-    def merge(self, other: HyperParameters | Sequence[HyperParameter], overwrite: bool = True,
-              origin: str = _CODE) -> None:
+    def merge(
+        self,
+        other: HyperParameters | Sequence[HyperParameter],
+        overwrite: bool = True,
+        origin: str = _CODE,
+    ) -> None:
         """Add the definitions of `other` (its values too, when it is a HyperParameters)."""
         space = other.space if isinstance(other, HyperParameters) else list(other)
         for hp in space:

@@ -6,8 +6,13 @@ import math
 from collections.abc import Sequence
 from typing import Any, Union
 
-__all__ = ["DEFAULT_OBJECTIVE", "MultiObjective", "Objective", "create_objective",
-           "infer_direction"]
+__all__ = [
+    "DEFAULT_OBJECTIVE",
+    "MultiObjective",
+    "Objective",
+    "create_objective",
+    "infer_direction",
+]
 
 # The metric name used when a trial reports a bare number and no objective was given.
 DEFAULT_OBJECTIVE = "default_objective"
@@ -16,17 +21,60 @@ DEFAULT_OBJECTIVE = "default_objective"
 # "val_"/"train_" prefix. Exact names first, then fragments, so that e.g. "accuracy_loss"
 # is not mistaken for an accuracy.
 _MAXIMIZE_EXACT = {
-    "acc", "accuracy", "auc", "prc", "precision", "recall", "f1", "f1_score", "fbeta_score",
-    "r2", "r2_score", "score", "iou", "mean_iou", "top_k_categorical_accuracy",
-    "sparse_top_k_categorical_accuracy", "cosine_similarity", "balanced_accuracy",
-    "roc_auc", "average_precision", "map", "ndcg", "reward", "return",
+    "acc",
+    "accuracy",
+    "auc",
+    "prc",
+    "precision",
+    "recall",
+    "f1",
+    "f1_score",
+    "fbeta_score",
+    "r2",
+    "r2_score",
+    "score",
+    "iou",
+    "mean_iou",
+    "top_k_categorical_accuracy",
+    "sparse_top_k_categorical_accuracy",
+    "cosine_similarity",
+    "balanced_accuracy",
+    "roc_auc",
+    "average_precision",
+    "map",
+    "ndcg",
+    "reward",
+    "return",
 }
 _MINIMIZE_EXACT = {
-    "loss", "mse", "mae", "mape", "msle", "rmse", "error", "hinge", "squared_hinge",
-    "categorical_hinge", "logcosh", "log_cosh", "huber", "kld", "kl_divergence",
-    "kullback_leibler_divergence", "poisson", "crossentropy", "perplexity", "regret",
-    "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
-    "mean_squared_logarithmic_error", "root_mean_squared_error", "cost", "time", "latency",
+    "loss",
+    "mse",
+    "mae",
+    "mape",
+    "msle",
+    "rmse",
+    "error",
+    "hinge",
+    "squared_hinge",
+    "categorical_hinge",
+    "logcosh",
+    "log_cosh",
+    "huber",
+    "kld",
+    "kl_divergence",
+    "kullback_leibler_divergence",
+    "poisson",
+    "crossentropy",
+    "perplexity",
+    "regret",
+    "mean_squared_error",
+    "mean_absolute_error",
+    "mean_absolute_percentage_error",
+    "mean_squared_logarithmic_error",
+    "root_mean_squared_error",
+    "cost",
+    "time",
+    "latency",
 }
 _MINIMIZE_FRAGMENTS = ("loss", "error", "crossentropy", "hinge", "divergence", "regret")
 _MAXIMIZE_FRAGMENTS = ("accuracy", "auc", "precision", "recall", "f1", "iou")
@@ -35,7 +83,7 @@ _MAXIMIZE_FRAGMENTS = ("accuracy", "auc", "precision", "recall", "f1", "iou")
 def _strip_prefix(name: str) -> str:
     for prefix in ("val_", "validation_", "train_", "test_", "neg_"):
         if name.startswith(prefix):
-            return name[len(prefix):]
+            return name[len(prefix) :]
     return name
 
 
@@ -114,8 +162,11 @@ class Objective:
         return cls(config["name"], config["direction"])
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Objective) and not isinstance(other, MultiObjective) and (
-            self.name, self.direction) == (other.name, other.direction)
+        return (
+            isinstance(other, Objective)
+            and not isinstance(other, MultiObjective)
+            and (self.name, self.direction) == (other.name, other.direction)
+        )
 
     def __hash__(self) -> int:
         return hash((self.name, self.direction))
@@ -157,7 +208,7 @@ class MultiObjective(Objective):
         return "MultiObjective([" + ", ".join(repr(o) for o in self.objectives) + "])"
 
 
-ObjectiveLike = Union[str, Objective, Sequence[Union[str, Objective]], None]
+ObjectiveLike = Union[str, Objective, Sequence[Union[str, Objective]], None]  # noqa: UP007
 
 
 def create_objective(objective: ObjectiveLike) -> Objective:

@@ -54,8 +54,9 @@ def backend_named(name: str) -> Backend:
     package = KNOWN_BACKENDS.get(name)
     if package:
         raise ImportError(f"backend {name!r} is not installed: pip install {package}")
-    raise ValueError(f"backend={name!r}: no installed backend has this name; known: "
-                     f"{sorted(KNOWN_BACKENDS)}")
+    raise ValueError(
+        f"backend={name!r}: no installed backend has this name; known: {sorted(KNOWN_BACKENDS)}"
+    )
 
 
 def backend_options() -> set[str]:

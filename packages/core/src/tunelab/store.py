@@ -65,8 +65,21 @@ CREATE TABLE IF NOT EXISTS queue (
 """
 
 TRIAL_COLUMNS = (
-    "number", "trial_id", "status", "hp_values", "value_hash", "metrics", "score", "best_step",
-    "message", "retries", "owner_host", "owner_pid", "tuner_id", "created_at", "started_at",
+    "number",
+    "trial_id",
+    "status",
+    "hp_values",
+    "value_hash",
+    "metrics",
+    "score",
+    "best_step",
+    "message",
+    "retries",
+    "owner_host",
+    "owner_pid",
+    "tuner_id",
+    "created_at",
+    "started_at",
     "ended_at",
 )
 
@@ -157,24 +170,23 @@ class Store:
             header = handle.read(16)
         if path.stat().st_size == 0:
             header = b""
-        if header and header != b"SQLite format 3\x00":
+        magic = b"SQLite format 3\x00"
+        if len(header) < len(magic) and magic.startswith(header):
+            header = b""  # another process is writing the first page right now
+        if header and header != magic:
             raise StoreError(
                 f"{path} exists and is not a tunelab store (not an SQLite file); "
                 "refusing to use or overwrite it: choose another directory or project_name"
             )
         if header:
             try:
-                conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
-                try:
-                    row = conn.execute("SELECT value FROM meta WHERE key='format'").fetchone()
-                finally:
-                    conn.close()
+                kind = Store._retry(lambda: Store._read_format(path))
             except sqlite3.DatabaseError as error:
                 raise StoreError(
                     f"{path} is an SQLite file but not a tunelab store ({error}); refusing to "
                     "use or overwrite it"
                 ) from None
-            if row is None or loads(row[0]) != _FORMAT:
+            if kind not in (_FORMAT, "new"):
                 raise StoreError(
                     f"{path} is an SQLite file but not a tunelab store; refusing to use or "
                     "overwrite it"
@@ -184,9 +196,29 @@ class Store:
                 with contextlib.suppress(FileNotFoundError):
                     os.remove(f"{path}{suffix}")
 
+    @staticmethod
+    def _read_format(path: Path) -> Any:
+        """The store's format tag; "new" for an SQLite file with no tables yet (another
+        process is creating it: tables and tag are written in one transaction)."""
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        try:
+            tables = {
+                row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+            if not tables:
+                return "new"
+            if "meta" not in tables:
+                return None
+            row = conn.execute("SELECT value FROM meta WHERE key='format'").fetchone()
+            try:
+                return None if row is None else loads(row[0])
+            except (TypeError, ValueError):
+                return None
+        finally:
+            conn.close()
+
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=60, isolation_level=None,
-                               check_same_thread=False)
+        conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
         if not self.memory:
             self._retry(lambda: conn.execute("PRAGMA journal_mode=WAL"))
         conn.execute("PRAGMA synchronous=NORMAL")
@@ -202,8 +234,9 @@ class Store:
                 row = conn.execute("SELECT value FROM meta WHERE key='format'").fetchone()
                 if row is None:
                     conn.execute("INSERT INTO meta VALUES ('format', ?)", (dumps(_FORMAT),))
-                    conn.execute("INSERT INTO meta VALUES ('schema_version', ?)",
-                                 (dumps(SCHEMA_VERSION),))
+                    conn.execute(
+                        "INSERT INTO meta VALUES ('schema_version', ?)", (dumps(SCHEMA_VERSION),)
+                    )
                     conn.execute("INSERT INTO meta VALUES ('created_at', ?)", (dumps(time.time()),))
         except sqlite3.DatabaseError as error:
             raise StoreError(f"{self.path} cannot be used as a tunelab store: {error}") from None
@@ -263,8 +296,13 @@ class Store:
             [row[c] for c in columns],
         )
 
-    def update_trial(self, conn: sqlite3.Connection, trial_id: str, fields: dict[str, Any],
-                     expect_status: tuple[str, ...] | None = None) -> bool:
+    def update_trial(
+        self,
+        conn: sqlite3.Connection,
+        trial_id: str,
+        fields: dict[str, Any],
+        expect_status: tuple[str, ...] | None = None,
+    ) -> bool:
         """Change `fields` of one trial; with `expect_status`, only if its status is one of them.
 
         Returns whether a row changed.
@@ -281,14 +319,19 @@ class Store:
         rows = self.select_trials("trial_id=?", (trial_id,))
         return rows[0] if rows else None
 
-    def select_trials(self, where: str = "1", args: tuple = (), order: str = "number",
-                      limit: int | None = None,
-                      conn: sqlite3.Connection | None = None) -> list[dict[str, Any]]:
+    def select_trials(
+        self,
+        where: str = "1",
+        args: tuple = (),
+        order: str = "number",
+        limit: int | None = None,
+        conn: sqlite3.Connection | None = None,
+    ) -> list[dict[str, Any]]:
         sql = f"SELECT {', '.join(TRIAL_COLUMNS)} FROM trials WHERE {where} ORDER BY {order}"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         cursor = (conn or self._conn).execute(sql, args)
-        return [dict(zip(TRIAL_COLUMNS, row)) for row in cursor.fetchall()]
+        return [dict(zip(TRIAL_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
 
     def next_number(self, conn: sqlite3.Connection) -> int:
         """The number of the next trial: trials are numbered 0, 1, 2, ... and never deleted."""
@@ -310,8 +353,10 @@ class Store:
             queued = conn.execute("SELECT 1 FROM queue WHERE value_hash=?", (value_hash,))
             if queued.fetchone() is not None or self.has_hash(conn, value_hash):
                 return False
-            conn.execute("INSERT INTO queue (hp_values, value_hash) VALUES (?, ?)",
-                         (dumps(values), value_hash))
+            conn.execute(
+                "INSERT INTO queue (hp_values, value_hash) VALUES (?, ?)",
+                (dumps(values), value_hash),
+            )
             return True
 
     def pop_queue(self, conn: sqlite3.Connection) -> dict[str, Any] | None:

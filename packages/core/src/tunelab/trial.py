@@ -55,7 +55,9 @@ class MetricObservation:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, MetricObservation) and (self.value, self.step) == (
-            other.value, other.step)
+            other.value,
+            other.step,
+        )
 
     def __repr__(self) -> str:
         return f"MetricObservation(value={self.value}, step={self.step})"
@@ -264,5 +266,7 @@ class Trial:
         return trial
 
     def __repr__(self) -> str:
-        return (f"Trial(trial_id={self.trial_id!r}, status={self.status!r}, "
-                f"score={self.score!r}, values={self.hyperparameters.values!r})")
+        return (
+            f"Trial(trial_id={self.trial_id!r}, status={self.status!r}, "
+            f"score={self.score!r}, values={self.hyperparameters.values!r})"
+        )

@@ -14,8 +14,8 @@ from tunelab import plugins
 from tunelab.backend import Backend
 from tunelab.display import Display, results_summary_text, search_space_summary_text
 from tunelab.errors import FailedTrialError, FatalError, InvalidTrialError
-from tunelab.hyperparameters import HyperParameters
 from tunelab.hypermodel import FunctionHyperModel, HyperModel, as_hypermodel
+from tunelab.hyperparameters import HyperParameters
 from tunelab.oracles.base import Oracle
 from tunelab.store import project_path
 from tunelab.trial import Trial, TrialStatus
@@ -114,8 +114,10 @@ class BaseTuner:
         else:
             self.project_dir = project_path(directory, project_name)
         # Shown as KerasTuner shows it: os.path.join(directory, project_name).
-        self._location = os.path.join(str(self.project_dir.parent) if directory is None else
-                                      os.fspath(directory), self.project_dir.name)
+        self._location = os.path.join(
+            str(self.project_dir.parent) if directory is None else os.fspath(directory),
+            self.project_dir.name,
+        )
         self.directory = str(self.project_dir.parent)
         self.project_name = self.project_dir.name
         self.backend_kwargs = kwargs
@@ -143,7 +145,6 @@ class BaseTuner:
     def hyperparameters(self) -> HyperParameters:
         """The search space (the oracle's)."""
         return self.oracle.hyperparameters
-
 
     # ------------------------------------------------------------------------------------
     # The loop
@@ -309,8 +310,7 @@ class BaseTuner:
         hypermodel = self.hypermodel
         if hypermodel is None:
             return
-        if isinstance(hypermodel, FunctionHyperModel) and not _accepts(
-                hypermodel.function, (), {}):
+        if isinstance(hypermodel, FunctionHyperModel) and not _accepts(hypermodel.function, (), {}):
             return  # it needs search() arguments: its space is found during the search
         hp = self.oracle.hyperparameters.copy()
         hp._sampler = lambda definition: definition.default
@@ -331,13 +331,14 @@ class BaseTuner:
     def results_summary(self, num_trials: int = 10) -> None:
         """Print the best `num_trials` trials in KerasTuner's format."""
         best = self.oracle.get_best_trials(num_trials) if num_trials > 0 else []
-        print(results_summary_text(self._location, self.oracle.objective, best,
-                                   num_trials))
+        print(results_summary_text(self._location, self.oracle.objective, best, num_trials))
         counts = self.oracle._store().count_by_status()
         failed = counts.get(TrialStatus.FAILED, 0)
         if failed:
-            print(f"\n{failed} trial(s) failed; read one's error with "
-                  "tuner.oracle.get_trial(trial_id).message")
+            print(
+                f"\n{failed} trial(s) failed; read one's error with "
+                "tuner.oracle.get_trial(trial_id).message"
+            )
 
     # KerasTuner compatibility: the store is always up to date.
     def get_state(self) -> dict[str, Any]:

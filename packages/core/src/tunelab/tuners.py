@@ -55,12 +55,18 @@ class RandomSearch(BaseTuner):
         **kwargs: Any,
     ) -> None:
         oracle = RandomSearchOracle(
-            objective=objective, max_trials=max_trials, seed=seed,
-            hyperparameters=hyperparameters, tune_new_entries=tune_new_entries,
-            allow_new_entries=allow_new_entries, max_retries_per_trial=max_retries_per_trial,
+            objective=objective,
+            max_trials=max_trials,
+            seed=seed,
+            hyperparameters=hyperparameters,
+            tune_new_entries=tune_new_entries,
+            allow_new_entries=allow_new_entries,
+            max_retries_per_trial=max_retries_per_trial,
             max_consecutive_failed_trials=max_consecutive_failed_trials,
-            initial_trials=initial_trials, initial_design=initial_design,
-            num_initial_points=num_initial_points)
+            initial_trials=initial_trials,
+            initial_design=initial_design,
+            num_initial_points=num_initial_points,
+        )
         super().__init__(oracle, hypermodel, **kwargs)
 
 
@@ -86,11 +92,16 @@ class GridSearch(BaseTuner):
         **kwargs: Any,
     ) -> None:
         oracle = GridSearchOracle(
-            objective=objective, max_trials=max_trials, seed=seed,
-            hyperparameters=hyperparameters, tune_new_entries=tune_new_entries,
-            allow_new_entries=allow_new_entries, max_retries_per_trial=max_retries_per_trial,
+            objective=objective,
+            max_trials=max_trials,
+            seed=seed,
+            hyperparameters=hyperparameters,
+            tune_new_entries=tune_new_entries,
+            allow_new_entries=allow_new_entries,
+            max_retries_per_trial=max_retries_per_trial,
             max_consecutive_failed_trials=max_consecutive_failed_trials,
-            initial_trials=initial_trials)
+            initial_trials=initial_trials,
+        )
         super().__init__(oracle, hypermodel, **kwargs)
 
 

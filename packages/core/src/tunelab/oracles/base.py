@@ -24,7 +24,7 @@ import numpy as np
 from tunelab.configurations import load_configurations
 from tunelab.errors import TooManyFailedTrialsError
 from tunelab.hyperparameters import _OVERRIDE, _STORED, Fixed, HyperParameter, HyperParameters
-from tunelab.objective import DEFAULT_OBJECTIVE, MultiObjective, Objective, create_objective
+from tunelab.objective import MultiObjective, Objective, create_objective
 from tunelab.oracles.designs import check_design, design_points
 from tunelab.store import STORE_FILENAME, Store, dumps, loads, project_path
 from tunelab.trial import MetricsTracker, Trial, TrialStatus
@@ -136,9 +136,7 @@ class Oracle:
         self.objective = create_objective(objective)
         self.max_trials = _check_int("max_trials", max_trials, 1, allow_none=True)
         if hyperparameters is not None and not isinstance(hyperparameters, HyperParameters):
-            raise TypeError(
-                f"hyperparameters={hyperparameters!r}; expected a kt.HyperParameters"
-            )
+            raise TypeError(f"hyperparameters={hyperparameters!r}; expected a kt.HyperParameters")
         self.hyperparameters = HyperParameters()
         if hyperparameters is not None:
             self.hyperparameters.merge(hyperparameters, origin=_OVERRIDE)
@@ -146,16 +144,22 @@ class Oracle:
         self.allow_new_entries = bool(allow_new_entries)
         self.tune_new_entries = bool(tune_new_entries)
         self.seed = _check_int("seed", seed, 0, allow_none=True)
-        self._base_seed = self.seed if self.seed is not None else int(
-            np.random.SeedSequence().generate_state(1)[0])
+        self._base_seed = (
+            self.seed
+            if self.seed is not None
+            else int(np.random.SeedSequence().generate_state(1)[0])
+        )
         self.max_retries_per_trial = _check_int("max_retries_per_trial", max_retries_per_trial, 0)
         self.max_consecutive_failed_trials = _check_int(
-            "max_consecutive_failed_trials", max_consecutive_failed_trials, 1, allow_none=True)
+            "max_consecutive_failed_trials", max_consecutive_failed_trials, 1, allow_none=True
+        )
         self.initial_design = check_design(initial_design or self.default_initial_design)
         self.num_initial_points = _check_int(
-            "num_initial_points", num_initial_points, 0, allow_none=True)
-        self._initial_trials = None if initial_trials is None else load_configurations(
-            initial_trials)
+            "num_initial_points", num_initial_points, 0, allow_none=True
+        )
+        self._initial_trials = (
+            None if initial_trials is None else load_configurations(initial_trials)
+        )
         self.store: Store | None = None
         self.project_dir: Path | None = None
         self._running: dict[str, Trial] = {}
@@ -208,20 +212,26 @@ class Oracle:
                 self._rescore(conn, stored_objective)
             store.set_meta("objective", self.objective.get_config(), conn)
             store.set_meta("space", self.hyperparameters.get_config()["space"], conn)
-            store.set_meta("oracle", {"class": type(self).__name__, "seed": self.seed,
-                                      "max_trials": self.max_trials}, conn)
+            store.set_meta(
+                "oracle",
+                {"class": type(self).__name__, "seed": self.seed, "max_trials": self.max_trials},
+                conn,
+            )
 
     def _rescore(self, conn: Any, stored_objective: dict[str, Any]) -> None:
         old = Objective.from_config(stored_objective)
-        print(f"Objective changed since the last run: {old!r} -> {self.objective!r}; "
-              "scores of finished trials are recomputed.")
+        print(
+            f"Objective changed since the last run: {old!r} -> {self.objective!r}; "
+            "scores of finished trials are recomputed."
+        )
         for row in self.store.select_trials("status IN ('COMPLETED', 'STOPPED')", conn=conn):  # type: ignore[union-attr]
             tracker = MetricsTracker.from_config(loads(row["metrics"]))
             score, best_step = self._score(tracker)
             status = row["status"] if score is not None and math.isfinite(score) else "INVALID"
-            conn.execute("UPDATE trials SET score=?, best_step=?, status=? WHERE number=?",
-                         (score if status != "INVALID" else None, best_step, status,
-                          row["number"]))
+            conn.execute(
+                "UPDATE trials SET score=?, best_step=?, status=? WHERE number=?",
+                (score if status != "INVALID" else None, best_step, status, row["number"]),
+            )
 
     def _report_changes(self, changes: list[str]) -> None:
         fresh = [c for c in changes if c not in self._reported_changes]
@@ -310,8 +320,13 @@ class Oracle:
         store = self._store()
         now = time.time()
         with store.transaction() as conn:
-            claim = {"status": TrialStatus.RUNNING, "owner_host": _HOST,
-                     "owner_pid": os.getpid(), "tuner_id": tuner_id, "started_at": now}
+            claim = {
+                "status": TrialStatus.RUNNING,
+                "owner_host": _HOST,
+                "owner_pid": os.getpid(),
+                "tuner_id": tuner_id,
+                "started_at": now,
+            }
             for row in store.select_trials("status='RUNNING'", conn=conn):
                 if _process_is_dead(row["owner_host"], row["owner_pid"]):
                     store.update_trial(conn, row["trial_id"], claim)
@@ -328,14 +343,24 @@ class Oracle:
             values = self._next_values(conn, trial)
             if values is None:
                 self._exhausted = True
-                print(f"The search space is exhausted after {number} trials: every "
-                      "configuration has been tried. The search stops here.")
+                print(
+                    f"The search space is exhausted after {number} trials: every "
+                    "configuration has been tried. The search stops here."
+                )
                 return None
             trial.hyperparameters = self._trial_hyperparameters(values, trial)
             active = trial.hyperparameters.active_values()
-            store.insert_trial(conn, {
-                "number": number, "trial_id": trial.trial_id, "hp_values": dumps(active),
-                "value_hash": value_hash(active), "created_at": now, **claim})
+            store.insert_trial(
+                conn,
+                {
+                    "number": number,
+                    "trial_id": trial.trial_id,
+                    "hp_values": dumps(active),
+                    "value_hash": value_hash(active),
+                    "created_at": now,
+                    **claim,
+                },
+            )
             trial.started_at = now
             return self._hand_out(trial)
 
@@ -363,7 +388,8 @@ class Oracle:
             if values is None:
                 return None
             values = self._complete(values, trial)
-            if not store.has_hash(conn, value_hash(values)):
+            # With nothing known of the space yet (define-by-run), there is nothing to compare.
+            if not values or not store.has_hash(conn, value_hash(values)):
                 return values
         return None
 
@@ -409,8 +435,11 @@ class Oracle:
             tracker.update(name, value, step)
         with self._store().transaction() as conn:
             changed = self._store().update_trial(
-                conn, trial.trial_id, {"metrics": dumps(tracker.get_config())},  # type: ignore[arg-type]
-                expect_status=(TrialStatus.RUNNING,))
+                conn,
+                trial.trial_id,
+                {"metrics": dumps(tracker.get_config())},  # type: ignore[arg-type]
+                expect_status=(TrialStatus.RUNNING,),
+            )
         if not changed:
             raise ValueError(f"trial {trial.trial_id!r} is not running; cannot update it")
         trial.metrics = tracker
@@ -418,8 +447,14 @@ class Oracle:
             trial.status = TrialStatus.STOPPED
         return trial.status
 
-    def tell(self, trial: Trial | str, result: Any = None, *, status: str | None = None,
-             error: BaseException | str | None = None) -> Trial:
+    def tell(
+        self,
+        trial: Trial | str,
+        result: Any = None,
+        *,
+        status: str | None = None,
+        error: BaseException | str | None = None,
+    ) -> Trial:
         """Finish a trial with its result.
 
         Parameters
@@ -462,8 +497,11 @@ class Oracle:
                     f"objective {self.objective.names}; report it (or pass objective= to match)"
                 )
             score, best_step = self._score(tracker)
-            final = status or (TrialStatus.STOPPED if trial.status == TrialStatus.STOPPED
-                               else TrialStatus.COMPLETED)
+            final = status or (
+                TrialStatus.STOPPED
+                if trial.status == TrialStatus.STOPPED
+                else TrialStatus.COMPLETED
+            )
             if score is None or not math.isfinite(score):
                 message = message or f"objective value {score} is not finite"
                 final, score = TrialStatus.INVALID, None
@@ -471,17 +509,32 @@ class Oracle:
         now = time.time()
         active = trial.hyperparameters.active_values()  # with values registered during the run
         fields: dict[str, Any] = {
-            "hp_values": dumps(active), "value_hash": value_hash(active),
-            "status": TrialStatus.IDLE if retry else final, "metrics": dumps(tracker.get_config()),
-            "score": score, "best_step": best_step, "message": message, "ended_at": now,
+            "hp_values": dumps(active),
+            # Untuned entries (tune_new_entries=False) stay at their default: they are not
+            # part of what makes two configurations the same.
+            "value_hash": value_hash(
+                {k: v for k, v in active.items() if k not in trial.hyperparameters._untuned}
+            ),
+            "status": TrialStatus.IDLE if retry else final,
+            "metrics": dumps(tracker.get_config()),
+            "score": score,
+            "best_step": best_step,
+            "message": message,
+            "ended_at": now,
             "retries": trial.retries + (1 if retry else 0),
         }
         store = self._store()
         with store.transaction() as conn:
-            if not store.update_trial(conn, trial.trial_id, fields,  # type: ignore[arg-type]
-                                      expect_status=(TrialStatus.RUNNING, TrialStatus.IDLE)):
-                raise ValueError(f"trial {trial.trial_id!r} is already finished; telling it "
-                                 "again changes nothing")
+            if not store.update_trial(
+                conn,
+                trial.trial_id,
+                fields,  # type: ignore[arg-type]
+                expect_status=(TrialStatus.RUNNING, TrialStatus.IDLE),
+            ):
+                raise ValueError(
+                    f"trial {trial.trial_id!r} is already finished; telling it "
+                    "again changes nothing"
+                )
             self._merge_space(trial, conn)
         trial.metrics, trial.score, trial.best_step = tracker, score, best_step
         trial.status, trial.message, trial.ended_at = fields["status"], message, now
@@ -500,8 +553,12 @@ class Oracle:
     def release(self, trial: Trial) -> None:
         """Put a running trial back to be run again (e.g. after Ctrl-C)."""
         with self._store().transaction() as conn:
-            self._store().update_trial(conn, trial.trial_id, {"status": TrialStatus.IDLE},  # type: ignore[arg-type]
-                                       expect_status=(TrialStatus.RUNNING,))
+            self._store().update_trial(
+                conn,
+                trial.trial_id,
+                {"status": TrialStatus.IDLE},  # type: ignore[arg-type]
+                expect_status=(TrialStatus.RUNNING,),
+            )
         self._running.pop(trial.trial_id, None)  # type: ignore[arg-type]
 
     def _count_failure(self, trial: Trial, final: str, retry: bool) -> None:
@@ -532,8 +589,9 @@ class Oracle:
             if name in hp._untuned:
                 continue
             current = self.hyperparameters._space.get(name)
-            if current is None or (current != definition and
-                                   self.hyperparameters._origin.get(name) == _STORED):
+            if current is None or (
+                current != definition and self.hyperparameters._origin.get(name) == _STORED
+            ):
                 self.hyperparameters._space[name] = definition
                 self.hyperparameters._origin[name] = hp._origin.get(name, "code")
                 changed = True
@@ -556,18 +614,22 @@ class Oracle:
                 metrics = item
             elif _is_number(item):
                 if isinstance(self.objective, MultiObjective):
-                    raise TypeError(f"result {item!r} is one number, but the objective "
-                                    f"{self.objective!r} needs a dict of its metrics")
+                    raise TypeError(
+                        f"result {item!r} is one number, but the objective "
+                        f"{self.objective!r} needs a dict of its metrics"
+                    )
                 metrics = {self.objective.name: item}
             else:
                 raise TypeError(
                     f"result {item!r} has type {type(item).__name__}; expected a number, a dict "
-                    "of metric name -> number, or a list of such dicts (one per execution)")
+                    "of metric name -> number, or a list of such dicts (one per execution)"
+                )
             checked = {}
             for name, value in metrics.items():
                 if not isinstance(name, str) or not _is_number(value):
-                    raise TypeError(f"metric {name!r}={value!r}: expected a metric name and a "
-                                    "number")
+                    raise TypeError(
+                        f"metric {name!r}={value!r}: expected a metric name and a number"
+                    )
                 checked[name] = float(value)
             out.append(checked)
         return out
@@ -641,8 +703,8 @@ class Oracle:
         num_trials = _check_int("num_trials", num_trials, 1)
         order = "score DESC" if self.objective.direction == "max" else "score ASC"
         rows = self._store().select_trials(
-            "status='COMPLETED' AND score IS NOT NULL", order=f"{order}, number",
-            limit=num_trials)
+            "status='COMPLETED' AND score IS NOT NULL", order=f"{order}, number", limit=num_trials
+        )
         return [self._trial_from_row(r) for r in rows]
 
     def get_space(self) -> HyperParameters:
@@ -675,11 +737,17 @@ class Oracle:
             elif not self.allow_new_entries:
                 raise ValueError(
                     f"enqueue_trial: {name!r} is not a hyperparameter of this search space "
-                    f"({self.hyperparameters.space.names()})")
-            elif not isinstance(value, (int, float, str, bool)) or isinstance(value, float) \
-                    and not math.isfinite(value):
-                raise ValueError(f"enqueue_trial: value {value!r} for {name!r} is not a "
-                                 "finite number, string or bool")
+                    f"({self.hyperparameters.space.names()})"
+                )
+            elif (
+                not isinstance(value, (int, float, str, bool))
+                or isinstance(value, float)
+                and not math.isfinite(value)
+            ):
+                raise ValueError(
+                    f"enqueue_trial: value {value!r} for {name!r} is not a "
+                    "finite number, string or bool"
+                )
             else:
                 checked[name] = value
         store = self._store()
@@ -687,8 +755,9 @@ class Oracle:
         if skip_if_exists:
             return store.enqueue(checked, digest)
         with store.transaction() as conn:
-            conn.execute("INSERT INTO queue (hp_values, value_hash) VALUES (?, ?)",
-                         (dumps(checked), digest))
+            conn.execute(
+                "INSERT INTO queue (hp_values, value_hash) VALUES (?, ?)", (dumps(checked), digest)
+            )
         return True
 
     def enqueue_trials(self, configurations: Iterable[dict[str, Any]] | str | os.PathLike) -> int:
@@ -697,8 +766,12 @@ class Oracle:
 
     # KerasTuner compatibility ----------------------------------------------------------------
     def get_state(self) -> dict[str, Any]:
-        return {"objective": self.objective.get_config(), "max_trials": self.max_trials,
-                "seed": self.seed, "hyperparameters": self.hyperparameters.get_config()}
+        return {
+            "objective": self.objective.get_config(),
+            "max_trials": self.max_trials,
+            "seed": self.seed,
+            "hyperparameters": self.hyperparameters.get_config(),
+        }
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.objective = Objective.from_config(state["objective"])
@@ -715,8 +788,11 @@ def _is_number(value: Any) -> bool:
         return False
     if isinstance(value, (int, float)):
         return True
-    return isinstance(value, np.generic) and np.issubdtype(type(value), np.number) and np.ndim(
-        value) == 0
+    return (
+        isinstance(value, np.generic)
+        and np.issubdtype(type(value), np.number)
+        and np.ndim(value) == 0
+    )
 
 
 def _format_error(error: BaseException | str | None) -> str | None:

@@ -15,8 +15,9 @@ __all__ = ["GridSearchOracle", "is_finite", "iter_grid", "untried_grid_values"]
 _MAX_ENUMERATION = 200_000
 
 
-def iter_grid(space: list[HyperParameter], values: dict[str, Any] | None = None,
-              start: int = 0) -> Iterator[dict[str, Any]]:
+def iter_grid(
+    space: list[HyperParameter], values: dict[str, Any] | None = None, start: int = 0
+) -> Iterator[dict[str, Any]]:
     """Every combination of the active hyperparameters' values; the last one varies fastest.
 
     A hyperparameter whose conditions do not hold is left out (it does not multiply the grid).
@@ -45,7 +46,9 @@ def is_finite(space: list[HyperParameter]) -> bool:
     return True
 
 
-def untried_grid_values(oracle: Oracle, trial: Trial, shuffle: bool = False) -> dict[str, Any] | None:
+def untried_grid_values(
+    oracle: Oracle, trial: Trial, shuffle: bool = False
+) -> dict[str, Any] | None:
     """Values of an untried grid point (a random one with `shuffle`), or None if none is left.
 
     Only for spaces where every hyperparameter has finitely many values.
