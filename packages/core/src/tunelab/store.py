@@ -299,7 +299,7 @@ class Store:
     def update_trial(
         self,
         conn: sqlite3.Connection,
-        trial_id: str,
+        trial_id: str | None,
         fields: dict[str, Any],
         expect_status: tuple[str, ...] | None = None,
     ) -> bool:

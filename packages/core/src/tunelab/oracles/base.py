@@ -376,18 +376,18 @@ class Oracle:
             queued = store.pop_queue(conn)
             if queued is None:
                 break
-            values = self._complete(queued, trial)
-            if not store.has_hash(conn, value_hash(values)):
-                return values
+            completed = self._complete(queued, trial)
+            if not store.has_hash(conn, value_hash(completed)):
+                return completed
         for _ in range(100):
-            values = self.populate_space(trial)
-            if isinstance(values, dict) and "status" in values:  # KerasTuner-style result
-                if values["status"] != TrialStatus.RUNNING:
+            proposed = self.populate_space(trial)
+            if isinstance(proposed, dict) and "status" in proposed:  # KerasTuner-style result
+                if proposed["status"] != TrialStatus.RUNNING:
                     return None
-                values = values.get("values") or {}
-            if values is None:
+                proposed = proposed.get("values") or {}
+            if proposed is None:
                 return None
-            values = self._complete(values, trial)
+            values = self._complete(proposed, trial)
             # With nothing known of the space yet (define-by-run), there is nothing to compare.
             if not values or not store.has_hash(conn, value_hash(values)):
                 return values

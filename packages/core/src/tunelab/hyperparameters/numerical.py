@@ -1,0 +1,300 @@
+"""Numerical hyperparameters: Int and Float on linear, log or reverse-log scales."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from tunelab.hyperparameters.definitions import HyperParameter, Parent, bad_definition
+
+__all__ = ["Float", "Int"]
+
+_SAMPLINGS = ("linear", "log", "reverse_log")
+
+
+def _check_bounds(kind: str, name: str, min_value: float, max_value: float) -> None:
+    for label, v in (("min_value", min_value), ("max_value", max_value)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise bad_definition(kind, name, f"{label}={v!r} is not a finite number")
+    if min_value > max_value:
+        raise bad_definition(
+            kind, name, f"min_value={min_value!r} is greater than max_value={max_value!r}"
+        )
+
+
+class _Numerical(HyperParameter):
+    """Shared logic of Int and Float: linear, log and reverse-log scales, optional step."""
+
+    def __init__(
+        self,
+        name: str,
+        min_value: float,
+        max_value: float,
+        step: float | None = None,
+        sampling: str | None = "linear",
+        default: Any = None,
+        conditions: Sequence[Parent] = (),
+    ) -> None:
+        super().__init__(name, default, conditions)
+        sampling = "linear" if sampling is None else sampling
+        if not isinstance(sampling, str) or sampling.lower() not in _SAMPLINGS:
+            raise bad_definition(
+                self.kind, name, f"sampling={sampling!r}; expected one of {_SAMPLINGS}"
+            )
+        self.sampling = sampling.lower()
+        _check_bounds(self.kind, name, min_value, max_value)
+        if step is not None:
+            if isinstance(step, bool) or not isinstance(step, (int, float)) or not step > 0:
+                raise bad_definition(self.kind, name, f"step={step!r}; expected a number > 0")
+            if self.sampling != "linear" and not step > 1:
+                raise bad_definition(
+                    self.kind,
+                    name,
+                    f"step={step!r} with sampling={self.sampling!r} is a multiplying factor "
+                    "and must be > 1",
+                )
+        if self.sampling != "linear" and min_value <= 0:
+            raise bad_definition(
+                self.kind,
+                name,
+                f"sampling={self.sampling!r} needs min_value > 0, got {min_value!r}",
+            )
+        self.min_value = min_value
+        self.max_value = max_value
+        self.step = step
+        if default is not None:
+            self._default = self.validate(default)
+
+    # The finite list of values when a step is given (linear: additive, log: multiplicative).
+    def _stepped_values(self) -> list[Any] | None:
+        if self.step is None:
+            return None
+        if self.sampling == "linear":
+            count = int(math.floor((self.max_value - self.min_value) / self.step + 1e-9)) + 1
+            return [self._snap(self.min_value + i * self.step) for i in range(count)]
+        count = int(math.floor(math.log(self.max_value / self.min_value, self.step) + 1e-9)) + 1
+        return [self._snap(self.min_value * self.step**i) for i in range(count)]
+
+    def _snap(self, value: float) -> Any:
+        return value
+
+    @property
+    def is_discrete(self) -> bool:
+        return self.step is not None
+
+    def grid_values(self) -> list[Any]:
+        values = self._stepped_values()
+        if values is None:
+            return super().grid_values()
+        return values
+
+    def contains(self, value: Any) -> bool:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        if not (self.min_value - 1e-12 <= value <= self.max_value + 1e-12):
+            return False
+        values = self._values_cache()
+        if values is None:
+            return True
+        return any(math.isclose(value, v, rel_tol=1e-9, abs_tol=1e-12) for v in values)
+
+    def _values_cache(self) -> list[Any] | None:
+        if not hasattr(self, "_cached_values"):
+            self._cached_values = self._stepped_values()
+        return self._cached_values
+
+    def describe(self) -> str:
+        text = f"a {self.kind.lower()} in [{self.min_value}, {self.max_value}]"
+        if self.step is not None:
+            text += f" with step {self.step}"
+        return text
+
+    def _log_bounds(self) -> tuple[float, float]:
+        return math.log(self.min_value), math.log(self.max_value)
+
+    def _continuous_to_unit(self, value: float) -> float:
+        lo, hi = self.min_value, self.max_value
+        if hi == lo:
+            return 0.5
+        if self.sampling == "linear":
+            return (value - lo) / (hi - lo)
+        llo, lhi = self._log_bounds()
+        if self.sampling == "log":
+            return (math.log(value) - llo) / (lhi - llo)
+        # reverse_log: fine resolution near max_value
+        return 1.0 - (math.log(hi + lo - value) - llo) / (lhi - llo)
+
+    def _continuous_from_unit(self, u: float) -> float:
+        lo, hi = self.min_value, self.max_value
+        if self.sampling == "linear":
+            return lo + u * (hi - lo)
+        llo, lhi = self._log_bounds()
+        if self.sampling == "log":
+            return math.exp(llo + u * (lhi - llo))
+        return hi + lo - math.exp(llo + (1.0 - u) * (lhi - llo))
+
+    def to_unit(self, value: Any) -> float:
+        values = self._values_cache()
+        if values is not None:
+            index = min(range(len(values)), key=lambda i: abs(values[i] - value))
+            return (index + 0.5) / len(values)
+        return min(1.0, max(0.0, self._continuous_to_unit(float(value))))
+
+    def from_unit(self, u: float) -> Any:
+        u = min(1.0, max(0.0, float(u)))
+        values = self._values_cache()
+        if values is not None:
+            return values[min(int(u * len(values)), len(values) - 1)]
+        value = self._continuous_from_unit(u)
+        return min(self.max_value, max(self.min_value, self._snap(value)))
+
+    def _summary_items(self) -> dict[str, Any]:
+        return {
+            "min_value": self.min_value,
+            "max_value": self.max_value,
+            "step": self.step,
+            "sampling": self.sampling,
+        }
+
+
+class Int(_Numerical):
+    """An integer in `[min_value, max_value]`.
+
+    With `step`, values are `min_value + k * step` (or `min_value * step**k` for log sampling).
+    The default default is `min_value`.
+
+    Examples
+    --------
+    >>> hp = HyperParameters()
+    >>> hp.Int("units", min_value=32, max_value=128, step=32)
+    32
+    """
+
+    kind = "Int"
+
+    def __init__(
+        self,
+        name: str,
+        min_value: int,
+        max_value: int,
+        step: int | None = None,
+        sampling: str | None = "linear",
+        default: int | None = None,
+        conditions: Sequence[Parent] = (),
+    ) -> None:
+        for label, v in (("min_value", min_value), ("max_value", max_value), ("step", step)):
+            if v is None and label == "step":
+                continue
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or int(v) != v:
+                raise bad_definition("Int", name, f"{label}={v!r} is not an integer")
+        super().__init__(
+            name,
+            int(min_value),
+            int(max_value),
+            None if step is None else int(step),
+            sampling,
+            default,
+            conditions,
+        )
+
+    @property
+    def default(self) -> int:
+        return int(self.min_value) if self._default is None else int(self._default)
+
+    def _summary_default(self) -> Any:
+        # KerasTuner prints an Int's unset default as None (the value used is min_value).
+        return self._default
+
+    @property
+    def is_discrete(self) -> bool:
+        return True
+
+    def _snap(self, value: float) -> int:
+        return int(round(value))
+
+    def cast(self, value: Any) -> Any:
+        if isinstance(value, str):
+            value = float(value)
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if hasattr(value, "item"):  # numpy scalar
+            return self.cast(value.item())
+        return value
+
+    def contains(self, value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and super().contains(value)
+
+    def to_unit(self, value: Any) -> float:
+        if self.step is None and self.sampling == "linear":
+            count = self.max_value - self.min_value + 1
+            return (int(value) - self.min_value + 0.5) / count
+        return super().to_unit(value)
+
+    def from_unit(self, u: float) -> int:
+        if self.step is None and self.sampling == "linear":
+            count = int(self.max_value - self.min_value) + 1
+            u = min(1.0, max(0.0, float(u)))
+            return int(self.min_value) + min(int(u * count), count - 1)
+        return int(super().from_unit(u))
+
+    def grid_values(self) -> list[Any]:
+        if self.step is None and self.sampling == "linear":
+            return list(range(int(self.min_value), int(self.max_value) + 1))
+        return super().grid_values()
+
+
+class Float(_Numerical):
+    """A float in `[min_value, max_value]`, continuous unless `step` is given.
+
+    The default default is `min_value`.
+
+    Examples
+    --------
+    >>> hp = HyperParameters()
+    >>> hp.Float("learning_rate", min_value=1e-4, max_value=1e-2, sampling="log")
+    0.0001
+    """
+
+    kind = "Float"
+
+    def __init__(
+        self,
+        name: str,
+        min_value: float,
+        max_value: float,
+        step: float | None = None,
+        sampling: str | None = "linear",
+        default: float | None = None,
+        conditions: Sequence[Parent] = (),
+    ) -> None:
+        super().__init__(
+            name,
+            float(min_value) if _is_number(min_value) else min_value,
+            float(max_value) if _is_number(max_value) else max_value,
+            step,
+            sampling,
+            default,
+            conditions,
+        )
+
+    @property
+    def default(self) -> float:
+        return self.min_value if self._default is None else self._default
+
+    def cast(self, value: Any) -> Any:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, (str, int)) or hasattr(value, "item"):
+            return float(value)
+        return value
+
+    def contains(self, value: Any) -> bool:
+        return isinstance(value, float) and super().contains(value)
+
+    def _snap(self, value: float) -> float:
+        return float(value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
