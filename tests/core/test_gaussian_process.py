@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import norm, qmc
+
 from tunelab.oracles.gaussian_process import (
     GaussianProcess,
     fantasize,
@@ -266,8 +267,13 @@ def test_optimize_acquisition_never_returns_an_excluded_point(dim, seed):
 
 
 def test_optimize_acquisition_validates_arguments():
+    rng = np.random.default_rng(0)
     with pytest.raises(ValueError, match="discrete_dims"):
-        optimize_acquisition(concave, 2, rng=np.random.default_rng(0), discrete_dims=[2])
+        optimize_acquisition(concave, 2, rng=rng, discrete_dims=[2])
+    with pytest.raises(ValueError, match=r"exclude must have shape \(k, 4\)"):
+        optimize_acquisition(concave, 4, rng=rng, exclude=np.zeros((4, 2)))
+    x = optimize_acquisition(concave, 2, rng=rng, n_candidates=16, exclude=np.empty((0, 2)))
+    assert x is not None
 
 
 # -- pending points and the full loop ----------------------------------------------------
@@ -296,6 +302,8 @@ def test_fantasize_spreads_parallel_suggestions():
     assert np.max(np.abs(second - first)) > 0.01
     assert fantasize(X, y, None)[0].shape == (15, 2)
     assert fantasize(X, y, first[None], strategy="max")[1][-1] == y.max()
+    with pytest.raises(ValueError, match="X_pending must have shape"):
+        fantasize(X, y, np.zeros((2, 3)))
     with pytest.raises(ValueError, match="strategy"):
         fantasize(X, y, first[None], strategy="median")  # type: ignore[arg-type]
 

@@ -18,15 +18,22 @@ from tunelab.errors import FailedTrialError, FatalError, InvalidTrialError
 from tunelab.hypermodel import HyperModel
 from tunelab.hyperparameters import HyperParameters
 from tunelab.objective import Objective
-from tunelab.oracles import GridSearchOracle, Oracle, RandomSearchOracle
+from tunelab.oracles import (
+    BayesianOptimizationOracle,
+    GridSearchOracle,
+    Oracle,
+    RandomSearchOracle,
+)
 from tunelab.trial import Trial, TrialStatus
 from tunelab.tuner import BaseTuner
-from tunelab.tuners import GridSearch, RandomSearch
+from tunelab.tuners import BayesianOptimization, GridSearch, RandomSearch
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BaseTuner",
+    "BayesianOptimization",
+    "BayesianOptimizationOracle",
     "FailedTrialError",
     "FatalError",
     "GridSearch",

@@ -6,10 +6,10 @@ import importlib
 from typing import Any
 
 from tunelab.hyperparameters import HyperParameters
-from tunelab.oracles import GridSearchOracle, RandomSearchOracle
+from tunelab.oracles import BayesianOptimizationOracle, GridSearchOracle, RandomSearchOracle
 from tunelab.tuner import BaseTuner
 
-__all__ = ["GridSearch", "RandomSearch"]
+__all__ = ["BayesianOptimization", "GridSearch", "RandomSearch"]
 
 
 class RandomSearch(BaseTuner):
@@ -101,6 +101,68 @@ class GridSearch(BaseTuner):
             max_retries_per_trial=max_retries_per_trial,
             max_consecutive_failed_trials=max_consecutive_failed_trials,
             initial_trials=initial_trials,
+        )
+        super().__init__(oracle, hypermodel, **kwargs)
+
+
+class BayesianOptimization(BaseTuner):
+    """Bayesian optimization with a Gaussian process (see `BayesianOptimizationOracle`).
+
+    Parameters
+    ----------
+    hypermodel, objective, max_trials, seed, hyperparameters, tune_new_entries,
+    allow_new_entries, max_retries_per_trial, max_consecutive_failed_trials, initial_trials
+        As for `RandomSearch`.
+    num_initial_points : int, optional
+        Trials placed by the initial design (Sobol by default) before the model is used.
+    alpha, beta : float
+        Kernel noise floor, and the exploration weight of the UCB acquisition.
+    acquisition : {"log_ei", "ucb"}
+        Log expected improvement (default) or upper confidence bound.
+
+    Examples
+    --------
+    >>> import tunelab as kt
+    >>> tuner = kt.BayesianOptimization(lambda hp: (hp.Float("x", -1.0, 1.0) - 0.3) ** 2,
+    ...                                 objective="loss", max_trials=8, seed=0,
+    ...                                 directory="/tmp/tunelab-doc", overwrite=True)
+    >>> tuner.search(verbose=0)
+    """
+
+    def __init__(
+        self,
+        hypermodel: Any = None,
+        objective: Any = None,
+        max_trials: int = 10,
+        num_initial_points: int | None = None,
+        alpha: float = 1e-4,
+        beta: float = 2.6,
+        seed: int | None = None,
+        hyperparameters: HyperParameters | None = None,
+        tune_new_entries: bool = True,
+        allow_new_entries: bool = True,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int | None = 3,
+        acquisition: str = "log_ei",
+        initial_trials: Any = None,
+        initial_design: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        oracle = BayesianOptimizationOracle(
+            objective=objective,
+            max_trials=max_trials,
+            num_initial_points=num_initial_points,
+            alpha=alpha,
+            beta=beta,
+            seed=seed,
+            hyperparameters=hyperparameters,
+            tune_new_entries=tune_new_entries,
+            allow_new_entries=allow_new_entries,
+            max_retries_per_trial=max_retries_per_trial,
+            max_consecutive_failed_trials=max_consecutive_failed_trials,
+            acquisition=acquisition,
+            initial_trials=initial_trials,
+            initial_design=initial_design,
         )
         super().__init__(oracle, hypermodel, **kwargs)
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from tunelab.oracles.base import Oracle
+from tunelab.oracles.bayesian import BayesianOptimizationOracle
 from tunelab.oracles.grid import GridSearchOracle
 from tunelab.oracles.random_search import RandomSearchOracle
 
 __all__ = [
+    "BayesianOptimization",
+    "BayesianOptimizationOracle",
     "GridSearch",
     "GridSearchOracle",
     "Oracle",
@@ -18,6 +21,7 @@ __all__ = [
 
 # KerasTuner's older names.
 RandomSearch = RandomSearchOracle
+BayesianOptimization = BayesianOptimizationOracle
 GridSearch = GridSearchOracle
 
 

@@ -1,0 +1,245 @@
+"""Bayesian optimization with a Gaussian process over the unit hypercube."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import numpy as np
+
+from tunelab.hyperparameters import Boolean, Choice, Fixed, HyperParameter
+from tunelab.oracles.base import Oracle
+from tunelab.oracles.gaussian_process import (
+    GaussianProcess,
+    fantasize,
+    log_expected_improvement,
+    optimize_acquisition,
+    upper_confidence_bound,
+)
+from tunelab.trial import Trial, TrialStatus
+
+__all__ = ["BayesianOptimizationOracle"]
+
+_ACQUISITIONS = ("log_ei", "ucb")
+
+
+def _is_categorical(hp: HyperParameter) -> bool:
+    return isinstance(hp, Boolean) or (isinstance(hp, Choice) and not hp.ordered)
+
+
+class BayesianOptimizationOracle(Oracle):
+    """Bayesian optimization: a Gaussian process models the objective; each trial goes where
+    the acquisition function is highest.
+
+    The model is a Matérn-5/2 Gaussian process with one length scale per dimension, fit by
+    marginal likelihood, on the unit-cube encoding of the space. Unordered choices and
+    booleans are compared as categories (same or different), not as numbers. A conditional
+    hyperparameter that is inactive in a trial sits at the middle of its range for the model.
+    Failed and invalid trials count as the worst value seen, so the search moves away from
+    them. Trials still running elsewhere (other workers) are given a "constant liar" value,
+    so parallel workers get different suggestions.
+
+    Parameters
+    ----------
+    objective, max_trials, seed, hyperparameters, allow_new_entries, tune_new_entries,
+    max_retries_per_trial, max_consecutive_failed_trials, initial_trials, directory,
+    project_name, overwrite
+        See `Oracle`.
+    num_initial_points : int, optional
+        Trials placed by the initial design before the model is used (default: twice the
+        number of dimensions plus two, at most a third of max_trials, at least 3).
+    alpha : float
+        Noise floor added to the kernel diagonal (KerasTuner's meaning).
+    beta : float
+        Exploration weight of the upper-confidence-bound acquisition.
+    acquisition : {"log_ei", "ucb"}
+        Log expected improvement (default) or upper confidence bound with `beta`.
+    initial_design : {"sobol", "lhs", "random"}
+        How the initial points are spread (default Sobol).
+
+    Examples
+    --------
+    >>> import tunelab as kt
+    >>> oracle = kt.oracles.BayesianOptimizationOracle(objective="loss", max_trials=12, seed=0)
+    >>> for _ in range(12):
+    ...     trial = oracle.ask()
+    ...     x = trial.hyperparameters.Float("x", -2.0, 2.0)
+    ...     _ = oracle.tell(trial, (x - 0.7) ** 2)
+    >>> round(oracle.get_best_trials()[0].hyperparameters["x"], 1)
+    0.7
+    """
+
+    default_initial_design = "sobol"
+
+    def __init__(
+        self,
+        objective: Any = None,
+        max_trials: int | None = 10,
+        num_initial_points: int | None = None,
+        alpha: float = 1e-4,
+        beta: float = 2.6,
+        seed: int | None = None,
+        hyperparameters: Any = None,
+        allow_new_entries: bool = True,
+        tune_new_entries: bool = True,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int | None = 3,
+        acquisition: str = "log_ei",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            objective=objective,
+            max_trials=max_trials,
+            hyperparameters=hyperparameters,
+            allow_new_entries=allow_new_entries,
+            tune_new_entries=tune_new_entries,
+            seed=seed,
+            max_retries_per_trial=max_retries_per_trial,
+            max_consecutive_failed_trials=max_consecutive_failed_trials,
+            num_initial_points=num_initial_points,
+            **kwargs,
+        )
+        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not alpha >= 0:
+            raise ValueError(f"alpha={alpha!r}; expected a number >= 0")
+        if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not beta >= 0:
+            raise ValueError(f"beta={beta!r}; expected a number >= 0")
+        if acquisition not in _ACQUISITIONS:
+            raise ValueError(f"acquisition={acquisition!r}; expected one of {_ACQUISITIONS}")
+        self.alpha = float(alpha)
+        self.beta = float(beta)
+        self.acquisition = acquisition
+        self._user_initial_points = num_initial_points
+        self._gp: GaussianProcess | None = None
+        self._gp_key: tuple[str, ...] = ()
+
+    def _initial_points(self, dim: int) -> int:
+        if self._user_initial_points is not None:
+            return self._user_initial_points
+        n = 2 * dim + 2
+        if self.max_trials is not None:
+            n = min(n, max(3, self.max_trials // 3))
+        return max(3, n)
+
+    # -- encoding ---------------------------------------------------------------------------
+    def _encode(self, space: list[HyperParameter], values: dict[str, Any]) -> np.ndarray:
+        row = np.full(len(space), 0.5)
+        for column, hp in enumerate(space):
+            # A value from an older, different definition keeps the middle.
+            if hp.name in values:
+                with contextlib.suppress(ValueError):
+                    row[column] = hp.to_unit(hp.validate(values[hp.name]))
+        return row
+
+    def _observations(self, space: list[HyperParameter], number: int) -> tuple[Any, ...]:
+        """Observed points, their values to minimize, and the pending points."""
+        from tunelab.store import loads
+
+        rows = self._store().select_trials("number != ?", (number,))
+        sign = -1.0 if self.objective.direction == "max" else 1.0
+        done, failed, pending = [], [], []
+        for row in rows:
+            point = self._encode(space, loads(row["hp_values"]))
+            status = row["status"]
+            if status == TrialStatus.COMPLETED and row["score"] is not None:
+                done.append((point, sign * row["score"]))
+            elif status in (TrialStatus.FAILED, TrialStatus.INVALID):
+                failed.append(point)
+            elif status in (TrialStatus.RUNNING, TrialStatus.IDLE):
+                pending.append(point)
+        X = np.array([p for p, _ in done]).reshape(len(done), len(space))
+        y = np.array([v for _, v in done], dtype=float)
+        if failed and len(y):
+            X = np.vstack([X, np.array(failed)])
+            y = np.concatenate([y, np.full(len(failed), y.max())])
+        X_pending = np.array(pending).reshape(len(pending), len(space))
+        return X, y, X_pending
+
+    # -- the one method an oracle implements --------------------------------------------
+    def populate_space(self, trial: Trial) -> dict[str, Any] | None:
+        space = [hp for hp in self.hyperparameters.space if not isinstance(hp, Fixed)]
+        dim = len(space)
+        n_initial = self._initial_points(dim)
+        number = trial.number or 0
+        if dim == 0 or number < n_initial:
+            self.num_initial_points = n_initial
+            return self.random_values(trial, self._full_unit(self.design_point(trial)))
+        X, y, X_pending = self._observations(space, number)
+        if len(y) < 2:
+            return self.random_values(trial)
+        unit = self._suggest(space, X, y, X_pending, self.rng(trial))
+        if unit is None:
+            return self.random_values(trial)
+        values = self.random_values(trial, self._full_unit(unit, space))
+        return values if not self.tried(values) else self.random_values(trial)
+
+    def _full_unit(
+        self, unit: np.ndarray | None, space: list[HyperParameter] | None = None
+    ) -> np.ndarray | None:
+        """Spread a point over the tunable dimensions into one over the whole space (Fixed
+        hyperparameters get a placeholder coordinate)."""
+        if unit is None:
+            return None
+        full = self.hyperparameters.space
+        if space is None:  # a design point is drawn over the whole space already
+            return unit
+        by_name = dict(zip([hp.name for hp in space], unit, strict=True))
+        return np.array([by_name.get(hp.name, 0.5) for hp in full])
+
+    def _suggest(
+        self,
+        space: list[HyperParameter],
+        X: np.ndarray,
+        y: np.ndarray,
+        X_pending: np.ndarray,
+        rng: np.random.Generator,
+    ) -> np.ndarray | None:
+        categorical = {
+            i: len(hp.grid_values()) for i, hp in enumerate(space) if _is_categorical(hp)
+        }
+        key = tuple(hp.name for hp in space)
+        if self._gp is None or key != self._gp_key:
+            self._gp = GaussianProcess(
+                alpha=self.alpha, seed=self._base_seed, categorical=categorical
+            )
+            self._gp_key = key
+        gp = self._gp.fit(X, y)
+        best = float(y.min())
+        if len(X_pending):
+            X_aug, y_aug = fantasize(X, y, X_pending, "mean")
+            gp.fit(X_aug, y_aug, optimize_hyperparameters=False)
+        if self.acquisition == "ucb":
+
+            def acquisition(Z: np.ndarray) -> np.ndarray:
+                mean, std = gp.predict(Z)
+                return upper_confidence_bound(mean, std, self.beta)
+        else:
+
+            def acquisition(Z: np.ndarray) -> np.ndarray:
+                mean, std = gp.predict(Z)
+                return log_expected_improvement(mean, std, best)
+
+        discrete = [i for i, hp in enumerate(space) if hp.is_discrete]
+        exclude = np.vstack([X, X_pending]) if len(X_pending) else X
+        return optimize_acquisition(
+            acquisition,
+            len(space),
+            rng=rng,
+            exclude=exclude,
+            discrete_dims=discrete,
+            snap=_snapper(space),
+        )
+
+
+def _snapper(space: list[HyperParameter]) -> Any:
+    """Maps points to the encodings of the values they decode to (discrete bin centres)."""
+    discrete = [(i, hp) for i, hp in enumerate(space) if hp.is_discrete]
+    if not discrete:
+        return None
+
+    def snap(Z: np.ndarray) -> np.ndarray:
+        Z = np.array(Z, dtype=float, copy=True)
+        for i, hp in discrete:
+            Z[:, i] = [hp.to_unit(hp.from_unit(u)) for u in Z[:, i]]
+        return Z
+
+    return snap
