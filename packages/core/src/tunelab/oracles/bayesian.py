@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tunelab.hyperparameters import Boolean, Choice, Fixed, HyperParameter
 from tunelab.oracles.base import Oracle
-from tunelab.oracles.gaussian_process import (
-    GaussianProcess,
-    fantasize,
-    log_expected_improvement,
-    optimize_acquisition,
-    upper_confidence_bound,
-)
 from tunelab.trial import Trial, TrialStatus
+
+if TYPE_CHECKING:
+    from tunelab.oracles.gaussian_process import GaussianProcess
 
 __all__ = ["BayesianOptimizationOracle"]
 
@@ -193,6 +189,15 @@ class BayesianOptimizationOracle(Oracle):
         X_pending: np.ndarray,
         rng: np.random.Generator,
     ) -> np.ndarray | None:
+        # Imported here: scipy.optimize takes a second to import, and only this needs it.
+        from tunelab.oracles.gaussian_process import (
+            GaussianProcess,
+            fantasize,
+            log_expected_improvement,
+            optimize_acquisition,
+            upper_confidence_bound,
+        )
+
         categorical = {
             i: len(hp.grid_values()) for i, hp in enumerate(space) if _is_categorical(hp)
         }
