@@ -82,15 +82,16 @@ def test_mixed_categorical_conditional_space_never_repeats_and_stays_in_space():
 def test_pending_trials_get_different_suggestions():
     hp = kt.HyperParameters()
     hp.Float("x", 0.0, 1.0)
-    oracle = kt.oracles.BayesianOptimizationOracle("loss", 12, hyperparameters=hp, seed=0,
-                                                   num_initial_points=4)
+    oracle = kt.oracles.BayesianOptimizationOracle(
+        "loss", 12, hyperparameters=hp, seed=0, num_initial_points=4
+    )
     for _ in range(6):
         trial = oracle.ask()
         oracle.tell(trial, (trial.hyperparameters["x"] - 0.25) ** 2)
     parallel = [oracle.ask() for _ in range(3)]  # three workers, none told yet
     xs = [t.hyperparameters["x"] for t in parallel]
     assert len(set(xs)) == 3
-    assert min(abs(a - b) for i, a in enumerate(xs) for b in xs[i + 1:]) > 1e-3
+    assert min(abs(a - b) for i, a in enumerate(xs) for b in xs[i + 1 :]) > 1e-3
 
 
 def test_failed_region_is_avoided():
@@ -100,8 +101,9 @@ def test_failed_region_is_avoided():
             raise ValueError("unstable")
         return -x  # best just below the failing region
 
-    oracle = kt.oracles.BayesianOptimizationOracle("loss", 20, seed=2, num_initial_points=5,
-                                                   max_consecutive_failed_trials=None)
+    oracle = kt.oracles.BayesianOptimizationOracle(
+        "loss", 20, seed=2, num_initial_points=5, max_consecutive_failed_trials=None
+    )
     for _ in range(20):
         trial = oracle.ask()
         try:

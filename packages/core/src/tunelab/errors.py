@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["FailedTrialError", "FatalError", "InvalidTrialError", "TooManyFailedTrialsError"]
+__all__ = [
+    "FailedTrialError",
+    "FatalError",
+    "InvalidTrialError",
+    "TooManyFailedTrialsError",
+    "TrialTimeoutError",
+]
 
 
 class FailedTrialError(Exception):
@@ -23,3 +29,7 @@ class FatalError(Exception):
 
 class TooManyFailedTrialsError(RuntimeError):
     """`max_consecutive_failed_trials` trials failed in a row; the search stops."""
+
+
+class TrialTimeoutError(FailedTrialError):
+    """A trial ran longer than the tuner's `trial_timeout`; it fails without retries."""

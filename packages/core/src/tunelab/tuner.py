@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from tunelab.hypermodel import FunctionHyperModel, HyperModel, as_hypermodel
 from tunelab.hyperparameters import HyperParameters
 from tunelab.oracles.base import Oracle
 from tunelab.store import project_path
+from tunelab.timeout import time_limit
 from tunelab.trial import Trial, TrialStatus
 
 __all__ = ["BaseTuner", "is_trial_result"]
@@ -65,6 +67,9 @@ class BaseTuner:
         Names this tuner in the store (default ``$KERASTUNER_TUNER_ID`` or ``"tuner0"``).
     logger : optional
         Accepted for KerasTuner compatibility; tunelab logs through `logging`.
+    trial_timeout : float, optional
+        Seconds a trial may run; a slower trial fails ("ran longer than trial_timeout") and
+        the search goes on. See `tunelab.timeout.time_limit` for what it can stop.
     backend : str, optional
         Force a backend by name (``"sklearn"``, ``"keras"``) instead of choosing it from the
         model the hypermodel returns.
@@ -94,8 +99,16 @@ class BaseTuner:
         tuner_id: str | None = None,
         logger: Any = None,
         backend: str | None = None,
+        trial_timeout: float | None = None,
         **kwargs: Any,
     ) -> None:
+        if trial_timeout is not None and (
+            isinstance(trial_timeout, bool)
+            or not isinstance(trial_timeout, (int, float))
+            or not trial_timeout > 0
+        ):
+            raise ValueError(f"trial_timeout={trial_timeout!r}; expected a number of seconds > 0")
+        self.trial_timeout = trial_timeout
         if not isinstance(oracle, Oracle):
             raise TypeError(f"oracle={oracle!r}: expected a kt.oracles.Oracle instance")
         self.oracle = oracle
@@ -158,20 +171,37 @@ class BaseTuner:
         verbose = fit_kwargs.get("verbose", 1)
         display = Display(self.oracle.objective, verbose)
         self.on_search_begin()
-        while True:
-            trial = self.oracle.ask(self.tuner_id)
-            if trial is None:
-                break
-            self.on_trial_begin(trial)
-            self._run_and_tell(trial, fit_args, fit_kwargs)
-            self.on_trial_end(trial)
-            display.on_trial_end(trial, (trial.number or 0) + 1)
+        try:
+            while True:
+                trial = self.oracle.ask(self.tuner_id)
+                if trial is None:
+                    break
+                self.on_trial_begin(trial)
+                self._run_and_tell(trial, fit_args, fit_kwargs)
+                self.on_trial_end(trial)
+                display.on_trial_end(trial, (trial.number or 0) + 1)
+        except KeyboardInterrupt:
+            self._interrupted()
         self.on_search_end()
+
+    def _interrupted(self) -> None:
+        """Ctrl-C: one line, not a traceback, in a script; back to the prompt in a notebook."""
+        counts = self.oracle._store().count_by_status()
+        finished = sum(counts.get(s, 0) for s in TrialStatus.FINISHED)
+        print(
+            f"Search interrupted: {finished} finished trials are kept in {self._location}; "
+            "the interrupted trial runs again when the same search is started again.",
+            file=sys.stderr,
+        )
+        if hasattr(sys, "ps1") or "IPython" in sys.modules:
+            raise KeyboardInterrupt
+        raise SystemExit(130)
 
     def _run_and_tell(self, trial: Trial, fit_args: tuple, fit_kwargs: dict[str, Any]) -> None:
         oracle = self.oracle
         try:
-            result = self.run_trial(trial, *fit_args, **fit_kwargs)
+            with time_limit(self.trial_timeout, trial.trial_id):
+                result = self.run_trial(trial, *fit_args, **fit_kwargs)
         except KeyboardInterrupt:
             oracle.release(trial)  # it runs again when the search resumes
             raise
