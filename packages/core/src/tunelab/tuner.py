@@ -9,8 +9,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from tunelab import plugins
 from tunelab.backend import Backend
 from tunelab.display import Display, results_summary_text, search_space_summary_text
@@ -18,6 +16,7 @@ from tunelab.errors import FailedTrialError, FatalError, InvalidTrialError
 from tunelab.hypermodel import FunctionHyperModel, HyperModel, as_hypermodel
 from tunelab.hyperparameters import HyperParameters
 from tunelab.oracles.base import Oracle
+from tunelab.oracles.outcomes import is_number
 from tunelab.store import project_path
 from tunelab.timeout import time_limit
 from tunelab.trial import Trial, TrialStatus
@@ -28,12 +27,8 @@ __all__ = ["BaseTuner", "is_trial_result"]
 def is_trial_result(value: Any) -> bool:
     """A number, a dict of metrics or a list of dicts is a trial's result; anything else is
     a model for a backend."""
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, (int, float, dict)):
+    if isinstance(value, dict) or is_number(value):
         return True
-    if isinstance(value, np.generic) and np.ndim(value) == 0:
-        return np.issubdtype(type(value), np.number)
     return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
 
 

@@ -14,7 +14,6 @@ import math
 import os
 import socket
 import time
-import traceback as traceback_module
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,8 +23,14 @@ import numpy as np
 from tunelab.configurations import load_configurations
 from tunelab.errors import TooManyFailedTrialsError
 from tunelab.hyperparameters import _OVERRIDE, _STORED, Fixed, HyperParameter, HyperParameters
-from tunelab.objective import MultiObjective, Objective, create_objective
+from tunelab.objective import Objective, create_objective
 from tunelab.oracles.designs import check_design, design_points
+from tunelab.oracles.outcomes import (
+    format_error,
+    latest_values,
+    metric_dicts,
+    objective_score,
+)
 from tunelab.store import STORE_FILENAME, Store, dumps, loads, project_path
 from tunelab.trial import MetricsTracker, Trial, TrialStatus
 
@@ -226,7 +231,7 @@ class Oracle:
         )
         for row in self.store.select_trials("status IN ('COMPLETED', 'STOPPED')", conn=conn):  # type: ignore[union-attr]
             tracker = MetricsTracker.from_config(loads(row["metrics"]))
-            score, best_step = self._score(tracker)
+            score, best_step = objective_score(self.objective, tracker)
             status = row["status"] if score is not None and math.isfinite(score) else "INVALID"
             conn.execute(
                 "UPDATE trials SET score=?, best_step=?, status=? WHERE number=?",
@@ -431,7 +436,7 @@ class Oracle:
         (STOPPED when the oracle wants it to stop early)."""
         trial = self._resolve(trial)
         tracker = MetricsTracker.from_config(trial.metrics.get_config())
-        for name, value in self._metric_dicts(metrics)[0].items():
+        for name, value in metric_dicts(self.objective, metrics)[0].items():
             tracker.update(name, value, step)
         with self._store().transaction() as conn:
             changed = self._store().update_trial(
@@ -478,7 +483,7 @@ class Oracle:
         if error is not None and status is None:
             status = TrialStatus.FAILED
         tracker = MetricsTracker.from_config(trial.metrics.get_config())
-        executions = self._metric_dicts(result)
+        executions = metric_dicts(self.objective, result)
         if status != TrialStatus.FAILED and executions:
             # A final result after intermediate reports goes one step after the last one.
             steps = [o.step for h in tracker.metrics.values() for o in h.get_history()]
@@ -486,17 +491,17 @@ class Oracle:
             for execution in executions:
                 for name, value in execution.items():
                     tracker.update(name, value, step)
-        message = _format_error(error)
+        message = format_error(error)
         score, best_step = None, None
         if status in (TrialStatus.FAILED, TrialStatus.INVALID):
             final = status
         else:
-            if not self.objective.has_value(_latest(tracker)):
+            if not self.objective.has_value(latest_values(tracker)):
                 raise ValueError(
                     f"trial {trial.trial_id!r}: the result {result!r} does not contain the "
                     f"objective {self.objective.names}; report it (or pass objective= to match)"
                 )
-            score, best_step = self._score(tracker)
+            score, best_step = objective_score(self.objective, tracker)
             final = status or (
                 TrialStatus.STOPPED
                 if trial.status == TrialStatus.STOPPED
@@ -599,55 +604,6 @@ class Oracle:
             self._report_changes(changes)
         if changed:
             self._save_space(conn)
-
-    # ------------------------------------------------------------------------------------
-    # Results
-    # ------------------------------------------------------------------------------------
-    def _metric_dicts(self, result: Any) -> list[dict[str, float]]:
-        """Normalize a result to one dict of metrics per execution; raise TypeError if bad."""
-        if result is None:
-            return []
-        items = result if isinstance(result, list) else [result]
-        out = []
-        for item in items:
-            if isinstance(item, dict):
-                metrics = item
-            elif _is_number(item):
-                if isinstance(self.objective, MultiObjective):
-                    raise TypeError(
-                        f"result {item!r} is one number, but the objective "
-                        f"{self.objective!r} needs a dict of its metrics"
-                    )
-                metrics = {self.objective.name: item}
-            else:
-                raise TypeError(
-                    f"result {item!r} has type {type(item).__name__}; expected a number, a dict "
-                    "of metric name -> number, or a list of such dicts (one per execution)"
-                )
-            checked = {}
-            for name, value in metrics.items():
-                if not isinstance(name, str) or not _is_number(value):
-                    raise TypeError(
-                        f"metric {name!r}={value!r}: expected a metric name and a number"
-                    )
-                checked[name] = float(value)
-            out.append(checked)
-        return out
-
-    def _score(self, tracker: MetricsTracker) -> tuple[float | None, int | None]:
-        objective = self.objective
-        if isinstance(objective, MultiObjective):
-            for o in objective.objectives:
-                tracker.register(o.name, o.direction)
-            best = {o.name: tracker.get_best_value(o.name) for o in objective.objectives}
-            if any(v is None for v in best.values()):
-                return None, None
-            return objective.get_value(best), None  # type: ignore[arg-type]
-        history = tracker.metrics.get(objective.name)
-        if history is None:
-            return None, None
-        history.direction = objective.direction
-        return history.get_best_value(), history.get_best_step()
 
     # ------------------------------------------------------------------------------------
     # Reading trials
@@ -777,27 +733,3 @@ class Oracle:
         self.objective = Objective.from_config(state["objective"])
         self.max_trials = state["max_trials"]
         self.hyperparameters = HyperParameters.from_config(state["hyperparameters"])
-
-
-def _latest(tracker: MetricsTracker) -> dict[str, float]:
-    return {name: h.get_last_value() for name, h in tracker.metrics.items()}  # type: ignore[misc]
-
-
-def _is_number(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, (int, float)):
-        return True
-    return (
-        isinstance(value, np.generic)
-        and np.issubdtype(type(value), np.number)
-        and np.ndim(value) == 0
-    )
-
-
-def _format_error(error: BaseException | str | None) -> str | None:
-    if error is None:
-        return None
-    if isinstance(error, BaseException):
-        return "".join(traceback_module.format_exception(type(error), error, error.__traceback__))
-    return str(error)

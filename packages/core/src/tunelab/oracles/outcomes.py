@@ -1,0 +1,92 @@
+"""What a trial returns, checked and turned into metrics and a score."""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+import numpy as np
+
+from tunelab.objective import MultiObjective, Objective
+from tunelab.trial import MetricsTracker
+
+__all__ = ["format_error", "is_number", "latest_values", "metric_dicts", "objective_score"]
+
+
+def is_number(value: Any) -> bool:
+    """An int, a float or a numpy number (not a bool)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    return (
+        isinstance(value, np.generic)
+        and np.issubdtype(type(value), np.number)
+        and np.ndim(value) == 0
+    )
+
+
+def metric_dicts(objective: Objective, result: Any) -> list[dict[str, float]]:
+    """One dict of metrics per execution from a trial's result; TypeError if malformed.
+
+    A number is the objective's value; a dict maps metric names to numbers; a list holds one
+    dict (or number) per execution. None (metrics were reported step by step) gives [].
+    """
+    if result is None:
+        return []
+    items = result if isinstance(result, list) else [result]
+    out = []
+    for item in items:
+        if isinstance(item, dict):
+            metrics = item
+        elif is_number(item):
+            if isinstance(objective, MultiObjective):
+                raise TypeError(
+                    f"result {item!r} is one number, but the objective {objective!r} needs a "
+                    "dict of its metrics"
+                )
+            metrics = {objective.name: item}
+        else:
+            raise TypeError(
+                f"result {item!r} has type {type(item).__name__}; expected a number, a dict "
+                "of metric name -> number, or a list of such dicts (one per execution)"
+            )
+        checked = {}
+        for name, value in metrics.items():
+            if not isinstance(name, str) or not is_number(value):
+                raise TypeError(f"metric {name!r}={value!r}: expected a metric name and a number")
+            checked[name] = float(value)
+        out.append(checked)
+    return out
+
+
+def objective_score(
+    objective: Objective, tracker: MetricsTracker
+) -> tuple[float | None, int | None]:
+    """The objective's best value over the steps, and that step (None when not reported)."""
+    if isinstance(objective, MultiObjective):
+        for o in objective.objectives:
+            tracker.register(o.name, o.direction)
+        best = {o.name: tracker.get_best_value(o.name) for o in objective.objectives}
+        if any(v is None for v in best.values()):
+            return None, None
+        return objective.get_value(best), None  # type: ignore[arg-type]
+    history = tracker.metrics.get(objective.name)
+    if history is None:
+        return None, None
+    history.direction = objective.direction
+    return history.get_best_value(), history.get_best_step()
+
+
+def latest_values(tracker: MetricsTracker) -> dict[str, float]:
+    """Each metric's value at its last step."""
+    return {name: h.get_last_value() for name, h in tracker.metrics.items()}  # type: ignore[misc]
+
+
+def format_error(error: BaseException | str | None) -> str | None:
+    """An exception as its full traceback text (what a failed trial keeps)."""
+    if error is None:
+        return None
+    if isinstance(error, BaseException):
+        return "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    return str(error)
