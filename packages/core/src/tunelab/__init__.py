@@ -19,18 +19,21 @@ from tunelab.hypermodel import HyperModel
 from tunelab.hyperparameters import HyperParameters
 from tunelab.objective import Objective
 from tunelab.oracles import (
+    ASHAOracle,
     BayesianOptimizationOracle,
     GridSearchOracle,
+    HyperbandOracle,
     Oracle,
     RandomSearchOracle,
 )
 from tunelab.trial import Trial, TrialStatus
 from tunelab.tuner import BaseTuner
-from tunelab.tuners import BayesianOptimization, GridSearch, RandomSearch
+from tunelab.tuners import BayesianOptimization, GridSearch, Hyperband, RandomSearch
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ASHAOracle",
     "BaseTuner",
     "BayesianOptimization",
     "BayesianOptimizationOracle",
@@ -38,6 +41,8 @@ __all__ = [
     "FatalError",
     "GridSearch",
     "GridSearchOracle",
+    "Hyperband",
+    "HyperbandOracle",
     "HyperModel",
     "HyperParameters",
     "InvalidTrialError",

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import importlib
+import time
+import warnings
+from collections.abc import Callable
 from typing import Any
 
 from tunelab.hyperparameters import HyperParameters
-from tunelab.oracles import BayesianOptimizationOracle, GridSearchOracle, RandomSearchOracle
-from tunelab.tuner import BaseTuner
+from tunelab.oracles import (
+    BayesianOptimizationOracle,
+    GridSearchOracle,
+    HyperbandOracle,
+    RandomSearchOracle,
+)
+from tunelab.trial import Trial
+from tunelab.tuner import BaseTuner, is_trial_result
 
-__all__ = ["BayesianOptimization", "GridSearch", "RandomSearch"]
+__all__ = ["BayesianOptimization", "GridSearch", "Hyperband", "RandomSearch"]
 
 
 class RandomSearch(BaseTuner):
@@ -165,6 +174,117 @@ class BayesianOptimization(BaseTuner):
             initial_design=initial_design,
         )
         super().__init__(oracle, hypermodel, **kwargs)
+
+
+class Hyperband(BaseTuner):
+    """The Hyperband tuner (KerasTuner's `kt.Hyperband`).
+
+    A trial that continues a configuration of the previous round loads that trial's saved
+    model and trains it from ``tuner/initial_epoch`` to ``tuner/epochs`` (the backend gets
+    them as ``initial_epoch=`` and ``epochs=``). An objective function reads them itself:
+    ``hp.get("tuner/epochs")``, ``hp.get("tuner/initial_epoch")``, ``hp.get("tuner/trial_id")``.
+
+    Parameters
+    ----------
+    hypermodel : HyperModel or callable
+        Returns a model for a backend, or the trial's result (see `BaseTuner`).
+    objective : str, Objective or list
+        What to optimize.
+    max_epochs, factor, hyperband_iterations, sampler
+        See `HyperbandOracle`.
+    seed, hyperparameters, tune_new_entries, allow_new_entries, max_retries_per_trial,
+    max_consecutive_failed_trials, initial_trials, initial_design, num_initial_points
+        See `kt.oracles.Oracle`.
+    **kwargs
+        Tuner arguments: directory, project_name, overwrite, tuner_id, logger, backend and
+        backend arguments.
+
+    Examples
+    --------
+    >>> import tunelab as kt
+    >>> def train(hp):
+    ...     x = hp.Float("x", 0.0, 1.0)
+    ...     return (x - 0.5) ** 2 + 1.0 / hp.get("tuner/epochs")
+    >>> tuner = Hyperband(train, objective="loss", max_epochs=9, seed=0,
+    ...                   directory="/tmp/tunelab-doc", project_name="hb", overwrite=True)
+    >>> tuner.search(verbose=0)
+    >>> len(tuner.oracle.trials)
+    22
+    """
+
+    # Seconds between two asks while the search waits for other workers' trials.
+    poll_interval = 1.0
+
+    def __init__(
+        self,
+        hypermodel: Any = None,
+        objective: Any = None,
+        max_epochs: int = 100,
+        factor: int = 3,
+        hyperband_iterations: int = 1,
+        seed: int | None = None,
+        hyperparameters: HyperParameters | None = None,
+        tune_new_entries: bool = True,
+        allow_new_entries: bool = True,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int | None = 3,
+        initial_trials: Any = None,
+        initial_design: str | None = None,
+        num_initial_points: int | None = None,
+        sampler: Callable[[HyperbandOracle, Trial], dict[str, Any] | None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        oracle = HyperbandOracle(
+            objective=objective,
+            max_epochs=max_epochs,
+            factor=factor,
+            hyperband_iterations=hyperband_iterations,
+            seed=seed,
+            hyperparameters=hyperparameters,
+            allow_new_entries=allow_new_entries,
+            tune_new_entries=tune_new_entries,
+            max_retries_per_trial=max_retries_per_trial,
+            max_consecutive_failed_trials=max_consecutive_failed_trials,
+            sampler=sampler,
+            initial_trials=initial_trials,
+            initial_design=initial_design,
+            num_initial_points=num_initial_points,
+        )
+        super().__init__(oracle, hypermodel, **kwargs)
+
+    def search(self, *fit_args: Any, **fit_kwargs: Any) -> None:
+        """Run the brackets; with workers sharing the project, wait for the trials that a
+        round needs instead of ending early."""
+        while True:
+            super().search(*fit_args, **fit_kwargs)
+            if not getattr(self.oracle, "waiting", False):
+                return
+            time.sleep(self.poll_interval)
+
+    def run_trial(self, trial: Trial, *args: Any, **kwargs: Any) -> Any:
+        built = self._build(trial.hyperparameters, args, kwargs)
+        if is_trial_result(built):
+            return built
+        backend = self._backend_for(built)
+        values = trial.hyperparameters.values
+        if "tuner/epochs" in values:
+            kwargs = {
+                **kwargs,
+                "epochs": values["tuner/epochs"],
+                "initial_epoch": values["tuner/initial_epoch"],
+            }
+            parent = values.get("tuner/trial_id")
+            if parent is not None:
+                try:
+                    built = self.load_model(self.oracle.get_trial(parent))
+                except FileNotFoundError:
+                    warnings.warn(
+                        f"trial {trial.trial_id}: trial {parent} saved no model to "
+                        "continue from; training from epoch 0",
+                        stacklevel=2,
+                    )
+                    kwargs["initial_epoch"] = 0
+        return backend.run_trial(self, trial, built, *args, **kwargs)
 
 
 # Names that live in a backend package, resolved on first use.

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from tunelab.oracles.asha import ASHAOracle
 from tunelab.oracles.base import Oracle
 from tunelab.oracles.bayesian import BayesianOptimizationOracle
 from tunelab.oracles.grid import GridSearchOracle
+from tunelab.oracles.hyperband import HyperbandOracle
 from tunelab.oracles.random_search import RandomSearchOracle
 
 __all__ = [
+    "ASHA",
+    "ASHAOracle",
     "BayesianOptimization",
     "BayesianOptimizationOracle",
     "GridSearch",
     "GridSearchOracle",
+    "Hyperband",
+    "HyperbandOracle",
     "Oracle",
     "RandomSearch",
     "RandomSearchOracle",
@@ -23,6 +29,8 @@ __all__ = [
 RandomSearch = RandomSearchOracle
 BayesianOptimization = BayesianOptimizationOracle
 GridSearch = GridSearchOracle
+Hyperband = HyperbandOracle
+ASHA = ASHAOracle
 
 
 def __getattr__(name: str) -> Any:

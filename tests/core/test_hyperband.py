@@ -1,0 +1,460 @@
+"""Hyperband: the paper's brackets, promotions, epochs paid once, parallel asks, resuming."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+
+import numpy as np
+import pytest
+
+import tunelab as kt
+from tunelab.oracles.hyperband import HyperbandOracle, hyperband_brackets
+from tunelab.tuners import Hyperband
+
+LOSS = kt.Objective("loss", "min")
+
+
+def final_loss(values, epochs):
+    """A synthetic learning curve: each configuration's loss falls as 1/epochs towards its
+    own floor; configurations with larger y learn more slowly."""
+    return (
+        (values["x"] - 0.7) ** 2
+        + 0.5 * (values["y"] - 0.3) ** 2
+        + (0.3 + 0.5 * values["y"]) / epochs
+    )
+
+
+def space():
+    hp = kt.HyperParameters()
+    hp.Float("x", 0.0, 1.0)
+    hp.Float("y", 0.0, 1.0)
+    return hp
+
+
+class Trainer:
+    """Trains trials as a checkpointing training loop would: a continued trial must find its
+    parent's checkpoint at exactly `tuner/initial_epoch`."""
+
+    def __init__(self):
+        self.checkpoints = {}  # trial id -> epochs trained
+        self.paid = 0
+
+    def run(self, trial):
+        values = trial.hyperparameters.values
+        start, epochs = values["tuner/initial_epoch"], values["tuner/epochs"]
+        parent = values.get("tuner/trial_id")
+        assert self.checkpoints.get(parent, 0) == start
+        self.paid += epochs - start
+        self.checkpoints[trial.trial_id] = epochs
+        return final_loss(values, epochs)
+
+
+def run_ask_tell(oracle, trainer=None):
+    trainer = trainer or Trainer()
+    while (trial := oracle.ask()) is not None:
+        oracle.tell(trial, trainer.run(trial))
+    return trainer
+
+
+def rounds_of(oracle):
+    """(bracket, round) -> list of trials, in trial order."""
+    out = {}
+    for trial in oracle.trials.values():
+        values = trial.hyperparameters.values
+        out.setdefault((values["tuner/bracket"], values["tuner/round"]), []).append(trial)
+    return out
+
+
+def test_brackets_follow_the_paper():
+    # Li et al. (2018), table 1 for R=81, eta=3 is the same recipe; here R=27 and R=9.
+    assert hyperband_brackets(27, 3) == [
+        [(27, 1), (9, 3), (3, 9), (1, 27)],
+        [(12, 3), (4, 9), (1, 27)],
+        [(6, 9), (2, 27)],
+        [(4, 27)],
+    ]
+    assert hyperband_brackets(9, 3) == [[(9, 1), (3, 3), (1, 9)], [(5, 3), (1, 9)], [(3, 9)]]
+    assert hyperband_brackets(81, 3)[0] == [(81, 1), (27, 3), (9, 9), (3, 27), (1, 81)]
+    assert hyperband_brackets(100, 3)[0][0] == (81, 2)  # not a power of 3: epochs round up
+    assert hyperband_brackets(2, 3) == [[(1, 2)]]
+    assert HyperbandOracle(LOSS, max_epochs=27).max_trials == 69
+    assert HyperbandOracle(LOSS, max_epochs=9, hyperband_iterations=2).max_trials == 44
+
+
+@pytest.mark.parametrize(
+    ("max_epochs", "trials", "paid"),
+    [
+        (
+            27,
+            {
+                (3, 0): 27,
+                (3, 1): 9,
+                (3, 2): 3,
+                (3, 3): 1,
+                (2, 0): 12,
+                (2, 1): 4,
+                (2, 2): 1,
+                (1, 0): 6,
+                (1, 1): 2,
+                (0, 0): 4,
+            },
+            357,
+        ),
+        (9, {(2, 0): 9, (2, 1): 3, (2, 2): 1, (1, 0): 5, (1, 1): 1, (0, 0): 3}, 69),
+    ],
+)
+def test_a_search_runs_every_round_and_pays_each_epoch_once(max_epochs, trials, paid):
+    oracle = HyperbandOracle(LOSS, max_epochs=max_epochs, seed=0, hyperparameters=space())
+    trainer = run_ask_tell(oracle)
+    rounds = rounds_of(oracle)
+    assert {key: len(group) for key, group in rounds.items()} == trials
+    plan = {len(b) - 1: b for b in hyperband_brackets(max_epochs, 3)}
+    for (bracket, r), group in rounds.items():
+        for trial in group:
+            values = trial.hyperparameters.values
+            assert values["tuner/epochs"] == plan[bracket][r][1]
+            assert values["tuner/initial_epoch"] == (plan[bracket][r - 1][1] if r else 0)
+            assert ("tuner/trial_id" in values) == (r > 0)
+    # 27: bracket 3 pays 27*1 + 9*2 + 3*6 + 1*18, bracket 2 pays 12*3 + 4*6 + 18, ...
+    assert trainer.paid == paid
+    assert (
+        sum(
+            t.hyperparameters.values["tuner/epochs"]
+            - t.hyperparameters.values["tuner/initial_epoch"]
+            for t in oracle.trials.values()
+        )
+        == paid
+    )
+    assert oracle.ask() is None and not oracle.waiting
+
+
+def test_promoted_trials_are_the_best_of_their_round_with_the_same_values():
+    oracle = HyperbandOracle(LOSS, max_epochs=27, seed=3, hyperparameters=space())
+    run_ask_tell(oracle)
+    rounds = rounds_of(oracle)
+    trials = oracle.trials
+    for (bracket, r), group in rounds.items():
+        if r == 0:
+            continue
+        previous = sorted(rounds[(bracket, r - 1)], key=lambda t: t.score)
+        parents = {t.hyperparameters.values["tuner/trial_id"] for t in group}
+        assert parents == {t.trial_id for t in previous[: len(group)]}
+        for trial in group:
+            parent = trials[trial.hyperparameters.values["tuner/trial_id"]]
+            assert (parent.hyperparameters.values["x"], parent.hyperparameters.values["y"]) == (
+                trial.hyperparameters.values["x"],
+                trial.hyperparameters.values["y"],
+            )
+
+
+def test_hyperband_beats_random_search_with_the_same_epoch_budget():
+    def searches(seed):
+        oracle = HyperbandOracle(LOSS, max_epochs=27, seed=seed, hyperparameters=space())
+        paid = run_ask_tell(oracle).paid
+        full = [t for t in oracle.trials.values() if t.hyperparameters.values["tuner/epochs"] == 27]
+        hyperband = min(final_loss(t.hyperparameters.values, 27) for t in full)
+        # Random search gets the same number of epochs: 357 // 27 = 13 trials of 27 epochs.
+        random = kt.oracles.RandomSearchOracle(
+            LOSS, max_trials=paid // 27, seed=seed, hyperparameters=space()
+        )
+        while (trial := random.ask()) is not None:
+            random.tell(trial, final_loss(trial.hyperparameters.values, 27))
+        return hyperband, random.get_best_trials()[0].score
+
+    hyperband, random = searches(1)
+    assert hyperband == pytest.approx(0.02081, abs=1e-4)
+    assert random == pytest.approx(0.03051, abs=1e-4)
+    results = np.array([searches(seed) for seed in range(10)])
+    # Both draw trial k's values from the same stream, so Hyperband's 49 configurations
+    # include random search's 13: it is never worse, and better for most seeds.
+    assert np.all(results[:, 0] <= results[:, 1] + 1e-12)
+    assert np.sum(results[:, 0] < results[:, 1]) >= 6
+    assert np.median(results[:, 0]) < 0.021 < 0.027 < np.median(results[:, 1])
+
+
+def test_parallel_asks_never_duplicate_and_wait_when_a_round_is_unfinished():
+    oracle = HyperbandOracle(LOSS, max_epochs=9, seed=0, hyperparameters=space())
+    running = []
+    while (trial := oracle.ask()) is not None:
+        running.append(trial)
+    # Every bracket's round 0 is handed out (9 + 5 + 3); nothing else can start yet.
+    assert len(running) == 17 and oracle.waiting
+    assert oracle.create_trial().status == kt.TrialStatus.IDLE
+    trainer = Trainer()
+    # 7 of the first bracket's 9 finish: the best of them is sure to be in its top 3.
+    for trial in running[:7]:
+        oracle.tell(trial, trainer.run(trial))
+    promoted = oracle.ask()
+    best = min(running[:7], key=lambda t: t.score)
+    assert promoted.hyperparameters.values["tuner/trial_id"] == best.trial_id
+    assert oracle.ask() is None and oracle.waiting  # the 2nd best of 7 is not sure yet
+    oracle.tell(running[7], trainer.run(running[7]))
+    second = oracle.ask()
+    assert second is not None and second.hyperparameters.values["tuner/round"] == 1
+    for trial in [*running[8:], promoted, second]:
+        oracle.tell(trial, trainer.run(trial))
+    run_ask_tell(oracle, trainer)
+    assert len(oracle.trials) == 22 and not oracle.waiting
+    assert trainer.paid == 69
+    parents = [t.hyperparameters.values.get("tuner/trial_id") for t in oracle.trials.values()]
+    assert len([p for p in parents if p]) == len({p for p in parents if p}) == 5
+
+
+def test_workers_sharing_a_search_wait_for_a_straggler_instead_of_quitting(tmp_path, monkeypatch):
+    waits = []
+    ask = HyperbandOracle.ask
+
+    def counting_ask(self, tuner_id=None):
+        trial = ask(self, tuner_id)
+        waits.extend([tuner_id] if self.waiting else [])
+        return trial
+
+    monkeypatch.setattr(HyperbandOracle, "ask", counting_ask)
+    trainer = Trainer()
+    lock = threading.Lock()
+    ran_by, errors = Counter(), []
+
+    def objective(hp):
+        values = hp.values
+        with lock:
+            trainer.paid += values["tuner/epochs"] - values["tuner/initial_epoch"]
+            ran_by[threading.current_thread().name] += 1
+            first = sum(ran_by.values()) == 1
+        # The first trial is a straggler: its bracket cannot go on without it.
+        time.sleep(0.5 if first else 0.002)
+        return final_loss(values, values["tuner/epochs"])
+
+    def work():
+        try:
+            tuner = Hyperband(
+                objective,
+                objective="loss",
+                max_epochs=3,
+                hyperband_iterations=2,
+                seed=1,
+                hyperparameters=space(),
+                directory=tmp_path,
+                project_name="p",
+                tuner_id=threading.current_thread().name,
+            )
+            tuner.poll_interval = 0.01
+            tuner.search(verbose=0)
+        except BaseException as error:  # a thread's error would otherwise be lost
+            errors.append(error)
+
+    workers = [threading.Thread(target=work, name=f"w{i}") for i in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert not errors
+    assert waits  # a free worker waited for the straggler (and did not quit)
+    assert sum(ran_by.values()) == 12 and len(ran_by) == 3
+    oracle = HyperbandOracle(
+        LOSS, max_epochs=3, hyperband_iterations=2, seed=1, directory=tmp_path, project_name="p"
+    )
+    assert Counter(t.status for t in oracle.trials.values()) == {"COMPLETED": 12}
+    assert trainer.paid == 2 * (3 * 1 + 1 * 2 + 2 * 3)
+    assert {k: len(v) for k, v in rounds_of(oracle).items()} == {(1, 0): 6, (1, 1): 2, (0, 0): 4}
+    parents = [t.hyperparameters.values.get("tuner/trial_id") for t in oracle.trials.values()]
+    assert len({p for p in parents if p}) == 2
+
+
+def test_a_function_objective_reads_the_epochs_and_a_search_resumes(tmp_path):
+    checkpoints = {}  # configuration -> epochs trained, as a function would keep them
+    paid = []
+    calls = []
+
+    def train(hp):
+        calls.append(1)
+        if len(calls) == 10:
+            raise KeyboardInterrupt  # the process is stopped in the middle of a trial
+        x = hp.Float("x", 0.0, 1.0)
+        y = hp.Float("y", 0.0, 1.0)
+        epochs, start = hp.get("tuner/epochs"), hp.get("tuner/initial_epoch")
+        key = (x, y)
+        assert checkpoints.get(key, 0) == start
+        checkpoints[key] = epochs
+        paid.append(epochs - start)
+        return final_loss({"x": x, "y": y}, epochs)
+
+    kwargs = dict(objective="loss", max_epochs=9, seed=2, directory=tmp_path, project_name="resume")
+    with pytest.raises((KeyboardInterrupt, SystemExit)):  # Ctrl-C ends a script with 130
+        Hyperband(train, **kwargs).search(verbose=0)
+    assert len(paid) == 9
+    tuner = Hyperband(train, **kwargs)
+    tuner.search(verbose=0)
+    assert len(tuner.oracle.trials) == 22 and sum(paid) == 69
+    best = tuner.get_best_hyperparameters()[0]
+    assert best.get("tuner/epochs") == 9
+    with pytest.raises(ValueError, match="max_epochs=9, factor=3"):
+        Hyperband(train, objective="loss", max_epochs=27, directory=tmp_path, project_name="resume")
+
+
+def test_a_backend_model_continues_from_its_parents_checkpoint(tmp_path):
+    from tunelab import plugins
+    from tunelab.backend import Backend
+    from tunelab.hookspecs import hookimpl
+
+    class Model:
+        def __init__(self, x, trained=0):
+            self.x, self.trained = x, trained
+
+    fits = []
+
+    class CountingBackend(Backend):
+        name = "counting"
+        model_filename = "model.txt"
+
+        def owns(self, model):
+            return isinstance(model, Model)
+
+        def run_trial(self, tuner, trial, model, epochs=1, initial_epoch=0, **fit_kwargs):
+            assert model.trained == initial_epoch  # loaded from the parent's checkpoint
+            fits.append(epochs - initial_epoch)
+            model.trained = epochs
+            tuner.save_model(trial.trial_id, model)
+            return (model.x - 0.5) ** 2 + 1.0 / epochs
+
+        def save_model(self, model, path):
+            path.write_text(f"{model.x} {model.trained}")
+
+        def load_model(self, path):
+            x, trained = path.read_text().split()
+            return Model(float(x), int(trained))
+
+    backend = CountingBackend()
+
+    class Plugin:
+        @hookimpl
+        def tunelab_backend_for(self, model):
+            return backend if backend.owns(model) else None
+
+        @hookimpl
+        def tunelab_backend_named(self, name):
+            return backend if name == "counting" else None
+
+    plugin = Plugin()
+    plugins.register(plugin, name="counting-test")
+    try:
+        tuner = Hyperband(
+            lambda hp: Model(hp.Float("x", 0.0, 1.0)),
+            objective="loss",
+            max_epochs=9,
+            seed=0,
+            directory=tmp_path,
+            project_name="models",
+        )
+        tuner.search(epochs=100, verbose=0)  # the tuner sets epochs per trial
+        assert sum(fits) == 69 and len(fits) == 22
+        best = tuner.get_best_models()[0]
+        assert best.trained == 9
+        assert best.x == tuner.get_best_hyperparameters()[0].get("x")
+    finally:
+        plugins.plugin_manager().unregister(plugin)
+
+
+def test_failed_trials_are_not_promoted_and_the_search_ends():
+    oracle = HyperbandOracle(
+        LOSS, max_epochs=9, seed=0, hyperparameters=space(), max_consecutive_failed_trials=None
+    )
+    trainer = Trainer()
+    count = 0
+    while (trial := oracle.ask()) is not None:
+        count += 1
+        if trial.hyperparameters.values["tuner/round"] == 0 and count % 2:
+            oracle.tell(trial, error="diverged")
+        else:
+            oracle.tell(trial, trainer.run(trial))
+    assert not oracle.waiting
+    trials = oracle.trials
+    failed = {t.trial_id for t in trials.values() if t.status == "FAILED"}
+    parents = {t.hyperparameters.values.get("tuner/trial_id") for t in trials.values()}
+    assert failed and not failed & parents
+    assert Counter(t.status for t in trials.values()) == {"FAILED": 9, "COMPLETED": 13}
+    plan = {len(b) - 1: b for b in hyperband_brackets(9, 3)}
+    for (bracket, r), group in rounds_of(oracle).items():
+        if r:  # every round keeps the planned number, or every completed trial if fewer
+            completed = [t for t in rounds_of(oracle)[(bracket, r - 1)] if t.score is not None]
+            assert len(group) == min(plan[bracket][r][0], len(completed))
+
+
+def test_a_small_finite_space_fills_rounds_with_distinct_configurations():
+    hp = kt.HyperParameters()
+    hp.Choice("units", [8, 16, 32, 64])
+    oracle = HyperbandOracle(LOSS, max_epochs=9, seed=0, hyperparameters=hp)
+    while (trial := oracle.ask()) is not None:
+        units = trial.hyperparameters.values["units"]
+        oracle.tell(trial, abs(units - 16) / 16 + 1.0 / trial.hyperparameters.get("tuner/epochs"))
+    rounds = rounds_of(oracle)
+    assert {k: len(v) for k, v in rounds.items()} == {
+        (2, 0): 4,
+        (2, 1): 3,
+        (2, 2): 1,
+        (1, 0): 4,
+        (1, 1): 1,
+        (0, 0): 3,
+    }
+    assert sorted(t.hyperparameters.values["units"] for t in rounds[(2, 0)]) == [8, 16, 32, 64]
+    assert oracle.get_best_trials()[0].hyperparameters.values["units"] == 16
+
+
+def test_enqueued_configurations_design_and_sampler_feed_round_zero():
+    oracle = HyperbandOracle(
+        LOSS, max_epochs=9, seed=0, hyperparameters=space(), initial_trials=[{"x": 0.7, "y": 0.3}]
+    )
+    first = oracle.ask()
+    assert first.hyperparameters.values == {
+        "x": 0.7,
+        "y": 0.3,
+        "tuner/epochs": 1,
+        "tuner/initial_epoch": 0,
+        "tuner/bracket": 2,
+        "tuner/round": 0,
+    }
+    seen = []
+
+    def sampler(oracle, trial):
+        seen.append(oracle.budget_results())
+        return {"x": 0.25} if trial.number == 1 else None
+
+    oracle = HyperbandOracle(LOSS, max_epochs=9, seed=0, hyperparameters=space(), sampler=sampler)
+    run_ask_tell(oracle)
+    trials = list(oracle.trials.values())
+    assert trials[1].hyperparameters.values["x"] == 0.25
+    assert len(seen) == 17  # one call per new configuration
+    # Results by epochs, as the last new configuration (bracket 0's third) is drawn.
+    assert {epochs: len(results) for epochs, results in seen[-1].items()} == {1: 9, 3: 8, 9: 4}
+    config, score = seen[-1][1][1]  # trial 1, the sampler's proposal
+    assert config["x"] == 0.25
+    assert set(config) == {"x", "y"} and score == pytest.approx(final_loss(config, 1))
+
+    lhs = HyperbandOracle(LOSS, max_epochs=9, seed=0, hyperparameters=space(), initial_design="lhs")
+    run_ask_tell(lhs)
+    xs = [
+        t.hyperparameters.values["x"]
+        for t in lhs.trials.values()
+        if t.hyperparameters.values["tuner/bracket"] == 2
+        and t.hyperparameters.values["tuner/round"] == 0
+    ]
+    # A Latin hypercube of the first bracket's 9 new configurations: one x in each ninth.
+    assert lhs.num_initial_points == 9
+    assert np.histogram(xs, bins=9, range=(0, 1))[0].tolist() == [1] * 9
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"max_epochs": 0}, "max_epochs=0; expected an int >= 1"),
+        ({"max_epochs": 9.5}, "max_epochs=9.5"),
+        ({"factor": 1}, "factor=1; expected an int >= 2"),
+        ({"hyperband_iterations": 0}, "hyperband_iterations=0"),
+        ({"max_trials": 10}, "does not take max_trials"),
+        ({"sampler": 3}, "sampler=3; expected a callable"),
+    ],
+)
+def test_bad_arguments_name_the_argument(kwargs, message):
+    with pytest.raises((TypeError, ValueError), match=message):
+        HyperbandOracle(LOSS, **kwargs)
