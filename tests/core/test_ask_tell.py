@@ -7,9 +7,11 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 import tunelab as kt
+from tunelab.tuner import is_trial_result
 
 
 def objective(hp):
@@ -204,3 +206,136 @@ def test_function_objective_that_raises_is_failed_and_search_goes_on(tmp_path):
             assert t.status == "FAILED" and "ArithmeticError: diverged" in t.message
         else:
             assert t.status == "COMPLETED" and math.isclose(t.score, t.hyperparameters.values["x"])
+
+
+def test_a_detached_trial_is_not_handed_out_again_when_its_process_exits(tmp_path):
+    asked = _python(
+        """
+        import tunelab as kt
+        oracle = kt.oracles.RandomSearchOracle(objective="loss", max_trials=3, seed=1,
+                                               directory=".", project_name="cluster")
+        oracle.hyperparameters.Float("x", 0.0, 1.0)
+        trial = oracle.ask(detached=True)
+        print(trial.trial_id, trial.hyperparameters.values["x"])
+        """,
+        tmp_path,
+    )
+    assert asked.returncode == 0, asked.stderr
+    detached_id, x = asked.stdout.split()
+    oracle = kt.oracles.RandomSearchOracle(
+        objective="loss", max_trials=3, seed=1, directory=tmp_path, project_name="cluster"
+    )
+    # The asking process has exited, yet its detached trial is still out on the cluster.
+    other = oracle.ask()
+    assert other.trial_id != detached_id
+    assert oracle.get_trial(detached_id).status == "RUNNING"
+    oracle.tell(other, 0.3)
+    oracle.tell(detached_id, {"loss": 0.2})
+    assert oracle.get_trial(detached_id).score == 0.2
+    assert oracle.get_trial(detached_id).hyperparameters.values["x"] == float(x)
+
+
+def test_release_by_id_hands_a_detached_trial_out_again(tmp_path):
+    oracle = kt.oracles.RandomSearchOracle(
+        objective="loss", max_trials=2, seed=0, directory=tmp_path, project_name="rel"
+    )
+    oracle.hyperparameters.Float("x", 0.0, 1.0)
+    lost = oracle.ask(detached=True)
+    oracle.release(lost.trial_id)
+    again = oracle.ask()
+    assert again.trial_id == lost.trial_id
+    assert again.hyperparameters.values == lost.hyperparameters.values
+    with pytest.raises(TypeError, match="trial id string"):
+        oracle.release(3)
+
+
+class _ScalarTensor:
+    """What a framework's 0-d tensor looks like to the core: ndim 0, a dtype, __float__."""
+
+    ndim = 0
+    dtype = "float32"
+
+    def __init__(self, value):
+        self.value = value
+
+    def __float__(self):
+        return float(self.value)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [np.float32, lambda v: np.array(v), lambda v: np.array([v]).mean(), _ScalarTensor],
+    ids=["np.float32", "0-d array", "np.mean", "scalar tensor"],
+)
+def test_zero_dimensional_arrays_and_tensors_are_results(tmp_path, make):
+    tuner = kt.RandomSearch(
+        lambda hp: make((hp.Float("x", 0.0, 1.0) - 0.25) ** 2),
+        objective="loss",
+        max_trials=3,
+        seed=2,
+        directory=tmp_path,
+        project_name="scalar",
+    )
+    tuner.search(verbose=0)
+    trials = list(tuner.oracle.trials.values())
+    assert [t.status for t in trials] == ["COMPLETED"] * 3
+    for t in trials:
+        expected = (t.hyperparameters.values["x"] - 0.25) ** 2
+        assert t.score == pytest.approx(expected, rel=1e-6)
+
+
+def test_booleans_vectors_and_complex_numbers_are_not_results():
+    assert not is_trial_result(np.array(True))
+    assert not is_trial_result(np.bool_(False))
+    assert not is_trial_result(np.array([0.5, 1.0]))
+    assert not is_trial_result(np.array(1 + 2j))
+    assert is_trial_result(np.array(3, dtype=np.int64))
+
+
+def test_a_function_that_takes_trial_reports_steps_and_is_pruned(tmp_path):
+    oracle = kt.oracles.ASHAOracle(
+        objective=kt.Objective("loss", "min"),
+        max_trials=12,
+        max_epochs=27,
+        factor=3,
+        seed=0,
+        directory=tmp_path,
+        project_name="pruned",
+    )
+    epochs_run = []
+
+    def train(hp, trial):
+        x = hp.Float("x", 0.0, 1.0)
+        for epoch in range(1, 28):
+            if trial.report((x - 0.6) ** 2 + 1.0 / epoch, step=epoch) == "STOPPED":
+                break
+        epochs_run.append(epoch)
+        # returns None: the reported steps are the result
+
+    tuner = kt.BaseTuner(oracle, train, directory=tmp_path, project_name="pruned")
+    tuner.search(verbose=0)
+    trials = list(oracle.trials.values())
+    assert len(trials) == 12
+    assert all(t.status in ("COMPLETED", "STOPPED") for t in trials)
+    assert min(epochs_run) < 27  # some trials were stopped early
+    assert sum(epochs_run) < 12 * 27
+    best = oracle.get_best_trials(1)[0]
+    assert best.score == pytest.approx(min(t.score for t in trials if t.score is not None))
+
+
+def test_a_function_that_returns_none_without_reporting_fails_clearly(tmp_path):
+    def forgot_return(hp):
+        hp.Float("x", 0.0, 1.0)
+
+    tuner = kt.RandomSearch(
+        forgot_return,
+        objective="loss",
+        max_trials=2,
+        max_consecutive_failed_trials=None,
+        directory=tmp_path,
+        project_name="none",
+    )
+    tuner.search(verbose=0)
+    trials = list(tuner.oracle.trials.values())
+    assert [t.status for t in trials] == ["FAILED", "FAILED"]
+    assert "forgot_return returned None" in trials[0].message

@@ -42,6 +42,18 @@ def _accepts(function: Any, args: tuple, kwargs: dict[str, Any]) -> bool:
     return True
 
 
+def _names_parameter(function: Any, name: str) -> bool:
+    """Whether `function` has a parameter called `name` (not just **kwargs)."""
+    try:
+        parameter = inspect.signature(function).parameters.get(name)
+    except (TypeError, ValueError):
+        return False
+    return parameter is not None and parameter.kind in (
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        inspect.Parameter.KEYWORD_ONLY,
+    )
+
+
 class BaseTuner:
     """The tuner loop, for any kind of model or code.
 
@@ -227,19 +239,33 @@ class BaseTuner:
         The default builds the hypermodel: a returned number or dict is the result; a model
         is trained and evaluated by the backend that owns it.
         """
-        built = self._build(trial.hyperparameters, args, kwargs)
+        built = self._build(trial.hyperparameters, args, kwargs, trial)
         if is_trial_result(built):
             return built
+        if built is None and isinstance(self.hypermodel, FunctionHyperModel):
+            if trial.metrics.metrics:
+                return None  # the function reported its metrics with trial.report
+            name = getattr(self.hypermodel.function, "__name__", "the objective function")
+            raise TypeError(
+                f"{name} returned None: an objective function must return a number, a dict "
+                "of metric name -> number, or a model; or take a `trial` argument and report "
+                "with trial.report(value, step)"
+            )
         backend = self._backend_for(built)
         return backend.run_trial(self, trial, built, *args, **kwargs)
 
-    def _build(self, hp: HyperParameters, args: tuple, kwargs: dict[str, Any]) -> Any:
+    def _build(
+        self, hp: HyperParameters, args: tuple, kwargs: dict[str, Any], trial: Trial | None = None
+    ) -> Any:
         hypermodel = self.hypermodel
         if hypermodel is None:
             raise ValueError(f"{type(self).__name__} has no hypermodel to build")
         if not isinstance(hypermodel, FunctionHyperModel):
             return hypermodel.build(hp)
         function = hypermodel.function
+        if trial is not None and "trial" not in kwargs and _names_parameter(function, "trial"):
+            # A function objective that takes `trial` reports steps and asks whether to stop.
+            kwargs = {**kwargs, "trial": trial}
         quiet = {k: v for k, v in kwargs.items() if k != "verbose"}
         for a, k in ((args, kwargs), (args, quiet), ((), {})):
             if _accepts(function, a, k):

@@ -262,7 +262,7 @@ class Hyperband(BaseTuner):
             time.sleep(self.poll_interval)
 
     def run_trial(self, trial: Trial, *args: Any, **kwargs: Any) -> Any:
-        built = self._build(trial.hyperparameters, args, kwargs)
+        built = self._build(trial.hyperparameters, args, kwargs, trial)
         if is_trial_result(built):
             return built
         backend = self._backend_for(built)

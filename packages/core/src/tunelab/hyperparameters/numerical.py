@@ -113,11 +113,18 @@ class _Numerical(HyperParameter):
     def _log_bounds(self) -> tuple[float, float]:
         return math.log(self.min_value), math.log(self.max_value)
 
+    def _linear_map(self) -> bool:
+        if self.sampling == "linear":
+            return True
+        # Bounds a few ulps apart have equal logarithms: map them linearly.
+        llo, lhi = self._log_bounds()
+        return lhi == llo
+
     def _continuous_to_unit(self, value: float) -> float:
         lo, hi = self.min_value, self.max_value
         if hi == lo:
             return 0.5
-        if self.sampling == "linear":
+        if self._linear_map():
             return (value - lo) / (hi - lo)
         llo, lhi = self._log_bounds()
         if self.sampling == "log":
@@ -127,7 +134,7 @@ class _Numerical(HyperParameter):
 
     def _continuous_from_unit(self, u: float) -> float:
         lo, hi = self.min_value, self.max_value
-        if self.sampling == "linear":
+        if self._linear_map():
             return lo + u * (hi - lo)
         llo, lhi = self._log_bounds()
         if self.sampling == "log":

@@ -314,12 +314,30 @@ class Oracle:
     # ------------------------------------------------------------------------------------
     # ask / tell
     # ------------------------------------------------------------------------------------
-    def ask(self, tuner_id: str | None = None) -> Trial | None:
+    def ask(self, tuner_id: str | None = None, detached: bool = False) -> Trial | None:
         """The next trial to run, or None when the search is over.
 
         A trial whose process died while running it is handed out again first, then trials
         waiting for a retry, then enqueued configurations, then new values from
         `populate_space`.
+
+        Parameters
+        ----------
+        tuner_id : str, optional
+            Who runs the trial (kept with it).
+        detached : bool
+            The trial runs outside this process (a cluster job, another notebook) and is
+            told later, by id, possibly from another process. Such a trial is never handed
+            out again when this process exits; `release(trial_id)` gives it back.
+
+        Examples
+        --------
+        >>> import tunelab as kt
+        >>> oracle = kt.oracles.RandomSearchOracle(objective="loss", max_trials=2)
+        >>> oracle.hyperparameters.Float("x", 0.0, 1.0)
+        0.0
+        >>> trial = oracle.ask(detached=True)
+        >>> oracle.tell(trial.trial_id, 0.5)
         """
         self._check_failures()
         store = self._store()
@@ -327,8 +345,9 @@ class Oracle:
         with store.transaction() as conn:
             claim = {
                 "status": TrialStatus.RUNNING,
-                "owner_host": _HOST,
-                "owner_pid": os.getpid(),
+                # No owner: nobody's death means the trial was abandoned.
+                "owner_host": None if detached else _HOST,
+                "owner_pid": None if detached else os.getpid(),
                 "tuner_id": tuner_id,
                 "started_at": now,
             }
@@ -555,16 +574,20 @@ class Oracle:
             status = None  # type: ignore[assignment]
         self.tell(trial, status=status, error=trial.message if status == "FAILED" else None)
 
-    def release(self, trial: Trial) -> None:
-        """Put a running trial back to be run again (e.g. after Ctrl-C)."""
+    def release(self, trial: Trial | str) -> None:
+        """Put a running trial (or its id) back to be run again: after Ctrl-C, or for a
+        detached trial that will never be told."""
+        trial_id = trial.trial_id if isinstance(trial, Trial) else trial
+        if not isinstance(trial_id, str):
+            raise TypeError(f"trial={trial!r}: expected a Trial or a trial id string")
         with self._store().transaction() as conn:
             self._store().update_trial(
                 conn,
-                trial.trial_id,
+                trial_id,
                 {"status": TrialStatus.IDLE},  # type: ignore[arg-type]
                 expect_status=(TrialStatus.RUNNING,),
             )
-        self._running.pop(trial.trial_id, None)  # type: ignore[arg-type]
+        self._running.pop(trial_id, None)
 
     def _count_failure(self, trial: Trial, final: str, retry: bool) -> None:
         if final == TrialStatus.FAILED and not retry:

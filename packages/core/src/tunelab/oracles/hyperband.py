@@ -395,12 +395,12 @@ class HyperbandOracle(Oracle):
             raise _Wait
         return self._complete(values, trial)
 
-    def ask(self, tuner_id: str | None = None) -> Trial | None:
+    def ask(self, tuner_id: str | None = None, detached: bool = False) -> Trial | None:
         """The next trial, or None: the search is over, or (`self.waiting` is True) every
         trial that could start depends on a trial still running; ask again later."""
         self.waiting = False
         try:
-            return super().ask(tuner_id)
+            return super().ask(tuner_id, detached)
         except _Wait:
             self.waiting = True
             return None

@@ -14,16 +14,22 @@ __all__ = ["format_error", "is_number", "latest_values", "metric_dicts", "object
 
 
 def is_number(value: Any) -> bool:
-    """An int, a float or a numpy number (not a bool)."""
-    if isinstance(value, bool):
+    """An int, a float, a numpy number or a 0-d array or tensor of numbers (not a bool).
+
+    0-d arrays are what ``loss.item()``-less code returns: ``np.mean(...)`` of an array,
+    a PyTorch, TensorFlow or JAX scalar tensor. They have ``ndim == 0`` and ``__float__``.
+    """
+    if isinstance(value, (bool, np.bool_)):
         return False
     if isinstance(value, (int, float)):
         return True
-    return (
-        isinstance(value, np.generic)
-        and np.issubdtype(type(value), np.number)
-        and np.ndim(value) == 0
-    )
+    if isinstance(value, (np.generic, np.ndarray)):
+        kind = np.asarray(value).dtype.kind
+        return np.ndim(value) == 0 and kind in "iuf"
+    if getattr(value, "ndim", None) == 0 and hasattr(value, "__float__"):
+        dtype = str(getattr(value, "dtype", ""))
+        return "bool" not in dtype and "complex" not in dtype
+    return False
 
 
 def metric_dicts(objective: Objective, result: Any) -> list[dict[str, float]]:
