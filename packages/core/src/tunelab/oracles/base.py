@@ -332,14 +332,17 @@ class Oracle:
                 "tuner_id": tuner_id,
                 "started_at": now,
             }
+            # A trial run again starts from scratch: what its interrupted or failed run
+            # reported must not be averaged into the new run's metrics.
+            rerun = {**claim, "metrics": "{}", "score": None, "best_step": None}
             for row in store.select_trials("status='RUNNING'", conn=conn):
                 if _process_is_dead(row["owner_host"], row["owner_pid"]):
-                    store.update_trial(conn, row["trial_id"], claim)
-                    return self._hand_out(self._trial_from_row({**row, **claim}))
+                    store.update_trial(conn, row["trial_id"], rerun)
+                    return self._hand_out(self._trial_from_row({**row, **rerun}))
             rows = store.select_trials("status='IDLE'", limit=1, conn=conn)
             if rows:
-                store.update_trial(conn, rows[0]["trial_id"], claim)
-                return self._hand_out(self._trial_from_row({**rows[0], **claim}))
+                store.update_trial(conn, rows[0]["trial_id"], rerun)
+                return self._hand_out(self._trial_from_row({**rows[0], **rerun}))
             number = store.next_number(conn)
             if self._exhausted or (self.max_trials is not None and number >= self.max_trials):
                 return None
