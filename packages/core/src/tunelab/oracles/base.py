@@ -170,6 +170,7 @@ class Oracle:
         self._running: dict[str, Trial] = {}
         self._consecutive_failures = 0
         self._first_failure: str | None = None
+        self._failed_in_row: list[str] = []
         self._exhausted = False
         self._reported_changes: set[str] = set()
         if directory is not None or project_name is not None:
@@ -573,6 +574,8 @@ class Oracle:
         if final == TrialStatus.FAILED and not retry:
             if self._consecutive_failures == 0:
                 self._first_failure = f"trial {trial.trial_id}:\n{trial.message}"
+                self._failed_in_row = []
+            self._failed_in_row.append(str(trial.trial_id))
             self._consecutive_failures += 1
         elif final in (TrialStatus.COMPLETED, TrialStatus.STOPPED):
             self._consecutive_failures = 0
@@ -583,9 +586,10 @@ class Oracle:
             raise TooManyFailedTrialsError(
                 f"{self._consecutive_failures} trials failed in a row "
                 f"(max_consecutive_failed_trials={limit}); the search stops. The first of them "
-                f"was {self._first_failure}\nEvery failure's message and traceback: "
-                "tuner.results_summary() lists failed trials, and "
-                "oracle.get_trial(trial_id).message holds each one."
+                f"was {self._first_failure}\nThe failed trials: {self._failed_in_row}; read "
+                "each one's message and traceback with "
+                f"tuner.oracle.get_trial({self._failed_in_row[-1]!r}).message "
+                "(tuner.results_summary() counts them)."
             )
 
     def _merge_space(self, trial: Trial, conn: Any) -> None:
