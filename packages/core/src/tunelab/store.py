@@ -139,6 +139,15 @@ def _is_busy(error: sqlite3.OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
+def _is_write_failure(error: sqlite3.OperationalError) -> bool:
+    """A disk that refuses the write (full, read-only, I/O error), not a bug in a query."""
+    name = getattr(error, "sqlite_errorname", "")  # Python 3.11+
+    if name.startswith(("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_READONLY")):
+        return True
+    text = str(error).lower()
+    return any(word in text for word in ("disk", "full", "i/o error", "readonly"))
+
+
 class Store:
     """A project's trial store (see the module docstring for its guarantees).
 
@@ -263,14 +272,28 @@ class Store:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """Run the body in one write transaction: commit on success, roll back on error."""
         conn = self._conn
-        self._retry(lambda: conn.execute("BEGIN IMMEDIATE"))
+        try:
+            self._retry(lambda: conn.execute("BEGIN IMMEDIATE"))
+        except sqlite3.OperationalError as error:
+            raise self._write_error(error) from error
         try:
             yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        else:
             self._retry(lambda: conn.execute("COMMIT"))
+        except BaseException as error:
+            # A failed COMMIT may already have rolled back: then there is nothing to undo.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(error, sqlite3.OperationalError) and _is_write_failure(error):
+                raise self._write_error(error) from error
+            raise
+
+    def _write_error(self, error: sqlite3.Error) -> StoreError:
+        """A write the disk refused (full, read-only, I/O error) as a clear StoreError."""
+        return StoreError(
+            f"could not write the trial store {self.path}: {error}. Nothing of this change "
+            "was kept and every trial stored before is intact; free disk space (or fix the "
+            "file's permissions) and run the same search again to resume."
+        )
 
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):

@@ -67,10 +67,11 @@ class HyperParameter:
     def validate(self, value: Any) -> Any:
         """Return `value` cast to this type, or raise ValueError saying what was expected."""
         try:
-            cast = self.cast(value)
-        except (TypeError, ValueError):
-            cast = None
-        if cast is None or not self.contains(cast):
+            cast, castable = self.cast(value), True
+        except (TypeError, ValueError, OverflowError):  # e.g. int(float("1e400"))
+            cast, castable = None, False
+        # None is a value only where the space holds it (Fixed(name, None)).
+        if not castable or not self.contains(cast):
             raise ValueError(
                 f"value {value!r} for {self.kind} hyperparameter {self.name!r} is not in its "
                 f"space: expected {self.describe()}"

@@ -170,6 +170,7 @@ class Oracle:
         self._running: dict[str, Trial] = {}
         self._consecutive_failures = 0
         self._first_failure: str | None = None
+        self._failed_in_row: list[str] = []
         self._exhausted = False
         self._reported_changes: set[str] = set()
         if directory is not None or project_name is not None:
@@ -351,14 +352,17 @@ class Oracle:
                 "tuner_id": tuner_id,
                 "started_at": now,
             }
+            # A trial run again starts from scratch: what its interrupted or failed run
+            # reported must not be averaged into the new run's metrics.
+            rerun = {**claim, "metrics": "{}", "score": None, "best_step": None}
             for row in store.select_trials("status='RUNNING'", conn=conn):
                 if _process_is_dead(row["owner_host"], row["owner_pid"]):
-                    store.update_trial(conn, row["trial_id"], claim)
-                    return self._hand_out(self._trial_from_row({**row, **claim}))
+                    store.update_trial(conn, row["trial_id"], rerun)
+                    return self._hand_out(self._trial_from_row({**row, **rerun}))
             rows = store.select_trials("status='IDLE'", limit=1, conn=conn)
             if rows:
-                store.update_trial(conn, rows[0]["trial_id"], claim)
-                return self._hand_out(self._trial_from_row({**rows[0], **claim}))
+                store.update_trial(conn, rows[0]["trial_id"], rerun)
+                return self._hand_out(self._trial_from_row({**rows[0], **rerun}))
             number = store.next_number(conn)
             if self._exhausted or (self.max_trials is not None and number >= self.max_trials):
                 return None
@@ -593,6 +597,8 @@ class Oracle:
         if final == TrialStatus.FAILED and not retry:
             if self._consecutive_failures == 0:
                 self._first_failure = f"trial {trial.trial_id}:\n{trial.message}"
+                self._failed_in_row = []
+            self._failed_in_row.append(str(trial.trial_id))
             self._consecutive_failures += 1
         elif final in (TrialStatus.COMPLETED, TrialStatus.STOPPED):
             self._consecutive_failures = 0
@@ -603,9 +609,10 @@ class Oracle:
             raise TooManyFailedTrialsError(
                 f"{self._consecutive_failures} trials failed in a row "
                 f"(max_consecutive_failed_trials={limit}); the search stops. The first of them "
-                f"was {self._first_failure}\nEvery failure's message and traceback: "
-                "tuner.results_summary() lists failed trials, and "
-                "oracle.get_trial(trial_id).message holds each one."
+                f"was {self._first_failure}\nThe failed trials: {self._failed_in_row}; read "
+                "each one's message and traceback with "
+                f"tuner.oracle.get_trial({self._failed_in_row[-1]!r}).message "
+                "(tuner.results_summary() counts them)."
             )
 
     def _merge_space(self, trial: Trial, conn: Any) -> None:
