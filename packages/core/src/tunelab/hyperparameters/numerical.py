@@ -127,8 +127,6 @@ class _Numerical(HyperParameter):
         if self._linear_map():
             return (value - lo) / (hi - lo)
         llo, lhi = self._log_bounds()
-        if lhi == llo:  # bounds a few ulps apart: their logs are equal
-            return 0.5
         if self.sampling == "log":
             return (math.log(value) - llo) / (lhi - llo)
         # reverse_log: fine resolution near max_value
