@@ -587,8 +587,8 @@ class Oracle:
                 f"{self._consecutive_failures} trials failed in a row "
                 f"(max_consecutive_failed_trials={limit}); the search stops. The first of them "
                 f"was {self._first_failure}\nThe failed trials: {self._failed_in_row}; read "
-                "each one's message and traceback with "
-                f"tuner.oracle.get_trial({self._failed_in_row[-1]!r}).message "
+                "each one's message and traceback with tuner.oracle.get_trial(trial_id).message, "
+                f"e.g. tuner.oracle.get_trial({self._failed_in_row[-1]!r}).message "
                 "(tuner.results_summary() counts them)."
             )
 
