@@ -176,6 +176,11 @@ class BaseTuner:
                 self.on_trial_end(trial)
                 display.on_trial_end(trial, (trial.number or 0) + 1)
         except KeyboardInterrupt:
+            # Wherever the interrupt landed between ask and tell (a hook, the fit, storing
+            # the result), the trial this process holds runs again on the next search, even
+            # in this same process (a notebook), where it would otherwise stay RUNNING.
+            for held in list(self.oracle.ongoing_trials.values()):
+                self.oracle.release(held)
             self._interrupted()
         self.on_search_end()
 
