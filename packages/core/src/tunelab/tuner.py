@@ -17,7 +17,7 @@ from tunelab.hypermodel import FunctionHyperModel, HyperModel, as_hypermodel
 from tunelab.hyperparameters import HyperParameters
 from tunelab.oracles.base import Oracle
 from tunelab.oracles.outcomes import is_number
-from tunelab.store import project_path
+from tunelab.store import STORE_FILENAME, project_path
 from tunelab.timeout import time_limit
 from tunelab.trial import Trial, TrialStatus
 
@@ -141,9 +141,12 @@ class BaseTuner:
         if backend is not None:
             self._backend = plugins.backend_named(backend)
             self._backend.validate_options(kwargs)
+        # Only a folder that holds a tunelab store is a project whose trial folders are ours
+        # to delete; anything else named trial_* belongs to the user.
+        was_project = (self.project_dir / STORE_FILENAME).is_file()
         if oracle.store is None or oracle.project_dir != self.project_dir or overwrite:
             oracle._attach(self.project_dir, overwrite)
-        if overwrite:
+        if overwrite and was_project:
             for path in self.project_dir.glob("trial_*"):
                 if path.is_dir():
                     shutil.rmtree(path, ignore_errors=True)
