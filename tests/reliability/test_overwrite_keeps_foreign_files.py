@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import tunelab as kt
 
-from . import proof
-
 
 def _search(tmp_path, overwrite):
     tuner = kt.RandomSearch(
@@ -28,7 +26,6 @@ def test_overwrite_in_a_folder_that_is_not_a_tunelab_project_deletes_nothing(tmp
     notes.write_text("the user's own trial notes")
     _search(tmp_path, overwrite=True)
     assert notes.read_text() == "the user's own trial notes"
-    proof.add("fuzz_cases")
 
 
 def test_overwrite_of_a_tunelab_project_removes_its_trial_folders(tmp_path):
