@@ -51,16 +51,18 @@ def test_processes_share_a_project_and_report_each_trial_once(tmp_path, count):
 @pytest.mark.slow
 def test_one_of_four_processes_killed_the_others_finish_its_trial(tmp_path):
     config = processes.settings(tmp_path, 24, steps=3, sleep=0.02)
-    workers = [processes.start(config) for _ in range(4)]
-    victim = workers[0]
+    # The victim's trials never end on their own: it surely dies holding a running trial.
+    victim = processes.start({**config, "sleep": 30})
     deadline = time.time() + 60
-    while time.time() < deadline:  # kill it while it owns a running trial
-        running = [
-            r
-            for r in processes.rows(config)
-            if r["status"] == "RUNNING" and r["owner_pid"] == victim.pid
-        ]
-        if running and len(processes.rows(config)) >= 4:
+    running: list = []
+    while not running and time.time() < deadline:
+        rows = processes.rows(config)
+        running = [r for r in rows if r["status"] == "RUNNING" and r["owner_pid"] == victim.pid]
+        time.sleep(0.01)
+    assert running, "the victim never started a trial"
+    workers = [victim] + [processes.start(config) for _ in range(3)]
+    while time.time() < deadline:  # kill it while the others are busy
+        if sum(r["status"] == "COMPLETED" for r in processes.rows(config)) >= 3:
             break
         time.sleep(0.01)
     victim.send_signal(signal.SIGKILL)

@@ -24,8 +24,8 @@ def _plan(rng: random.Random) -> list[dict[str, Any]]:
     plan: list[dict[str, Any]] = []
     plan += [{"kind": "fit", "at": rng.randrange(6)} for _ in range(5)]
     # A 6-trial search runs ~32 store transactions (open, then ask, 3 reports, tell per trial).
-    plan += [{"kind": "write", "at": rng.randrange(1, 32)} for _ in range(5)]
-    plan += [{"kind": "commit", "at": rng.randrange(1, 32)} for _ in range(5)]
+    plan += [{"kind": "write", "at": rng.randrange(1, 25)} for _ in range(5)]
+    plan += [{"kind": "commit", "at": rng.randrange(1, 25)} for _ in range(5)]
     plan += [{"kind": "between", "at": rng.randrange(5)} for _ in range(4)]
     plan += [{"kind": "timer", "delay": rng.uniform(0.0, 0.3)} for _ in range(5)]
     return plan

@@ -107,6 +107,14 @@ def loads(text: str) -> Any:
     return json.loads(text)
 
 
+def _parse(text: Any) -> Any:
+    """A meta value, or None when it is not JSON text."""
+    try:
+        return loads(text)
+    except (TypeError, ValueError):
+        return None
+
+
 def project_path(directory: str | os.PathLike | None, project_name: str | None) -> Path:
     """`directory/project_name`, refusing names that would escape `directory`."""
     directory = "." if directory is None else directory
@@ -165,7 +173,10 @@ class Store:
         if not self.memory:
             self._check_existing(Path(self.path), overwrite)
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = self._connect()
+        try:
+            self._conn = self._connect()
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"{self.path} cannot be used as a tunelab store: {error}") from None
         self._init_schema()
 
     # -- opening ------------------------------------------------------------------------
@@ -189,7 +200,7 @@ class Store:
             )
         if header:
             try:
-                kind = Store._retry(lambda: Store._read_format(path))
+                kind, problem = Store._retry(lambda: Store._inspect(path))
             except sqlite3.DatabaseError as error:
                 raise StoreError(
                     f"{path} is an SQLite file but not a tunelab store ({error}); refusing to "
@@ -200,31 +211,55 @@ class Store:
                     f"{path} is an SQLite file but not a tunelab store; refusing to use or "
                     "overwrite it"
                 )
+            if problem and not overwrite:
+                raise StoreError(f"{path} {problem}; it was left as it is")
         if overwrite:
             for suffix in ("", "-wal", "-shm"):
                 with contextlib.suppress(FileNotFoundError):
                     os.remove(f"{path}{suffix}")
 
     @staticmethod
-    def _read_format(path: Path) -> Any:
-        """The store's format tag; "new" for an SQLite file with no tables yet (another
-        process is creating it: tables and tag are written in one transaction)."""
+    def _inspect(path: Path) -> tuple[Any, str | None]:
+        """The store's format tag ("new" for an SQLite file with no tables yet: another process
+        is creating it, tables and tag in one transaction) and why this version cannot use
+        it, or None. Read-only: a file that is refused is never changed."""
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
         try:
-            tables = {
-                row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
-            }
-            if not tables:
-                return "new"
-            if "meta" not in tables:
-                return None
-            row = conn.execute("SELECT value FROM meta WHERE key='format'").fetchone()
-            try:
-                return None if row is None else loads(row[0])
-            except (TypeError, ValueError):
-                return None
+            return Store._inspect_open(conn)
+        except UnicodeDecodeError as error:  # text that is not UTF-8: not a store we wrote
+            return None, f"is damaged ({error})"
         finally:
             conn.close()
+
+    @staticmethod
+    def _inspect_open(conn: sqlite3.Connection) -> tuple[Any, str | None]:
+        tables = {
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        if not tables:
+            return "new", None
+        if "meta" not in tables:
+            return None, None
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        kind, version = _parse(meta.get("format")), _parse(meta.get("schema_version"))
+        if kind != _FORMAT:
+            return kind, None
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            return kind, f"is damaged: its schema version {version!r} is not an integer >= 1"
+        if version > SCHEMA_VERSION:
+            return kind, (
+                f"was written by a newer tunelab (store schema version {version!r}; this "
+                f"tunelab reads up to {SCHEMA_VERSION}): upgrade tunelab to open it"
+            )
+        for table, columns in (("trials", TRIAL_COLUMNS), ("queue", ("hp_values",))):
+            found = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+            if not set(columns) <= found:
+                return kind, f"is damaged: its {table!r} table lacks tunelab's columns"
+        # The full check (not quick_check): a damaged index hides trials from queries.
+        check = conn.execute("PRAGMA integrity_check(1)").fetchone()[0]
+        if check != "ok":
+            return kind, f"is damaged (SQLite's check says: {check})"
+        return kind, None
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
@@ -354,7 +389,13 @@ class Store:
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         cursor = (conn or self._conn).execute(sql, args)
-        return [dict(zip(TRIAL_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+        try:
+            rows = cursor.fetchall()
+        except UnicodeDecodeError as error:  # bytes changed on disk after it was checked
+            raise StoreError(
+                f"{self.path} is damaged: a trial's text is not UTF-8 ({error})"
+            ) from None
+        return [dict(zip(TRIAL_COLUMNS, row, strict=True)) for row in rows]
 
     def next_number(self, conn: sqlite3.Connection) -> int:
         """The number of the next trial: trials are numbered 0, 1, 2, ... and never deleted."""

@@ -17,7 +17,7 @@ from tunelab.hypermodel import FunctionHyperModel, HyperModel, as_hypermodel
 from tunelab.hyperparameters import HyperParameters
 from tunelab.oracles.base import Oracle
 from tunelab.oracles.outcomes import is_number
-from tunelab.store import project_path
+from tunelab.store import STORE_FILENAME, project_path
 from tunelab.timeout import time_limit
 from tunelab.trial import Trial, TrialStatus
 
@@ -153,9 +153,12 @@ class BaseTuner:
         if backend is not None:
             self._backend = plugins.backend_named(backend)
             self._backend.validate_options(kwargs)
+        # Only a folder that holds a tunelab store is a project whose trial folders are ours
+        # to delete; anything else named trial_* belongs to the user.
+        was_project = (self.project_dir / STORE_FILENAME).is_file()
         if oracle.store is None or oracle.project_dir != self.project_dir or overwrite:
             oracle._attach(self.project_dir, overwrite)
-        if overwrite:
+        if overwrite and was_project:
             for path in self.project_dir.glob("trial_*"):
                 if path.is_dir():
                     shutil.rmtree(path, ignore_errors=True)
@@ -188,6 +191,11 @@ class BaseTuner:
                 self.on_trial_end(trial)
                 display.on_trial_end(trial, (trial.number or 0) + 1)
         except KeyboardInterrupt:
+            # Wherever the interrupt landed between ask and tell (a hook, the fit, storing
+            # the result), the trial this process holds runs again on the next search, even
+            # in this same process (a notebook), where it would otherwise stay RUNNING.
+            for held in list(self.oracle.ongoing_trials.values()):
+                self.oracle.release(held)
             self._interrupted()
         self.on_search_end()
 

@@ -31,7 +31,7 @@ from tunelab.oracles.outcomes import (
     metric_dicts,
     objective_score,
 )
-from tunelab.store import STORE_FILENAME, Store, dumps, loads, project_path
+from tunelab.store import STORE_FILENAME, Store, StoreError, dumps, loads, project_path
 from tunelab.trial import MetricsTracker, Trial, TrialStatus
 
 __all__ = ["Oracle"]
@@ -199,6 +199,16 @@ class Oracle:
         return self.store
 
     def _load_from_store(self) -> None:
+        try:
+            self._load_meta()
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
+            # Meta values are JSON this library wrote: anything else means a damaged file.
+            raise StoreError(
+                f"{self._store().path} is damaged: its stored search space or objective "
+                f"cannot be read ({type(error).__name__}: {error}); it was left as it is"
+            ) from error
+
+    def _load_meta(self) -> None:
         store = self._store()
         stored_space = store.get_meta("space")
         if stored_space is not None:
@@ -610,8 +620,8 @@ class Oracle:
                 f"{self._consecutive_failures} trials failed in a row "
                 f"(max_consecutive_failed_trials={limit}); the search stops. The first of them "
                 f"was {self._first_failure}\nThe failed trials: {self._failed_in_row}; read "
-                "each one's message and traceback with "
-                f"tuner.oracle.get_trial({self._failed_in_row[-1]!r}).message "
+                "each one's message and traceback with tuner.oracle.get_trial(trial_id).message, "
+                f"e.g. tuner.oracle.get_trial({self._failed_in_row[-1]!r}).message "
                 "(tuner.results_summary() counts them)."
             )
 
@@ -640,10 +650,18 @@ class Oracle:
     # ------------------------------------------------------------------------------------
     def _trial_from_row(self, row: dict[str, Any]) -> Trial:
         hp = self.hyperparameters.copy()
-        hp.values = loads(row["hp_values"])
+        try:
+            hp.values = dict(loads(row["hp_values"]))
+            metrics = MetricsTracker.from_config(loads(row["metrics"]))
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
+            # The store holds only JSON this library wrote: anything else is damage.
+            raise StoreError(
+                f"{self._store().path} is damaged: trial {row['trial_id']!r} cannot be read "
+                f"({type(error).__name__}: {error})"
+            ) from error
         trial = Trial(hp, trial_id=row["trial_id"], status=row["status"], message=row["message"])
         trial.number = row["number"]
-        trial.metrics = MetricsTracker.from_config(loads(row["metrics"]))
+        trial.metrics = metrics
         trial.score, trial.best_step, trial.retries = row["score"], row["best_step"], row["retries"]
         trial.started_at, trial.ended_at = row["started_at"], row["ended_at"]
         if row["status"] in (TrialStatus.RUNNING, TrialStatus.IDLE):
