@@ -118,17 +118,19 @@ def run_search(
     deaths: dict[str, int] = {}
     tuner.on_search_begin()
     executor.start(make_job(tuner, fit_args, fit_kwargs))
+
+    def fill() -> None:
+        while len(flight.trials) < executor.max_parallel_trials:
+            trial = oracle.ask(tuner.tuner_id)
+            if trial is None:
+                return
+            tuner.on_trial_begin(trial)
+            executor.submit(task_for(trial, oracle, tuner.trial_timeout))
+            flight.add(trial)
+
     try:
-        while True:
-            while len(flight.trials) < executor.max_parallel_trials:
-                trial = oracle.ask(tuner.tuner_id)
-                if trial is None:
-                    break
-                tuner.on_trial_begin(trial)
-                executor.submit(task_for(trial, oracle, tuner.trial_timeout))
-                flight.add(trial)
-            if not flight.trials:
-                break
+        fill()
+        while flight.trials:
             for outcome in executor.wait(timeout=_next_deadline(tuner, executor, flight)):
                 flight.outcomes[outcome.trial_id] = outcome
             _stop_overdue(tuner, executor, flight)
@@ -140,10 +142,14 @@ def run_search(
                     # no cost to the trial's retries.
                     deaths[trial_id] = 1
                     oracle.release(trial)
-                    continue
-                tell_outcome(tuner, trial, outcome)
-                tuner.on_trial_end(trial)
-                display.on_trial_end(trial, (trial.number or 0) + 1)
+                else:
+                    tell_outcome(tuner, trial, outcome)
+                    tuner.on_trial_end(trial)
+                    display.on_trial_end(trial, (trial.number or 0) + 1)
+                # Ask for the next trial before telling the following result: trial m is
+                # always asked knowing trials 0..m-N, whatever order they finished in.
+                fill()
+            fill()
     except KeyboardInterrupt:
         _release(tuner, flight)
         executor.shutdown()

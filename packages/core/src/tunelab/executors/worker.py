@@ -177,6 +177,7 @@ class TrialTask:
     timeout: float | None = None
     known_trials: dict[str, dict[str, Any]] = field(default_factory=dict)
     best_trial_ids: list[str] = field(default_factory=list)
+    rng: np.random.Generator | None = None
 
 
 def task_for(trial: Trial, oracle: Oracle, timeout: float | None) -> TrialTask:
@@ -201,6 +202,9 @@ def task_for(trial: Trial, oracle: Oracle, timeout: float | None) -> TrialTask:
         timeout=timeout,
         known_trials=known,
         best_trial_ids=[t.trial_id for t in best],  # type: ignore[misc]
+        # The trial's random stream as the oracle left it: values registered in the worker
+        # (define-by-run) are drawn as they would have been in the driver.
+        rng=getattr(trial, "_rng", None),
     )
 
 
@@ -246,8 +250,8 @@ def run_task(job: WorkerJob, task: TrialTask) -> TrialOutcome:
     trial = Trial(hp, trial_id=task.trial_id)
     trial.number, trial.retries = task.number, task.retries
     trial._oracle = oracle  # type: ignore[assignment]
-    # Define-by-run values: the trial's own stream, apart from the one that chose its values.
-    trial._rng = np.random.default_rng([job.base_seed, task.number, 1])  # type: ignore[attr-defined]
+    rng = task.rng if task.rng is not None else np.random.default_rng([job.base_seed, task.number])
+    trial._rng = rng  # type: ignore[attr-defined]
 
     def sample(definition: HyperParameter) -> Any:
         return oracle.sample_new(definition, trial)
