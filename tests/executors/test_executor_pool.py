@@ -76,7 +76,7 @@ def test_bayesian_with_two_workers_is_reproducible(tmp_path):
             tmp_path / name,
             quadratic,
             cls=kt.BayesianOptimization,
-            max_trials=6,
+            max_trials=5,
             num_initial_points=2,
         )
         tuner.search(delay=0.05, executor="process", max_parallel_trials=2, verbose=0)
