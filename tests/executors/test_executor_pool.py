@@ -63,7 +63,7 @@ def test_pool_runs_trials_in_two_processes_at_once(tmp_path):
 def test_random_search_tries_the_same_configurations_as_inline(tmp_path):
     inline = _tuner(tmp_path / "a", quadratic)
     inline.search(verbose=0)
-    pooled = _tuner(tmp_path / "b", quadratic, executor=ProcessPoolExecutor(2))
+    pooled = _tuner(tmp_path / "b", quadratic, executor=ProcessPoolExecutor(2, start_method="fork"))
     pooled.search(verbose=0)
     values = [t.hyperparameters.values for t in inline.oracle.trials.values()]
     assert [t.hyperparameters.values for t in pooled.oracle.trials.values()] == values
@@ -107,7 +107,7 @@ def test_define_by_run_hyperparameters_reach_the_driver_space(tmp_path):
 
 def test_a_killed_worker_is_replaced_and_its_trial_runs_again(tmp_path):
     tuner = _tuner(tmp_path, dies_once)
-    executor = ProcessPoolExecutor(2)
+    executor = ProcessPoolExecutor(2, start_method="spawn")
     tuner.search(str(tmp_path), executor=executor, verbose=0)
     assert _by_status(tuner) == {"COMPLETED": 6}
     killed_pid = int((tmp_path / "killed").read_text())

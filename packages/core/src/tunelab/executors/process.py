@@ -6,6 +6,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -91,6 +92,22 @@ def _describe_exit(code: int | None) -> str:
     return f"exit code {code}"
 
 
+# Frameworks that are not safe to fork once loaded (threads, GPU contexts).
+_FORK_UNSAFE = ("tensorflow", "torch", "jax", "keras", "distributed")
+
+
+def _start_method(requested: str, gpus: list[str]) -> str:
+    if requested != "auto":
+        return requested
+    safe = (
+        sys.platform.startswith("linux")
+        and not gpus
+        and threading.active_count() == 1
+        and not any(name in sys.modules for name in _FORK_UNSAFE)
+    )
+    return "fork" if safe else "spawn"
+
+
 @dataclass
 class _Slot:
     index: int
@@ -115,9 +132,12 @@ class ProcessPoolExecutor(Executor):
         GPUs to spread over the workers (one per worker, in turn; each worker sees only its
         own through ``CUDA_VISIBLE_DEVICES``). "auto" (default) uses the visible GPUs (see
         `visible_gpus`); None leaves the workers' environment alone.
-    start_method : {"spawn", "forkserver", "fork"}
-        How worker processes start. "spawn" (default) is safe with threads and with
-        frameworks that hold a GPU context.
+    start_method : {"auto", "spawn", "forkserver", "fork"}
+        How worker processes start. "auto" (default): "fork" on Linux when it is safe (this
+        process runs no other thread, no GPU is assigned, and no TensorFlow, PyTorch or JAX
+        is loaded), so workers start at once with the modules and data already loaded;
+        "spawn" otherwise (safe with threads and GPU frameworks, but each worker imports
+        everything again).
 
     Examples
     --------
@@ -137,13 +157,13 @@ class ProcessPoolExecutor(Executor):
         self,
         max_parallel_trials: int | None = None,
         gpus: str | Sequence[str | int] | None = "auto",
-        start_method: str = "spawn",
+        start_method: str = "auto",
     ) -> None:
         self._requested = check_max_parallel_trials(max_parallel_trials)
         if not (gpus is None or gpus == "auto" or isinstance(gpus, (list, tuple))):
             raise ValueError(f"gpus={gpus!r}; expected 'auto', a list of GPU ids or None")
         self.gpus = gpus
-        methods = multiprocessing.get_all_start_methods()
+        methods = ["auto", *multiprocessing.get_all_start_methods()]
         if start_method not in methods:
             raise ValueError(f"start_method={start_method!r}; expected one of {methods}")
         self.start_method = start_method
@@ -169,7 +189,7 @@ class ProcessPoolExecutor(Executor):
         self._environments = worker_environments(gpus, count)
         # Pickled once here; each worker unpickles it once, not once per trial.
         self._job_bytes = dumps(job)
-        self._context = multiprocessing.get_context(self.start_method)
+        self._context = multiprocessing.get_context(_start_method(self.start_method, gpus))
         self._slots = [self._spawn(i) for i in range(count)]
 
     def _spawn(self, index: int) -> _Slot:
