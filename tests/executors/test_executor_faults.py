@@ -97,3 +97,35 @@ def test_driver_killed_then_same_command_resumes(tmp_path):
     after = _rows(store)
     assert [status for _, status in after] == ["COMPLETED"] * 8
     assert len({trial_id for trial_id, _ in after}) == 8
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc to find the workers")
+def test_ctrl_c_releases_running_trials_and_stops_the_workers(tmp_path):
+    script = tmp_path / "search.py"
+    script.write_text(SCRIPT)
+    store = tmp_path / "killed" / STORE_FILENAME
+    driver = subprocess.Popen(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            if sum(r[1] == "COMPLETED" for r in _rows(store)) >= 2:
+                break
+            time.sleep(0.1)
+        workers = [p for p in _children(driver.pid) if p != driver.pid]
+        driver.send_signal(signal.SIGINT)
+        out, err = driver.communicate(timeout=60)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+    assert driver.returncode == 130
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("Search interrupted: ")
+    statuses = [status for _, status in _rows(store)]
+    assert "RUNNING" not in statuses and statuses.count("COMPLETED") >= 2
+    assert workers and not any(_alive(p) for p in workers)
