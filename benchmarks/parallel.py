@@ -33,7 +33,7 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 
 import tunelab as kt  # noqa: E402
-from tunelab.executors import DaskExecutor, ProcessPoolExecutor  # noqa: E402
+from tunelab.executors import ProcessPoolExecutor  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "parallel.json"
 WORKERS = 2
@@ -109,13 +109,29 @@ def _import_sklearn() -> None:
     import sklearn.metrics  # noqa: F401
 
 
-def speed(data: tuple, trials: int) -> dict[str, Any]:
-    from distributed import Client, LocalCluster
-
+def speed(data: tuple, trials: int, dask: bool = True) -> dict[str, Any]:
     out: dict[str, Any] = {}
     print(f"speed: {trials} random-search trials, sequential / process pool / Dask", flush=True)
     out["sequential"] = run_search(kt.RandomSearch, data, trials, 0, "inline")
     out["process_pool"] = run_search(kt.RandomSearch, data, trials, 0, ProcessPoolExecutor(WORKERS))
+    out["process_pool"]["note"] = "worker start included in the time"
+    if dask:
+        out["dask"] = dask_speed(data, trials)
+    base = out["sequential"]["seconds"]
+    for name in out:
+        if name != "sequential":
+            out[name]["speedup"] = base / out[name]["seconds"]
+            out[name]["same_configurations_as_sequential"] = (
+                out[name]["configurations"] == out["sequential"]["configurations"]
+            )
+    for result in out.values():
+        del result["configurations"]
+    return out
+
+
+def dask_speed(data: tuple, trials: int) -> dict[str, Any]:
+    from distributed import Client, LocalCluster
+
     started = time.perf_counter()
     cluster = LocalCluster(
         n_workers=WORKERS, processes=True, threads_per_worker=1, dashboard_address=None
@@ -126,22 +142,13 @@ def speed(data: tuple, trials: int) -> dict[str, Any]:
     client.run(_import_sklearn)
     cluster_start = time.perf_counter() - started
     try:
-        out["dask"] = run_search(kt.RandomSearch, data, trials, 0, DaskExecutor(client))
+        result = run_search(kt.RandomSearch, data, trials, 0, client)
     finally:
         client.close()
         cluster.close()
-    out["dask"]["cluster_start_seconds"] = cluster_start
-    out["dask"]["note"] = "cluster started and scikit-learn imported on its workers before timing"
-    out["process_pool"]["note"] = "worker start included in the time"
-    base = out["sequential"]["seconds"]
-    for name in ("process_pool", "dask"):
-        out[name]["speedup"] = base / out[name]["seconds"]
-        out[name]["same_configurations_as_sequential"] = (
-            out[name]["configurations"] == out["sequential"]["configurations"]
-        )
-    for result in out.values():
-        del result["configurations"]
-    return out
+    result["cluster_start_seconds"] = cluster_start
+    result["note"] = "cluster started and scikit-learn imported on its workers before timing"
+    return result
 
 
 def quality(data: tuple, trials: int, seeds: list[int]) -> dict[str, Any]:
@@ -178,6 +185,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seeds", type=int, default=3, help="seeds of the quality runs")
     parser.add_argument("--quick", action="store_true", help="a short check (4 trials, 1 seed)")
     parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--skip-dask", action="store_true", help="no Dask LocalCluster run")
+    parser.add_argument("--host-note", default="", help="a word on the machine, kept in the JSON")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     if args.quick:
@@ -191,8 +200,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "loadavg_at_start": os.getloadavg(),
+        "host_note": args.host_note,
         "trial": "GradientBoostingClassifier(n_estimators=100) on 2000x20, scored on 1000",
-        "speed": speed(data, args.trials),
+        "speed": speed(data, args.trials, dask=not args.skip_dask),
     }
     if not args.skip_quality:
         report["quality"] = quality(data, args.quality_trials, list(range(args.seeds)))
