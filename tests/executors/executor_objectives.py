@@ -99,3 +99,8 @@ def hangs_in_c(hp):
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
         time.sleep(60)
     return (x - 0.5) ** 2
+
+
+def epochs_objective(hp):
+    x = hp.Float("x", 0.0, 1.0)
+    return (x - 0.5) ** 2 + 1.0 / hp.get("tuner/epochs")
