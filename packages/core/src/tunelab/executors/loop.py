@@ -131,8 +131,8 @@ def run_search(
     try:
         fill()
         while flight.trials:
-            for outcome in executor.wait(timeout=_next_deadline(tuner, executor, flight)):
-                flight.outcomes[outcome.trial_id] = outcome
+            for arrived in executor.wait(timeout=_next_deadline(tuner, executor, flight)):
+                flight.outcomes[arrived.trial_id] = arrived
             _stop_overdue(tuner, executor, flight)
             for trial_id in flight.tellable(ordered):
                 trial, outcome = flight.pop(trial_id)

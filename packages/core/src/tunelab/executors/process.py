@@ -197,7 +197,7 @@ class ProcessPoolExecutor(Executor):
         environment = self._environments[index]
         with _environment(environment):
             # Not daemonic: a trial may start processes of its own (joblib, data loaders).
-            process = self._context.Process(
+            process = self._context.Process(  # type: ignore[attr-defined]
                 target=_worker_main,
                 args=(child_conn, self._job_bytes, environment),
                 name=f"tunelab-worker-{index}",
