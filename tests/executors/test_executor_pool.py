@@ -233,6 +233,32 @@ def test_sklearn_estimators_in_workers_save_their_best_model(tmp_path):
     assert np.mean(model.predict(x) == y) > 0.5
 
 
+def test_sklearn_tuner_with_an_executor_refits_the_best_in_the_driver(tmp_path):
+    from sklearn.datasets import make_classification
+    from sklearn.tree import DecisionTreeClassifier
+
+    x, y = make_classification(n_samples=120, n_features=6, random_state=1)
+
+    def build(hp):
+        return DecisionTreeClassifier(max_depth=hp.Int("max_depth", 1, 6), random_state=0)
+
+    tuner = kt.SklearnTuner(
+        kt.oracles.RandomSearchOracle(max_trials=4, seed=0),
+        build,
+        cv=3,
+        directory=tmp_path,
+        project_name="skt",
+        executor="process",
+        max_parallel_trials=2,
+    )
+    tuner.search(x, y, verbose=0)
+    trials = list(tuner.oracle.trials.values())
+    assert len(trials) == 4 and {t.status for t in trials} == {"COMPLETED"}
+    best = tuner.oracle.get_best_trials(1)[0]
+    model = tuner.get_best_models(1)[0]
+    assert model.max_depth == best.hyperparameters.get("max_depth")
+
+
 @pytest.mark.parametrize(
     ("executor", "parallel", "match"),
     [

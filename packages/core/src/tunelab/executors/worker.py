@@ -107,7 +107,10 @@ class WorkerOracle:
                 "other than 'inline'): the oracle stays in the driver; a trial may read the "
                 "objective and the space, report metrics, and read the best trial"
             )
-        return getattr(self.__dict__["_oracle"], name)
+        detached = self.__dict__.get("_oracle")
+        if detached is None:  # half-built (while unpickling)
+            raise AttributeError(name)
+        return getattr(detached, name)
 
     def _begin(self, task: TrialTask) -> None:
         self._snapshot = dict(task.known_trials)
