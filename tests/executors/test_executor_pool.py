@@ -116,6 +116,15 @@ def test_hyperband_runs_its_brackets_in_workers(tmp_path):
     assert runs["pool"] == runs["pool again"]
 
 
+def test_unordered_results_are_told_as_they_arrive(tmp_path):
+    tuner = _tuner(tmp_path, quadratic, max_trials=6)
+    tuner.search(executor=ProcessPoolExecutor(2, ordered=False), verbose=0)
+    trials = list(tuner.oracle.trials.values())
+    assert [t.status for t in trials] == ["COMPLETED"] * 6
+    for trial in trials:
+        assert trial.score == pytest.approx((trial.hyperparameters.get("x") - 0.5) ** 2)
+
+
 def test_search_data_is_sent_to_each_worker_once(tmp_path):
     tuner = _tuner(tmp_path, with_payload, max_trials=8)
     tuner.search(Payload(50_000), executor="process", max_parallel_trials=2, verbose=0)

@@ -40,6 +40,9 @@ class DaskExecutor(Executor):
     resources : dict, optional
         Dask resources each trial needs, e.g. ``{"GPU": 1}`` with workers started with
         ``--resources GPU=1``: one trial per GPU.
+    ordered : bool
+        Tell results in the order trials were asked (default; reproducible), or as they
+        arrive (False).
 
     Examples
     --------
@@ -55,7 +58,9 @@ class DaskExecutor(Executor):
         client: Any = None,
         max_parallel_trials: int | None = None,
         resources: dict[str, float] | None = None,
+        ordered: bool = True,
     ) -> None:
+        self.ordered = bool(ordered)
         distributed = _import_distributed()
         if client is None:
             try:

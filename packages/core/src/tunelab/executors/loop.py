@@ -99,19 +99,21 @@ def run_search(
     executor: Executor,
     fit_args: tuple,
     fit_kwargs: dict[str, Any],
-    ordered: bool = True,
+    ordered: bool | None = None,
 ) -> None:
     """Run `tuner`'s search with trials on `executor` (see `BaseTuner.search`).
 
     Parameters
     ----------
-    ordered : bool
-        Tell results to the oracle in the order trials were asked, so a seeded search tries
+    ordered : bool, optional
+        Default: the executor's `ordered`. Tell results to the oracle in the order trials were asked, so a seeded search tries
         the same configurations whatever the timing (a worker that finishes early waits for
         the oldest trial in flight before the next trial is asked). False tells each result
         as it arrives: faster when trial durations vary a lot, not reproducible for
         model-based oracles.
     """
+    if ordered is None:
+        ordered = executor.ordered
     oracle = tuner.oracle
     display = Display(oracle.objective, fit_kwargs.get("verbose", 1))
     flight = _Flight()

@@ -138,6 +138,10 @@ class ProcessPoolExecutor(Executor):
         is loaded), so workers start at once with the modules and data already loaded;
         "spawn" otherwise (safe with threads and GPU frameworks, but each worker imports
         everything again).
+    ordered : bool
+        Tell results to the oracle in the order trials were asked (default), so a seeded
+        search tries the same configurations every time; False tells each result as soon as
+        it arrives (no worker waits, but model-based searches are no longer reproducible).
 
     Examples
     --------
@@ -158,7 +162,9 @@ class ProcessPoolExecutor(Executor):
         max_parallel_trials: int | None = None,
         gpus: str | Sequence[str | int] | None = "auto",
         start_method: str = "auto",
+        ordered: bool = True,
     ) -> None:
+        self.ordered = bool(ordered)
         self._requested = check_max_parallel_trials(max_parallel_trials)
         if not (gpus is None or gpus == "auto" or isinstance(gpus, (list, tuple))):
             raise ValueError(f"gpus={gpus!r}; expected 'auto', a list of GPU ids or None")
