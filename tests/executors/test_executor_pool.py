@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -295,3 +297,11 @@ def test_max_parallel_trials_alone_means_a_process_pool():
     executor = resolve_executor(None, 2)
     assert isinstance(executor, ProcessPoolExecutor) and executor.max_parallel_trials == 2
     assert resolve_executor("inline", 1) is None
+
+
+def test_importing_the_executors_loads_no_dask():
+    code = (
+        "import sys, tunelab.executors; print('distributed' in sys.modules, 'dask' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "False"]
