@@ -8,7 +8,9 @@ executors, not a library's own threads.
 
 Run: ``uv run --frozen python benchmarks/parallel.py`` (about 4 minutes on 2 free cores;
 ``--quick`` for a short check). Prints a table; writes benchmarks/results/parallel.json.
-The machine may be shared: the load average before and after each measurement is recorded.
+The machine may be shared: the load average before and after each measurement is recorded,
+and the same fits are also timed in 2 plain forked processes without any tuner (the
+"machine ceiling"): no executor can beat that speedup on the machine at that moment.
 """
 
 from __future__ import annotations
@@ -102,6 +104,35 @@ def run_search(
         }
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def _fits(data: tuple, count: int) -> float:
+    """`count` trials' fits at default values, in this process; returns the seconds."""
+    started = time.perf_counter()
+    for _ in range(count):
+        fit_and_score(kt.HyperParameters(), *data)
+    return time.perf_counter() - started
+
+
+def ceiling(data: tuple, fits: int = 4) -> dict[str, Any]:
+    """What this machine gives 2 processes right now: the same fits one after the other,
+    then split over 2 plain forked processes (no tuner at all). Its speedup bounds any
+    executor's on this machine at this load."""
+    import multiprocessing
+
+    sequential = _fits(data, fits)
+    context = multiprocessing.get_context("fork")
+    started = time.perf_counter()
+    with context.Pool(WORKERS) as pool:
+        pool.starmap(_fits, [(data, fits // WORKERS)] * WORKERS)
+    parallel = time.perf_counter() - started
+    return {
+        "fits": fits,
+        "sequential_seconds": sequential,
+        "two_processes_seconds": parallel,
+        "speedup": sequential / parallel,
+        "loadavg": os.getloadavg(),
+    }
 
 
 def _import_sklearn() -> None:
@@ -202,7 +233,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "loadavg_at_start": os.getloadavg(),
         "host_note": args.host_note,
         "trial": "GradientBoostingClassifier(n_estimators=100) on 2000x20, scored on 1000",
+        "machine_ceiling_before": ceiling(data),
         "speed": speed(data, args.trials, dask=not args.skip_dask),
+        "machine_ceiling_after": ceiling(data),
     }
     if not args.skip_quality:
         report["quality"] = quality(data, args.quality_trials, list(range(args.seeds)))
@@ -225,6 +258,13 @@ def print_table(report: dict[str, Any]) -> None:
         load = f"{row['loadavg_before'][0]:.1f} -> {row['loadavg_after'][0]:.1f}"
         print(
             f"{name:<16}{row['completed']:>8}{row['seconds']:>10.1f}{speedup:>9}{target:>8}  {load}"
+        )
+    for key in ("machine_ceiling_before", "machine_ceiling_after"):
+        row = report[key]
+        print(
+            f"{'plain 2 procs':<16}{row['fits']:>8}{row['two_processes_seconds']:>10.1f}"
+            f"{row['speedup']:>8.2f}x{'':>8}  load {row['loadavg'][0]:.1f}  ({key.split('_')[-1]}:"
+            " the machine's own ceiling, no tuner)"
         )
     if "quality" in report:
         print(f"\n{'Bayesian':<16}{'mean best val_loss':>20}{'median':>10}{'mean s':>9}")
