@@ -80,6 +80,13 @@ class BaseTuner:
     backend : str, optional
         Force a backend by name (``"sklearn"``, ``"keras"``) instead of choosing it from the
         model the hypermodel returns.
+    executor : str, Executor or distributed.Client, optional
+        Where trials run: ``"inline"`` (default, in this process), ``"process"`` (a local
+        process pool), ``"dask"`` or a Dask client. See `tunelab.executors`; `search`
+        accepts the same argument.
+    max_parallel_trials : int, optional
+        Trials run at the same time by the executor (> 1 without an executor: a process
+        pool).
     **kwargs
         Backend arguments (``cv``, ``scoring``, ``loss``, ``metrics``...), checked by the
         backend.
@@ -107,8 +114,16 @@ class BaseTuner:
         logger: Any = None,
         backend: str | None = None,
         trial_timeout: float | None = None,
+        executor: Any = None,
+        max_parallel_trials: int | None = None,
         **kwargs: Any,
     ) -> None:
+        if executor is not None or max_parallel_trials is not None:
+            from tunelab.executors import resolve_executor
+
+            resolve_executor(executor, max_parallel_trials)  # bad values fail here, not later
+        self.executor = executor
+        self.max_parallel_trials = max_parallel_trials
         if trial_timeout is not None and (
             isinstance(trial_timeout, bool)
             or not isinstance(trial_timeout, (int, float))
@@ -177,7 +192,19 @@ class BaseTuner:
 
         Positional and keyword arguments go to `run_trial` (and from there to the objective
         function or the backend's `fit`). A resumed project continues where it stopped.
+        ``executor=`` and ``max_parallel_trials=`` (see the constructor) run trials in
+        worker processes or on a Dask cluster instead of in this process.
         """
+        executor = fit_kwargs.pop("executor", self.executor)
+        max_parallel_trials = fit_kwargs.pop("max_parallel_trials", self.max_parallel_trials)
+        if executor is not None or max_parallel_trials is not None:
+            from tunelab.executors import resolve_executor
+            from tunelab.executors.loop import run_search
+
+            resolved = resolve_executor(executor, max_parallel_trials)
+            if resolved is not None:
+                run_search(self, resolved, fit_args, fit_kwargs)
+                return
         verbose = fit_kwargs.get("verbose", 1)
         display = Display(self.oracle.objective, verbose)
         self.on_search_begin()

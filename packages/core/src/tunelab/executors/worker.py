@@ -1,0 +1,295 @@
+"""What runs in a worker: one trial of a tuner, away from the oracle and the store.
+
+The driver sends each worker a `WorkerJob` once (the tuner, with a `WorkerOracle` in place
+of its oracle, and the arguments of `search`), then one small `TrialTask` per trial. The
+worker runs `tuner.run_trial` and sends back a `TrialOutcome`: the result or the error, the
+hyperparameters the trial registered while it ran (define-by-run), the metrics it reported,
+and the store metadata it would have written. The driver alone writes to the store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import os
+import pickle
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tunelab.errors import FailedTrialError, FatalError, InvalidTrialError
+from tunelab.hyperparameters import HyperParameter, HyperParameters
+from tunelab.oracles.outcomes import format_error, metric_dicts
+from tunelab.timeout import time_limit
+from tunelab.trial import MetricsTracker, Trial, TrialStatus
+
+if TYPE_CHECKING:
+    from tunelab.oracles.base import Oracle
+    from tunelab.tuner import BaseTuner
+
+__all__ = ["TrialOutcome", "TrialTask", "WorkerJob", "WorkerOracle", "dumps", "loads", "run_task"]
+
+
+def dumps(obj: Any) -> bytes:
+    """Pickle `obj`, by value for functions defined in a script or a notebook when
+    cloudpickle is installed (it comes with tunelab[dask])."""
+    try:
+        import cloudpickle
+    except ImportError:
+        return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    return cloudpickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def loads(data: bytes) -> Any:
+    return pickle.loads(data)
+
+
+class _MetaRecorder:
+    """Stands in for the store in a worker: metadata writes (the backend's name) are kept
+    and sent back with the outcome for the driver to write."""
+
+    def __init__(self) -> None:
+        self.meta: dict[str, Any] = {}
+
+    def set_meta(self, key: str, value: Any, conn: Any = None) -> None:
+        self.meta[key] = value
+
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        return self.meta.get(key, default)
+
+
+class WorkerOracle:
+    """What a trial running in a worker sees of the oracle.
+
+    It has the objective, the search space and the oracle's settings; `update_trial` (and
+    `trial.report`) records metrics in the trial, which go back to the driver with the
+    result; `get_best_trials` and `get_trial` answer from a snapshot sent with the trial (the
+    best finished trial, and the parent trial a Hyperband trial continues). Early stopping
+    is decided by the driver's oracle only, so a trial in a worker is never stopped early.
+    """
+
+    # Attributes read from the (detached) driver oracle.
+    _SHARED = frozenset(
+        {
+            "objective",
+            "hyperparameters",
+            "max_trials",
+            "seed",
+            "tune_new_entries",
+            "allow_new_entries",
+            "max_retries_per_trial",
+            "project_dir",
+            "sample_new",
+            "rng",
+            "get_space",
+        }
+    )
+
+    def __init__(self, oracle: Oracle) -> None:
+        detached = copy.copy(oracle)
+        detached.store = None
+        detached._running = {}
+        detached._design_cache = {}  # type: ignore[attr-defined]
+        self._oracle = detached
+        self._class_name = type(oracle).__name__
+        self._snapshot: dict[str, dict[str, Any]] = {}
+        self._best: list[str] = []
+        self._recorder = _MetaRecorder()
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name not in WorkerOracle._SHARED:
+            raise AttributeError(
+                f"oracle.{name} is not available to a trial running in a worker (executor "
+                "other than 'inline'): the oracle stays in the driver; a trial may read the "
+                "objective and the space, report metrics, and read the best trial"
+            )
+        detached = self.__dict__.get("_oracle")
+        if detached is None:  # half-built (while unpickling)
+            raise AttributeError(name)
+        return getattr(detached, name)
+
+    def _begin(self, task: TrialTask) -> None:
+        self._snapshot = dict(task.known_trials)
+        self._best = list(task.best_trial_ids)
+        self._recorder = _MetaRecorder()
+
+    def _store(self) -> _MetaRecorder:
+        return self._recorder
+
+    def update_trial(self, trial: Trial | str, metrics: Any, step: int = 0) -> str:
+        if not isinstance(trial, Trial):
+            raise TypeError(
+                f"trial={trial!r}: in a worker, report with the Trial object the tuner gave "
+                "to run_trial"
+            )
+        for name, value in metric_dicts(self.objective, metrics)[0].items():
+            trial.metrics.update(name, value, step)
+        return trial.status
+
+    def end_trial(self, trial: Trial, status: str | None = None) -> None:
+        trial.status = status or TrialStatus.COMPLETED
+        trial._ended_in_worker = True  # type: ignore[attr-defined]
+
+    def get_trial(self, trial_id: str) -> Trial:
+        if trial_id not in self._snapshot:
+            raise KeyError(
+                f"trial {trial_id!r} was not sent to this worker (a worker knows the best "
+                "trial and the trial a Hyperband trial continues)"
+            )
+        return Trial.from_config(self._snapshot[trial_id])
+
+    def get_best_trials(self, num_trials: int = 1) -> list[Trial]:
+        return [self.get_trial(t) for t in self._best[:num_trials]]
+
+    def __repr__(self) -> str:
+        return f"WorkerOracle(of {self._class_name})"
+
+
+@dataclass
+class WorkerJob:
+    """What every worker receives once: the tuner (oracle replaced) and the search arguments."""
+
+    tuner: BaseTuner
+    args: tuple
+    kwargs: dict[str, Any]
+    base_seed: int
+
+
+def make_job(tuner: BaseTuner, args: tuple, kwargs: dict[str, Any]) -> WorkerJob:
+    """The tuner as a worker gets it: a shallow copy holding a `WorkerOracle`."""
+    worker_tuner = copy.copy(tuner)
+    worker_tuner.oracle = WorkerOracle(tuner.oracle)  # type: ignore[assignment]
+    for name in ("executor", "_executor"):
+        if name in worker_tuner.__dict__:
+            worker_tuner.__dict__[name] = None
+    return WorkerJob(worker_tuner, args, kwargs, tuner.oracle._base_seed)
+
+
+@dataclass
+class TrialTask:
+    """One trial to run: its id, number, values and space, and what it may read."""
+
+    trial_id: str
+    number: int
+    retries: int
+    hyperparameters: HyperParameters
+    timeout: float | None = None
+    known_trials: dict[str, dict[str, Any]] = field(default_factory=dict)
+    best_trial_ids: list[str] = field(default_factory=list)
+    rng: np.random.Generator | None = None
+
+
+def task_for(trial: Trial, oracle: Oracle, timeout: float | None) -> TrialTask:
+    """The task for `trial`, with the snapshot of trials it may read."""
+    hp = trial.hyperparameters.copy()
+    hp._sampler = None  # a closure over the driver's oracle; the worker sets its own
+    hp._tune_new_entries = trial.hyperparameters._tune_new_entries
+    hp._allow_new_entries = trial.hyperparameters._allow_new_entries
+    known: dict[str, dict[str, Any]] = {}
+    best = oracle.get_best_trials(1) if oracle.store is not None else []
+    for finished in best:
+        known[finished.trial_id] = finished.get_config()  # type: ignore[index]
+    parent = hp.values.get("tuner/trial_id")
+    if isinstance(parent, str) and parent not in known:
+        with contextlib.suppress(KeyError):
+            known[parent] = oracle.get_trial(parent).get_config()
+    return TrialTask(
+        trial_id=trial.trial_id,  # type: ignore[arg-type]
+        number=trial.number or 0,
+        retries=trial.retries,
+        hyperparameters=hp,
+        timeout=timeout,
+        known_trials=known,
+        best_trial_ids=[t.trial_id for t in best],  # type: ignore[misc]
+        # The trial's random stream as the oracle left it: values registered in the worker
+        # (define-by-run) are drawn as they would have been in the driver.
+        rng=getattr(trial, "_rng", None),
+    )
+
+
+@dataclass
+class TrialOutcome:
+    """What a worker sends back for one trial.
+
+    kind is "result" (`result` holds it), "error" (`error_kind` is "fatal", "invalid",
+    "failed" or "error" and `message` holds the traceback) or "lost" (the worker died).
+    """
+
+    trial_id: str
+    kind: str
+    result: Any = None
+    error_kind: str | None = None
+    message: str | None = None
+    hyperparameters: HyperParameters | None = None
+    metrics: dict[str, Any] | None = None
+    status: str = TrialStatus.RUNNING
+    ended_in_worker: bool = False
+    meta: dict[str, Any] = field(default_factory=dict)
+    worker: str = ""
+    duration: float = 0.0
+
+
+def _error_kind(error: BaseException) -> str:
+    if isinstance(error, FatalError):
+        return "fatal"
+    if isinstance(error, InvalidTrialError):
+        return "invalid"
+    if isinstance(error, FailedTrialError):
+        return "failed"
+    return "error"
+
+
+def run_task(job: WorkerJob, task: TrialTask) -> TrialOutcome:
+    """Run one trial in this worker and describe how it went (never raises for the trial's
+    own errors)."""
+    tuner = job.tuner
+    oracle: WorkerOracle = tuner.oracle  # type: ignore[assignment]
+    oracle._begin(task)
+    hp = task.hyperparameters
+    trial = Trial(hp, trial_id=task.trial_id)
+    trial.number, trial.retries = task.number, task.retries
+    trial._oracle = oracle  # type: ignore[assignment]
+    rng = task.rng if task.rng is not None else np.random.default_rng([job.base_seed, task.number])
+    trial._rng = rng  # type: ignore[attr-defined]
+
+    def sample(definition: HyperParameter) -> Any:
+        return oracle.sample_new(definition, trial)
+
+    hp._sampler = sample
+    # SIGALRM works only in a main thread (a pool worker); a Dask worker thread relies on
+    # the driver's limit instead.
+    in_main = threading.current_thread() is threading.main_thread()
+    limit = time_limit(task.timeout, task.trial_id) if in_main else contextlib.nullcontext()
+    outcome = TrialOutcome(task.trial_id, "result", worker=f"{socket.gethostname()}:{os.getpid()}")
+    started = time.monotonic()
+    try:
+        with limit:
+            outcome.result = tuner.run_trial(trial, *job.args, **job.kwargs)
+    except Exception as error:
+        outcome.kind, outcome.error_kind = "error", _error_kind(error)
+        outcome.message = format_error(error)
+    outcome.duration = time.monotonic() - started
+    hp._sampler = None
+    outcome.hyperparameters = hp
+    outcome.metrics = trial.metrics.get_config()
+    outcome.status = trial.status
+    outcome.ended_in_worker = bool(getattr(trial, "_ended_in_worker", False))
+    outcome.meta = dict(oracle._recorder.meta)
+    if outcome.kind == "result":
+        try:
+            pickle.dumps(outcome.result)
+        except Exception as error:  # it must travel back to the driver
+            outcome.message = (
+                f"the trial's result {outcome.result!r:.80} cannot be sent back to the "
+                f"driver: {error}; return a number, a dict of numbers or a list of dicts"
+            )
+            outcome.kind, outcome.error_kind, outcome.result = "error", "error", None
+    return outcome
+
+
+def restore_metrics(outcome: TrialOutcome) -> MetricsTracker:
+    return MetricsTracker.from_config(outcome.metrics or {})
