@@ -11,12 +11,13 @@ from typing import Any
 
 from tunelab import plugins
 from tunelab.backend import Backend
-from tunelab.display import Display, results_summary_text, search_space_summary_text
+from tunelab.display import results_summary_text, search_space_summary_text
 from tunelab.errors import FailedTrialError, FatalError, InvalidTrialError
 from tunelab.hypermodel import FunctionHyperModel, HyperModel, as_hypermodel
 from tunelab.hyperparameters import HyperParameters
 from tunelab.oracles.base import Oracle
 from tunelab.oracles.outcomes import is_number
+from tunelab.progress import SearchProgress
 from tunelab.store import project_path
 from tunelab.timeout import time_limit
 from tunelab.trial import Trial, TrialStatus
@@ -163,21 +164,36 @@ class BaseTuner:
         Positional and keyword arguments go to `run_trial` (and from there to the objective
         function or the backend's `fit`). A resumed project continues where it stopped.
         """
-        verbose = fit_kwargs.get("verbose", 1)
-        display = Display(self.oracle.objective, verbose)
+        progress = self._progress(fit_kwargs.get("verbose", 1))
         self.on_search_begin()
         try:
             while True:
                 trial = self.oracle.ask(self.tuner_id)
                 if trial is None:
                     break
+                progress.on_trial_begin(trial, (trial.number or 0) + 1)
                 self.on_trial_begin(trial)
                 self._run_and_tell(trial, fit_args, fit_kwargs)
                 self.on_trial_end(trial)
-                display.on_trial_end(trial, (trial.number or 0) + 1)
+                progress.on_trial_end(trial, (trial.number or 0) + 1)
         except KeyboardInterrupt:
+            progress.close()
             self._interrupted()
+        finally:
+            progress.close()
         self.on_search_end()
+
+    def _progress(self, verbose: Any) -> SearchProgress:
+        """The bar and lines for this search, starting from what the project already has."""
+        counts = self.oracle._store().count_by_status()
+        best = self.oracle.get_best_trials(1)
+        return SearchProgress(
+            self.oracle.objective,
+            verbose,
+            total=self.oracle.max_trials,
+            done=sum(counts.get(s, 0) for s in TrialStatus.FINISHED),
+            best=best[0] if best else None,
+        )
 
     def _interrupted(self) -> None:
         """Ctrl-C: one line, not a traceback, in a script; back to the prompt in a notebook."""
