@@ -381,6 +381,21 @@ class BaseTuner:
                 "tuner.oracle.get_trial(trial_id).message"
             )
 
+    def results_dataframe(self, history: bool = False) -> Any:
+        """The trials as a pandas DataFrame: one row per trial (values, score, metrics,
+        status, duration), or with ``history=True`` one row per trial, metric and step.
+        See `tunelab.results.results_dataframe`."""
+        from tunelab.results import results_dataframe
+
+        return results_dataframe(self, history=history)
+
+    def export_results(self, path: str | os.PathLike, format: str | None = None) -> Path:
+        """Write the trials to a CSV or JSON file (format from the suffix by default).
+        See `tunelab.results.export_results`."""
+        from tunelab.results import export_results
+
+        return export_results(self, path, format=format)
+
     # KerasTuner compatibility: the store is always up to date.
     def get_state(self) -> dict[str, Any]:
         return {"tuner_id": self.tuner_id, "oracle": self.oracle.get_state()}
