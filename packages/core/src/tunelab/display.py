@@ -1,26 +1,85 @@
-"""What a tuner prints: the space and results summaries (KerasTuner's formats) and the
-per-trial progress lines."""
+"""What a tuner prints: the space and results summaries and the per-trial lines, in the
+formats KerasTuner users know.
+
+The per-trial lines go through a `write` function so that `tunelab.progress` can route them
+around a progress bar (``tqdm.write``) instead of breaking it.
+"""
 
 from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tunelab.hyperparameters import HyperParameters
     from tunelab.objective import Objective
     from tunelab.trial import Trial
 
-__all__ = ["Display", "format_duration", "results_summary_text", "search_space_summary_text"]
+__all__ = [
+    "Display",
+    "format_duration",
+    "format_value",
+    "hyperparameter_table",
+    "results_summary_text",
+    "search_space_summary_text",
+]
+
+# Width of the first two columns of the hyperparameter table (KerasTuner's layout).
+COLUMN_WIDTH = 18
 
 
 def format_duration(seconds: float) -> str:
+    """``"01h 02m 03s"`` for 3723 seconds.
+
+    Examples
+    --------
+    >>> format_duration(3723.4)
+    '01h 02m 03s'
+    """
     seconds = int(max(0, seconds))
     return f"{seconds // 3600:02d}h {seconds % 3600 // 60:02d}m {seconds % 60:02d}s"
 
 
+def format_value(value: Any, width: int = COLUMN_WIDTH) -> str:
+    """A hyperparameter value as the table shows it: numbers with 5 significant digits,
+    anything else cut to `width` characters.
+
+    Examples
+    --------
+    >>> format_value(0.000123456789)
+    '0.00012346'
+    >>> format_value("a_very_long_activation_name")
+    'a_very_long_act...'
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:.5g}"
+    text = str(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def hyperparameter_table(values: dict[str, Any], best: dict[str, Any] | None) -> str:
+    """The table printed before a trial: its values beside the best trial's so far.
+
+    Examples
+    --------
+    >>> print(hyperparameter_table({"units": 64}, None))
+    Value             |Best Value So Far |Hyperparameter
+    64                |?                 |units
+    """
+    if not values:
+        return "default configuration"
+    row = f"{{:{COLUMN_WIDTH}}}|{{:{COLUMN_WIDTH}}}|{{}}"
+    lines = [row.format("Value", "Best Value So Far", "Hyperparameter")]
+    for name, value in values.items():
+        best_value = "?" if best is None else best.get(name, "?")
+        lines.append(row.format(format_value(value), format_value(best_value), name))
+    return "\n".join(lines)
+
+
 def search_space_summary_text(hyperparameters: HyperParameters) -> str:
+    """The text of `tuner.search_space_summary()`."""
     space = hyperparameters.space
     lines = ["Search space summary", f"Default search space size: {len(space)}"]
     for hp in space:
@@ -32,6 +91,7 @@ def search_space_summary_text(hyperparameters: HyperParameters) -> str:
 def results_summary_text(
     location: str, objective: Objective, trials: list[Trial], num_trials: int
 ) -> str:
+    """The text of `tuner.results_summary()`."""
     lines = [
         "Results summary",
         f"Results in {location}",
@@ -45,32 +105,78 @@ def results_summary_text(
 
 
 class Display:
-    """KerasTuner's lines after each trial ("Trial 3 Complete [00h 00m 02s]", best so far,
-    elapsed time). verbose=0 prints nothing."""
+    """KerasTuner's lines around each trial.
 
-    def __init__(self, objective: Objective, verbose: int = 1) -> None:
+    Before a trial: ``Search: Running Trial #3`` and the table of its values beside the best
+    trial's. After it: ``Trial 3 Complete [00h 00m 02s]``, its score, ``Best <metric> So
+    Far: ...`` and ``Total elapsed time: ...``. ``verbose=0`` prints nothing.
+
+    Parameters
+    ----------
+    objective : Objective
+        What the search optimizes (its name heads the score lines).
+    verbose : int
+        0 prints nothing; 1 or more prints the lines.
+    best : Trial, optional
+        The best trial already in the project (a resumed search).
+    write : callable, optional
+        Prints one block of text (default `print`).
+
+    Examples
+    --------
+    >>> from tunelab.objective import Objective
+    >>> display = Display(Objective("loss", "min"), verbose=0)
+    >>> display.best is None
+    True
+    """
+
+    def __init__(
+        self,
+        objective: Objective,
+        verbose: int = 1,
+        best: Trial | None = None,
+        write: Callable[[str], None] | None = None,
+    ) -> None:
         self.objective = objective
         self.verbose = verbose
         self.start = time.time()
-        self.best: float | None = None
+        self.best: float | None = None if best is None else best.score
+        self.best_values: dict[str, Any] | None = (
+            None if best is None else best.hyperparameters.active_values()
+        )
+        self.write = write or print
+
+    def on_trial_begin(self, trial: Trial, number: int) -> None:
+        """Print the trial's number and values (nothing when `verbose` is 0)."""
+        if not self.verbose:
+            return
+        values = trial.hyperparameters.active_values()
+        self.write(
+            f"\nSearch: Running Trial #{number}\n\n"
+            f"{hyperparameter_table(values, self.best_values)}\n"
+        )
 
     def on_trial_end(self, trial: Trial, number: int) -> None:
+        """Record the trial's score and print its result lines."""
         score = trial.score
         if (
-            score is not None
+            trial.status in ("COMPLETED", "STOPPED")
+            and score is not None
             and math.isfinite(score)
             and (self.best is None or self.objective.better_than(score, self.best))
         ):
             self.best = score
+            self.best_values = trial.hyperparameters.active_values()
         if not self.verbose:
             return
         name = self.objective.name
         took = format_duration((trial.ended_at or time.time()) - (trial.started_at or self.start))
-        print(f"\nTrial {number} Complete [{took}]")
+        lines = [f"\nTrial {number} Complete [{took}]"]
         if trial.status in ("COMPLETED", "STOPPED"):
-            print(f"{name}: {score}")
+            lines.append(f"{name}: {score}")
         else:
-            first = (trial.message or "").strip().splitlines()
-            print(f"Status: {trial.status}" + (f" ({first[-1]})" if first else ""))
-        print(f"\nBest {name} So Far: {self.best}")
-        print(f"Total elapsed time: {format_duration(time.time() - self.start)}")
+            last = (trial.message or "").strip().splitlines()
+            lines.append(f"Status: {trial.status}" + (f" ({last[-1]})" if last else ""))
+        lines.append(f"\nBest {name} So Far: {self.best}")
+        lines.append(f"Total elapsed time: {format_duration(time.time() - self.start)}")
+        self.write("\n".join(lines))

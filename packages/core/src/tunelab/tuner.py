@@ -11,12 +11,13 @@ from typing import Any
 
 from tunelab import plugins
 from tunelab.backend import Backend
-from tunelab.display import Display, results_summary_text, search_space_summary_text
+from tunelab.display import results_summary_text, search_space_summary_text
 from tunelab.errors import FailedTrialError, FatalError, InvalidTrialError
 from tunelab.hypermodel import FunctionHyperModel, HyperModel, as_hypermodel
 from tunelab.hyperparameters import HyperParameters
 from tunelab.oracles.base import Oracle
 from tunelab.oracles.outcomes import is_number
+from tunelab.progress import SearchProgress
 from tunelab.store import STORE_FILENAME, project_path
 from tunelab.timeout import time_limit
 from tunelab.trial import Trial, TrialStatus
@@ -205,26 +206,41 @@ class BaseTuner:
             if resolved is not None:
                 run_search(self, resolved, fit_args, fit_kwargs)
                 return
-        verbose = fit_kwargs.get("verbose", 1)
-        display = Display(self.oracle.objective, verbose)
+        progress = self._progress(fit_kwargs.get("verbose", 1))
         self.on_search_begin()
         try:
             while True:
                 trial = self.oracle.ask(self.tuner_id)
                 if trial is None:
                     break
+                progress.on_trial_begin(trial, (trial.number or 0) + 1)
                 self.on_trial_begin(trial)
                 self._run_and_tell(trial, fit_args, fit_kwargs)
                 self.on_trial_end(trial)
-                display.on_trial_end(trial, (trial.number or 0) + 1)
+                progress.on_trial_end(trial, (trial.number or 0) + 1)
         except KeyboardInterrupt:
             # Wherever the interrupt landed between ask and tell (a hook, the fit, storing
             # the result), the trial this process holds runs again on the next search, even
             # in this same process (a notebook), where it would otherwise stay RUNNING.
             for held in list(self.oracle.ongoing_trials.values()):
                 self.oracle.release(held)
+            progress.close()
             self._interrupted()
+        finally:
+            progress.close()
         self.on_search_end()
+
+    def _progress(self, verbose: Any) -> SearchProgress:
+        """The bar and lines for this search, starting from what the project already has."""
+        counts = self.oracle._store().count_by_status()
+        best = self.oracle.get_best_trials(1)
+        return SearchProgress(
+            self.oracle.objective,
+            verbose,
+            total=self.oracle.max_trials,
+            done=sum(counts.get(s, 0) for s in TrialStatus.FINISHED),
+            best=best[0] if best else None,
+        )
 
     def _interrupted(self) -> None:
         """Ctrl-C: one line, not a traceback, in a script; back to the prompt in a notebook."""
@@ -425,6 +441,21 @@ class BaseTuner:
                 f"\n{failed} trial(s) failed; read one's error with "
                 "tuner.oracle.get_trial(trial_id).message"
             )
+
+    def results_dataframe(self, history: bool = False) -> Any:
+        """The trials as a pandas DataFrame: one row per trial (values, score, metrics,
+        status, duration), or with ``history=True`` one row per trial, metric and step.
+        See `tunelab.results.results_dataframe`."""
+        from tunelab.results import results_dataframe
+
+        return results_dataframe(self, history=history)
+
+    def export_results(self, path: str | os.PathLike, format: str | None = None) -> Path:
+        """Write the trials to a CSV or JSON file (format from the suffix by default).
+        See `tunelab.results.export_results`."""
+        from tunelab.results import export_results
+
+        return export_results(self, path, format=format)
 
     # KerasTuner compatibility: the store is always up to date.
     def get_state(self) -> dict[str, Any]:

@@ -10,7 +10,6 @@ import contextlib
 import time
 from typing import TYPE_CHECKING, Any
 
-from tunelab.display import Display
 from tunelab.errors import FatalError
 from tunelab.executors.base import Executor
 from tunelab.executors.worker import TrialOutcome, make_job, restore_metrics, task_for
@@ -115,7 +114,7 @@ def run_search(
     if ordered is None:
         ordered = executor.ordered
     oracle = tuner.oracle
-    display = Display(oracle.objective, fit_kwargs.get("verbose", 1))
+    display = tuner._progress(fit_kwargs.get("verbose", 1))
     flight = _Flight()
     deaths: dict[str, int] = {}
     tuner.on_search_begin()
@@ -126,6 +125,7 @@ def run_search(
             trial = oracle.ask(tuner.tuner_id)
             if trial is None:
                 return
+            display.on_trial_begin(trial, (trial.number or 0) + 1)
             tuner.on_trial_begin(trial)
             executor.submit(task_for(trial, oracle, tuner.trial_timeout))
             flight.add(trial)
@@ -161,6 +161,7 @@ def run_search(
         raise
     finally:
         executor.shutdown()
+        display.close()
     tuner.on_search_end()
 
 

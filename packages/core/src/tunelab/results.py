@@ -1,0 +1,362 @@
+"""A search's results as data: one record per trial, each metric's history, CSV and JSON
+export, and a pandas DataFrame when pandas is installed (``pip install tunelab[pandas]``).
+
+Everything here reads the trial store (or a tuner's or oracle's trials), so it works the
+same for any backend and never imports a framework.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tunelab.hyperparameters import HyperParameters
+from tunelab.objective import Objective, create_objective
+from tunelab.store import STORE_FILENAME, Store, StoreError, loads
+from tunelab.trial import MetricsTracker, Trial
+
+if TYPE_CHECKING:
+    import pandas
+
+__all__ = [
+    "Results",
+    "export_results",
+    "history_records",
+    "load_results",
+    "results_dataframe",
+    "trial_records",
+]
+
+FORMATS = ("csv", "json")
+
+
+@dataclass
+class Results:
+    """The trials of one project, with what is needed to read them.
+
+    Attributes
+    ----------
+    objective : Objective
+        What the search optimized (its direction orders the scores).
+    trials : list of Trial
+        Every trial, in the order they were created.
+    hyperparameters : HyperParameters
+        The search space.
+    location : str
+        Where the project lives ("" for trials that were handed in directly).
+    backend : str or None
+        The backend that trained the models, if any (``"keras"``, ``"sklearn"``).
+    """
+
+    objective: Objective
+    trials: list[Trial]
+    hyperparameters: HyperParameters = field(default_factory=HyperParameters)
+    location: str = ""
+    backend: str | None = None
+
+    @property
+    def finished(self) -> list[Trial]:
+        """Trials with a finite score (COMPLETED or STOPPED), in creation order."""
+        return [
+            t
+            for t in self.trials
+            if t.status in ("COMPLETED", "STOPPED")
+            and t.score is not None
+            and math.isfinite(t.score)
+        ]
+
+    def best(self, num_trials: int = 1) -> list[Trial]:
+        """The best finished trials, best first."""
+        sign = -1.0 if self.objective.direction == "max" else 1.0
+        ranked = sorted(self.finished, key=lambda t: (sign * (t.score or 0.0), t.number or 0))
+        return ranked[:num_trials]
+
+    def hyperparameter_names(self) -> list[str]:
+        """Names of the space's hyperparameters, then any value found only in trials."""
+        names = [hp.name for hp in self.hyperparameters.space]
+        for trial in self.trials:
+            names += [n for n in trial.hyperparameters.values if n not in names]
+        return names
+
+    def metric_names(self) -> list[str]:
+        names: list[str] = []
+        for trial in self.trials:
+            names += [n for n in trial.metrics.metrics if n not in names]
+        return names
+
+
+def _project_file(path: str | os.PathLike) -> Path:
+    """The store file of a project folder (or the file itself), with a clear error when the
+    path is missing or holds no tunelab project."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"path={str(path)!r} does not exist; expected a project folder "
+            f"(directory/project_name, holding {STORE_FILENAME}) or the {STORE_FILENAME} file"
+        )
+    file = path / STORE_FILENAME if path.is_dir() else path
+    if not file.is_file():
+        raise StoreError(
+            f"path={str(path)!r} is not a tunelab project: it has no {STORE_FILENAME}; "
+            "expected the folder directory/project_name of a search"
+        )
+    return file
+
+
+def _from_store(path: str | os.PathLike) -> Results:
+    file = _project_file(path)
+    store = Store(file)
+    try:
+        space = HyperParameters.from_config({"space": store.get_meta("space") or []})
+        objective_config = store.get_meta("objective")
+        objective = (
+            Objective.from_config(objective_config)
+            if objective_config
+            else Objective("default_objective", "min")
+        )
+        trials = []
+        for row in store.select_trials():
+            hp = space.copy()
+            hp.values = loads(row["hp_values"])
+            trial = Trial(
+                hp, trial_id=row["trial_id"], status=row["status"], message=row["message"]
+            )
+            trial.number = row["number"]
+            trial.metrics = MetricsTracker.from_config(loads(row["metrics"]))
+            trial.score, trial.best_step = row["score"], row["best_step"]
+            trial.started_at, trial.ended_at = row["started_at"], row["ended_at"]
+            trials.append(trial)
+        backend = store.get_meta("backend")
+    finally:
+        store.close()
+    return Results(objective, trials, space, str(file.parent), backend)
+
+
+def load_results(source: Any, objective: Any = None) -> Results:
+    """Gather the trials of a tuner, an oracle, a project path or a list of trials.
+
+    Parameters
+    ----------
+    source : BaseTuner, Oracle, str, Path, Results or list of Trial
+        A path is a project folder (``directory/project_name``) or its ``tunelab.sqlite``.
+    objective : str or Objective, optional
+        Needed only for a list of trials (default: minimize their scores).
+
+    Returns
+    -------
+    Results
+
+    Examples
+    --------
+    >>> import tunelab as kt
+    >>> tuner = kt.RandomSearch(lambda hp: hp.Float("x", 0, 1) ** 2, objective="loss",
+    ...                         max_trials=3, seed=0, directory="/tmp/tunelab-doc",
+    ...                         project_name="results", overwrite=True)
+    >>> tuner.search(verbose=0)
+    >>> len(load_results(tuner).trials)
+    3
+    """
+    if isinstance(source, Results):
+        return source
+    if isinstance(source, (str, os.PathLike)):
+        return _from_store(source)
+    oracle = getattr(source, "oracle", source)
+    if hasattr(oracle, "trials") and hasattr(oracle, "objective"):
+        trials = sorted(oracle.trials.values(), key=lambda t: t.number or 0)
+        location = str(getattr(source, "_location", None) or oracle.project_dir or "")
+        return Results(oracle.objective, trials, oracle.hyperparameters.copy(), location)
+    if isinstance(source, (list, tuple)) and all(isinstance(t, Trial) for t in source):
+        space = HyperParameters()
+        for trial in source:
+            space.merge(trial.hyperparameters.space, overwrite=False)
+        chosen = create_objective(objective) if objective is not None else Objective("score", "min")
+        return Results(chosen, list(source), space)
+    raise TypeError(
+        f"source={source!r}: expected a tuner, an oracle, a project path or a list of Trials"
+    )
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities become None: they have no place in CSV cells or JSON."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def trial_records(source: Any) -> list[dict[str, Any]]:
+    """One flat record per trial: id, number, status, score, duration (seconds), then
+    ``hp_<name>`` for each hyperparameter (None where inactive) and ``metric_<name>`` for
+    each metric's best value over the steps.
+
+    Examples
+    --------
+    >>> import tunelab as kt
+    >>> trial = kt.Trial(kt.HyperParameters({"units": 32}), trial_id="0", status="COMPLETED")
+    >>> trial_records([trial])[0]["hp_units"]
+    32
+    """
+    results = load_results(source)
+    names, metrics = results.hyperparameter_names(), results.metric_names()
+    records = []
+    for trial in results.trials:
+        record: dict[str, Any] = {
+            "trial_id": trial.trial_id,
+            "number": trial.number,
+            "status": trial.status,
+            "score": _finite(trial.score),
+            "best_step": trial.best_step,
+            "duration": trial.duration,
+        }
+        values = trial.hyperparameters.active_values()
+        record.update({f"hp_{n}": values.get(n) for n in names})
+        record.update({f"metric_{m}": _finite(trial.metrics.get_best_value(m)) for m in metrics})
+        records.append(record)
+    return records
+
+
+def history_records(source: Any) -> list[dict[str, Any]]:
+    """Every reported metric value: one record per trial, metric and step (the mean over
+    executions), for learning curves.
+
+    Examples
+    --------
+    >>> import tunelab as kt
+    >>> trial = kt.Trial(kt.HyperParameters(), trial_id="0")
+    >>> trial.metrics.update("loss", 0.5, step=0)
+    >>> history_records([trial])
+    [{'trial_id': '0', 'metric': 'loss', 'step': 0, 'value': 0.5}]
+    """
+    records = []
+    for trial in load_results(source).trials:
+        for name, history in trial.metrics.metrics.items():
+            for observation in history.get_history():
+                records.append(
+                    {
+                        "trial_id": trial.trial_id,
+                        "metric": name,
+                        "step": observation.step,
+                        "value": _finite(observation.mean()),
+                    }
+                )
+    return records
+
+
+def results_dataframe(source: Any, history: bool = False) -> pandas.DataFrame:
+    """The trials as a pandas DataFrame (needs ``pip install tunelab[pandas]``).
+
+    Parameters
+    ----------
+    source : BaseTuner, Oracle, path or list of Trial
+    history : bool
+        False: one row per trial (`trial_records`). True: one row per trial, metric and
+        step (`history_records`), ready for learning curves.
+
+    Examples
+    --------
+    >>> import tunelab as kt
+    >>> trial = kt.Trial(kt.HyperParameters({"units": 32}), trial_id="0", status="COMPLETED")
+    >>> results_dataframe([trial])["hp_units"].tolist()
+    [32]
+    """
+    try:
+        import pandas
+    except ImportError as error:
+        raise ImportError(
+            "results_dataframe needs pandas: pip install 'tunelab[pandas]' "
+            "(or use export_results(path, format='csv'), which does not)"
+        ) from error
+    records = history_records(source) if history else trial_records(source)
+    frame = pandas.DataFrame.from_records(records)
+    if not history and "trial_id" in frame:
+        frame = frame.set_index("trial_id", drop=False)
+        frame.index.name = None
+    return frame
+
+
+def _json_trial(trial: Trial) -> dict[str, Any]:
+    metrics = {}
+    for name, history in trial.metrics.metrics.items():
+        metrics[name] = {
+            "direction": history.direction,
+            "best": _finite(history.get_best_value()),
+            "history": [
+                {
+                    "step": o.step,
+                    "value": _finite(o.mean()),
+                    "executions": list(map(_finite, o.value)),
+                }
+                for o in history.get_history()
+            ],
+        }
+    return {
+        "trial_id": trial.trial_id,
+        "number": trial.number,
+        "status": trial.status,
+        "score": _finite(trial.score),
+        "best_step": trial.best_step,
+        "started_at": trial.started_at,
+        "ended_at": trial.ended_at,
+        "duration": trial.duration,
+        "hyperparameters": trial.hyperparameters.active_values(),
+        "metrics": metrics,
+        "message": trial.message,
+    }
+
+
+def export_results(source: Any, path: str | os.PathLike, format: str | None = None) -> Path:
+    """Write the trials to a CSV or JSON file (no pandas needed).
+
+    CSV has one row per trial (the columns of `trial_records`). JSON keeps everything:
+    the objective, the space, and per trial its values, status, score, timing, error
+    message and each metric's full history.
+
+    Parameters
+    ----------
+    source : BaseTuner, Oracle, path or list of Trial
+    path : str or Path
+        The file to write (its folder is created).
+    format : {"csv", "json"}, optional
+        Default: from the file's suffix.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Examples
+    --------
+    >>> import tunelab as kt
+    >>> trial = kt.Trial(kt.HyperParameters({"units": 32}), trial_id="0", status="COMPLETED")
+    >>> export_results([trial], "/tmp/tunelab-doc/results.csv").read_text().splitlines()[0]
+    'trial_id,number,status,score,best_step,duration,hp_units'
+    """
+    path = Path(path)
+    if format is None:
+        format = path.suffix.lstrip(".").lower()
+    if format not in FORMATS:
+        raise ValueError(
+            f"format={format!r}; expected one of {FORMATS} (or a path ending in .csv or .json)"
+        )
+    results = load_results(source)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if format == "csv":
+        records = trial_records(results)
+        columns = list(records[0]) if records else ["trial_id", "number", "status", "score"]
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns)
+            writer.writeheader()
+            for record in records:
+                writer.writerow({k: "" if v is None else v for k, v in record.items()})
+        return path
+    document = {
+        "location": results.location,
+        "objective": results.objective.get_config(),
+        "backend": results.backend,
+        "space": results.hyperparameters.get_config()["space"],
+        "trials": [_json_trial(t) for t in results.trials],
+    }
+    path.write_text(json.dumps(document, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    return path
