@@ -116,3 +116,16 @@ def test_table_formats() -> None:
     assert hyperparameter_table({"units": 64}, {"units": 32}).splitlines()[1] == (
         "64                |32                |units"
     )
+
+
+def test_without_tqdm_lines_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # as if tunelab[progress] were not installed
+    stream = Terminal()
+    progress = SearchProgress(Objective("loss", "min"), verbose=1, total=2, stream=stream)
+    assert progress.bar is None
+    trial = kt.Trial(kt.HyperParameters(), trial_id="0", status="COMPLETED")
+    trial.score = 1.5
+    progress.on_trial_end(trial, 1)
+    assert "Best loss So Far: 1.5" in stream.getvalue() and "%|" not in stream.getvalue()

@@ -14,6 +14,7 @@ import sys
 from typing import IO, TYPE_CHECKING, Any
 
 from tunelab.display import Display
+from tunelab.log import TrialLogger
 
 if TYPE_CHECKING:
     from tunelab.objective import Objective
@@ -59,6 +60,9 @@ class SearchProgress:
         Where to print (default ``sys.stdout``).
     bar : bool, optional
         Force the bar on or off; by default it is on for a terminal when tqdm is installed.
+    logger : optional
+        Where finished trials are logged (see `tunelab.log.TrialLogger`); logging is
+        independent of `verbose`.
 
     Examples
     --------
@@ -80,6 +84,7 @@ class SearchProgress:
         best: Trial | None = None,
         stream: IO[str] | None = None,
         bar: bool | None = None,
+        logger: Any = None,
     ) -> None:
         self.stream = stream if stream is not None else sys.stdout
         self.verbose = int(verbose or 0)
@@ -102,6 +107,7 @@ class SearchProgress:
                 leave=True,
             )
         self.display = Display(objective, self.verbose, best=best, write=self._write)
+        self.log = TrialLogger(objective.name, logger)
         self._show_best()
 
     def _write(self, text: str) -> None:
@@ -123,6 +129,7 @@ class SearchProgress:
     def on_trial_end(self, trial: Trial, number: int) -> None:
         """After trial `number` is stored: print its lines and advance the bar."""
         self.display.on_trial_end(trial, number)
+        self.log.on_trial_end(trial)
         if self.bar is not None:
             self._show_best()
             if trial.status in ("COMPLETED", "STOPPED", "INVALID", "FAILED"):

@@ -74,7 +74,9 @@ class BaseTuner:
     tuner_id : str, optional
         Names this tuner in the store (default ``$KERASTUNER_TUNER_ID`` or ``"tuner0"``).
     logger : optional
-        Accepted for KerasTuner compatibility; tunelab logs through `logging`.
+        Accepted for KerasTuner compatibility: tunelab logs through `logging` (logger
+        ``"tunelab"``); a `logging.Logger` given here receives this tuner's records instead.
+        See `tunelab.log`.
     trial_timeout : float, optional
         Seconds a trial may run; a slower trial fails ("ran longer than trial_timeout") and
         the search goes on. See `tunelab.timeout.time_limit` for what it can stop.
@@ -240,6 +242,7 @@ class BaseTuner:
             total=self.oracle.max_trials,
             done=sum(counts.get(s, 0) for s in TrialStatus.FINISHED),
             best=best[0] if best else None,
+            logger=self.logger,
         )
 
     def _interrupted(self) -> None:
