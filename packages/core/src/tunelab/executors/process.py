@@ -93,7 +93,7 @@ def _describe_exit(code: int | None) -> str:
 
 
 # Frameworks that are not safe to fork once loaded (threads, GPU contexts).
-_FORK_UNSAFE = ("tensorflow", "torch", "jax", "keras", "distributed")
+_FORK_UNSAFE = ("tensorflow", "torch", "jax", "keras")
 
 
 def _start_method(requested: str, gpus: list[str]) -> str:
