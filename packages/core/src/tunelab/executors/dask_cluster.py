@@ -40,9 +40,9 @@ class DaskExecutor(Executor):
     resources : dict, optional
         Dask resources each trial needs, e.g. ``{"GPU": 1}`` with workers started with
         ``--resources GPU=1``: one trial per GPU.
-    ordered : bool
-        Tell results in the order trials were asked (default; reproducible), or as they
-        arrive (False).
+    ordered : bool, optional
+        Tell results in the order trials were asked (True; reproducible), or as they arrive
+        (False). None (default): ordered except for random and grid search.
 
     Examples
     --------
@@ -58,9 +58,11 @@ class DaskExecutor(Executor):
         client: Any = None,
         max_parallel_trials: int | None = None,
         resources: dict[str, float] | None = None,
-        ordered: bool = True,
+        ordered: bool | None = None,
     ) -> None:
-        self.ordered = bool(ordered)
+        if ordered not in (None, True, False):
+            raise ValueError(f"ordered={ordered!r}; expected True, False or None")
+        self.ordered = ordered
         distributed = _import_distributed()
         if client is None:
             try:
