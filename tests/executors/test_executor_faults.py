@@ -20,7 +20,7 @@ SCRIPT = textwrap.dedent("""
 
     def objective(hp):
         x = hp.Float("x", -1.0, 1.0)
-        time.sleep(0.4)
+        time.sleep(1.5)  # long enough to be interrupted even on a loaded machine
         return x * x
 
     if __name__ == "__main__":

@@ -32,14 +32,15 @@ class Executor:
     hard_timeout_grace : float or None
         Seconds after `trial_timeout` at which the loop cancels a trial that did not stop by
         itself (None: the executor cannot stop a trial, e.g. a Dask task in a thread).
-    ordered : bool
+    ordered : bool or None
         Whether results reach the oracle in the order trials were asked (reproducible
-        searches; see `tunelab.executors.loop.run_search`).
+        searches; see `tunelab.executors.loop.run_search`). None: only for oracles that
+        learn from results.
     """
 
     max_parallel_trials: int = 1
     hard_timeout_grace: float | None = None
-    ordered: bool = True
+    ordered: bool | None = None
 
     def start(self, job: WorkerJob) -> None:
         """Start the workers (if needed) and send them `job` once."""

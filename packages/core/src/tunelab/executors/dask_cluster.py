@@ -2,30 +2,65 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from typing import Any
 
 from tunelab.executors.base import Executor, check_max_parallel_trials
-from tunelab.executors.worker import TrialOutcome, TrialTask, WorkerJob, run_task
+from tunelab.executors.worker import TrialOutcome, TrialTask, WorkerJob, dumps, loads, run_task
+
+try:
+    import distributed
+    from distributed.diagnostics.plugin import WorkerPlugin
+except ImportError as error:  # this module is imported only when Dask is asked for
+    raise ImportError(
+        "the Dask executor needs dask.distributed: pip install 'tunelab[dask]'"
+    ) from error
 
 __all__ = ["DaskExecutor"]
 
+# The searches installed in this (worker) process, by id.
+_JOBS: dict[str, WorkerJob] = {}
+
+
+class _InstallJob(WorkerPlugin):
+    """Unpickles a search's job once in each worker process, including workers that join
+    or restart later. (A scattered future would do for a while, but Dask's memory manager
+    drops replicas no task is waiting for, and then moves the data again.)"""
+
+    def __init__(self, job_id: str, job_bytes: bytes) -> None:
+        self.job_id = job_id
+        self.job_bytes = job_bytes
+
+    def setup(self, worker: Any) -> None:
+        _JOBS[self.job_id] = loads(self.job_bytes)
+
+    def teardown(self, worker: Any) -> None:
+        _JOBS.pop(self.job_id, None)
+
+
+def _run_installed(job_id: str, task: TrialTask) -> TrialOutcome:
+    job = _JOBS.get(job_id)
+    if job is None:
+        return TrialOutcome(
+            task.trial_id,
+            "error",
+            error_kind="fatal",
+            message=f"the search {job_id} is not installed on this Dask worker",
+        )
+    return run_task(job, task)
+
 
 def _import_distributed() -> Any:
-    try:
-        import distributed
-    except ImportError as error:
-        raise ImportError(
-            "the Dask executor needs dask.distributed: pip install 'tunelab[dask]'"
-        ) from error
     return distributed
 
 
 class DaskExecutor(Executor):
     """Run each trial as a task on a Dask cluster; the oracle and the store stay here.
 
-    The tuner and the arguments of `search` (the data) are scattered to every worker once;
-    each trial is then one small task. When a worker dies in the middle of a trial, Dask runs
+    The tuner and the arguments of `search` (the data) go to every worker once, as a worker
+    plugin (so workers that join or restart later get them too); each trial is then one
+    small task. When a worker dies in the middle of a trial, Dask runs
     the task again on another worker; a task that kills workers too often (Dask's
     ``distributed.scheduler.allowed-failures``, 3 by default) fails the trial.
 
@@ -40,9 +75,9 @@ class DaskExecutor(Executor):
     resources : dict, optional
         Dask resources each trial needs, e.g. ``{"GPU": 1}`` with workers started with
         ``--resources GPU=1``: one trial per GPU.
-    ordered : bool
-        Tell results in the order trials were asked (default; reproducible), or as they
-        arrive (False).
+    ordered : bool, optional
+        Tell results in the order trials were asked (True; reproducible), or as they arrive
+        (False). None (default): ordered except for random and grid search.
 
     Examples
     --------
@@ -58,9 +93,11 @@ class DaskExecutor(Executor):
         client: Any = None,
         max_parallel_trials: int | None = None,
         resources: dict[str, float] | None = None,
-        ordered: bool = True,
+        ordered: bool | None = None,
     ) -> None:
-        self.ordered = bool(ordered)
+        if ordered not in (None, True, False):
+            raise ValueError(f"ordered={ordered!r}; expected True, False or None")
+        self.ordered = ordered
         distributed = _import_distributed()
         if client is None:
             try:
@@ -88,7 +125,7 @@ class DaskExecutor(Executor):
         self._requested = check_max_parallel_trials(max_parallel_trials)
         self.max_parallel_trials = self._requested or 0
         self._futures: dict[str, Any] = {}
-        self._job: Any = None
+        self._job: str | None = None
 
     def __repr__(self) -> str:
         return (
@@ -117,12 +154,13 @@ class DaskExecutor(Executor):
                     + "; start workers, or pass max_parallel_trials"
                 )
             self.max_parallel_trials = capacity
-        # One copy per worker, sent once; tasks refer to it.
-        self._job = self.client.scatter(job, broadcast=True, hash=False)
+        # One copy per worker, sent and unpickled once; tasks name it by id.
+        self._job = f"tunelab-job-{uuid.uuid4().hex}"
+        self.client.register_plugin(_InstallJob(self._job, dumps(job)), name=self._job)
 
     def submit(self, task: TrialTask) -> None:
         future = self.client.submit(
-            run_task,
+            _run_installed,
             self._job,
             task,
             key=f"tunelab-trial-{task.trial_id}-{uuid.uuid4().hex[:8]}",
@@ -177,5 +215,7 @@ class DaskExecutor(Executor):
         if futures:
             self.client.cancel(futures)
         if self._job is not None:
-            job, self._job = self._job, None
-            job.release()
+            name, self._job = self._job, None
+            # The cluster may be gone already (closed first); nothing is left to free then.
+            with contextlib.suppress(Exception):
+                self.client.unregister_worker_plugin(name)

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from tunelab.errors import FatalError
 from tunelab.executors.base import Executor
 from tunelab.executors.worker import TrialOutcome, make_job, restore_metrics, task_for
+from tunelab.oracles.grid import GridSearchOracle
+from tunelab.oracles.random_search import RandomSearchOracle
 from tunelab.trial import Trial, TrialStatus
 
 if TYPE_CHECKING:
@@ -105,7 +107,8 @@ def run_search(
     Parameters
     ----------
     ordered : bool, optional
-        Default: the executor's `ordered`. Tell results to the oracle in the order trials were asked, so a seeded search tries
+        Default: the executor's `ordered`, and when that is None, True except for random and
+        grid search. Tell results to the oracle in the order trials were asked, so a seeded search tries
         the same configurations whatever the timing (a worker that finishes early waits for
         the oldest trial in flight before the next trial is asked). False tells each result
         as it arrives: faster when trial durations vary a lot, not reproducible for
@@ -113,6 +116,10 @@ def run_search(
     """
     if ordered is None:
         ordered = executor.ordered
+    if ordered is None:
+        # Random and grid search choose by trial number, never from results: the order in
+        # which results arrive cannot change what they try, so no worker need wait.
+        ordered = type(tuner.oracle) not in (RandomSearchOracle, GridSearchOracle)
     oracle = tuner.oracle
     display = tuner._progress(fit_kwargs.get("verbose", 1))
     flight = _Flight()

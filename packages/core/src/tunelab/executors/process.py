@@ -93,7 +93,7 @@ def _describe_exit(code: int | None) -> str:
 
 
 # Frameworks that are not safe to fork once loaded (threads, GPU contexts).
-_FORK_UNSAFE = ("tensorflow", "torch", "jax", "keras", "distributed")
+_FORK_UNSAFE = ("tensorflow", "torch", "jax", "keras")
 
 
 def _start_method(requested: str, gpus: list[str]) -> str:
@@ -138,10 +138,12 @@ class ProcessPoolExecutor(Executor):
         is loaded), so workers start at once with the modules and data already loaded;
         "spawn" otherwise (safe with threads and GPU frameworks, but each worker imports
         everything again).
-    ordered : bool
-        Tell results to the oracle in the order trials were asked (default), so a seeded
-        search tries the same configurations every time; False tells each result as soon as
-        it arrives (no worker waits, but model-based searches are no longer reproducible).
+    ordered : bool, optional
+        True: tell results to the oracle in the order trials were asked, so a seeded search
+        tries the same configurations every time (a worker that finishes early may wait).
+        False: tell each result as soon as it arrives. None (default): ordered for oracles
+        that learn from results (Bayesian, Hyperband...), not for random and grid search,
+        whose choices do not depend on results.
 
     Examples
     --------
@@ -162,9 +164,11 @@ class ProcessPoolExecutor(Executor):
         max_parallel_trials: int | None = None,
         gpus: str | Sequence[str | int] | None = "auto",
         start_method: str = "auto",
-        ordered: bool = True,
+        ordered: bool | None = None,
     ) -> None:
-        self.ordered = bool(ordered)
+        if ordered not in (None, True, False):
+            raise ValueError(f"ordered={ordered!r}; expected True, False or None")
+        self.ordered = ordered
         self._requested = check_max_parallel_trials(max_parallel_trials)
         if not (gpus is None or gpus == "auto" or isinstance(gpus, (list, tuple))):
             raise ValueError(f"gpus={gpus!r}; expected 'auto', a list of GPU ids or None")
