@@ -41,6 +41,8 @@ from problems import all_problems  # noqa: E402
 
 BUDGETS = (30, 100)
 CACHE = harness.RESULTS_DIR / "search_quality_runs.jsonl"
+# A median over fewer seeds is shown but not counted in a win rate.
+MIN_SEEDS_TO_COMPARE = 3
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -196,6 +198,7 @@ def _win_rate(table: dict[str, dict[str, dict[str, Any]]], ours: str, peer: str)
         cells = [
             c for k, c in table.items()
             if ours in c and peer in c and (budget is None or k.endswith(f"@{budget}"))
+            and min(c[ours]["seeds"], c[peer]["seeds"]) >= MIN_SEEDS_TO_COMPARE
         ]  # fmt: skip
         won = [k for k, c in table.items() if c in cells and c[ours]["median"] < c[peer]["median"]]
         per_budget["all" if budget is None else str(budget)] = {
@@ -212,16 +215,28 @@ def markdown(result: dict[str, Any]) -> str:
         row = [key]
         for m in methods:
             c = cells.get(m)
-            row.append("-" if c is None else f"{c['median']:.3g} [{c['q1']:.3g}, {c['q3']:.3g}]")
+            if c is None:
+                row.append("-")
+                continue
+            seeds = "" if c["seeds"] >= 10 else f" (n={c['seeds']})"
+            row.append(f"{c['median']:.3g} [{c['q1']:.3g}, {c['q3']:.3g}]{seeds}")
         rows.append(row)
-    lines = ["Median simple regret [quartiles] over seeds (lower is better)", ""]
+    lines = [
+        "Median simple regret [quartiles] over seeds (lower is better; n = seeds when < 10)",
+        "",
+    ]
     lines += ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     lines += ["", "Normalized regret (mean over problems of median / random's median):", ""]
     for budget, scores in result["normalized_regret"].items():
         text = ", ".join(f"{m} {v:.3f}" for m, v in scores.items())
         lines.append(f"- budget {budget}: {text}")
-    lines += ["", "tunelab_bayesian's median regret strictly lower than the peer's:", ""]
+    lines += [
+        "",
+        "tunelab_bayesian's median regret strictly lower than the peer's (cells where both "
+        f"have >= {MIN_SEEDS_TO_COMPARE} seeds):",
+        "",
+    ]
     for peer, rates in result["win_rate_tunelab_bayesian"].items():
         text = ", ".join(
             f"{b}: {r['won']}/{r['of']}" + (f" ({r['rate']:.0%})" if r["rate"] is not None else "")
@@ -229,6 +244,42 @@ def markdown(result: dict[str, Any]) -> str:
         )
         lines.append(f"- vs {peer}: {text}")
     return "\n".join(lines) + "\n"
+
+
+def plot(runs: dict[tuple[str, str, int, int], dict[str, Any]], path: Path) -> Path | None:
+    """Median best-so-far regret against trials, one panel per problem (needs matplotlib)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    reference = report(runs)["reference"]
+    names = list(all_problems())
+    fig, axes = plt.subplots(3, 4, figsize=(16, 10))
+    for ax, name in zip(axes.ravel(), names, strict=False):
+        for method in METHODS:
+            traces = [
+                best_so_far(r["values"]) for (p, m, _, b), r in runs.items()
+                if p == name and m == method and "values" in r and b == max(
+                    bb for (pp, mm, _, bb) in runs if pp == name and mm == method
+                )
+            ]  # fmt: skip
+            if not traces:
+                continue
+            n = min(len(t) for t in traces)
+            regret = [statistics.median(t[i] - reference[name] for t in traces) for i in range(n)]
+            ax.plot(range(1, n + 1), [max(v, 1e-12) for v in regret], label=method)
+        ax.set_yscale("log")
+        ax.set_title(name)
+        ax.set_xlabel("trials")
+    axes.ravel()[0].legend(fontsize=7)
+    for ax in axes.ravel()[len(names) :]:
+        ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    return path
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -264,6 +315,7 @@ def main(argv: list[str] | None = None) -> None:
     print(text)
     harness.write_report("search_quality", result)
     (harness.RESULTS_DIR / "search_quality.md").write_text(text, encoding="utf-8")
+    plot(load_cache(args.cache), harness.RESULTS_DIR / "search_quality.png")
 
 
 if __name__ == "__main__":
