@@ -9,7 +9,8 @@ suggestion (the warm asks' median), measured on the machine that runs the benchm
     python benchmarks/bayesian_cost.py            # prints a table, writes results/bayesian_cost.json
 
 The machine's load average is recorded with the numbers, since a shared machine slows
-every timing.
+every timing; the process's CPU time per ask is reported too (single-threaded BLAS), which is
+what the ask costs with a core to itself.
 """
 
 from __future__ import annotations
@@ -56,11 +57,12 @@ def measure(dim: int, observations: int, asks: int, seed: int) -> dict[str, obje
         for _ in range(observations):
             trial = oracle.ask()
             oracle.tell(trial, loss(trial.hyperparameters))
-        times = []
+        times, cpu = [], []
         for _ in range(asks + 1):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             trial = oracle.ask()
             times.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
             oracle.tell(trial, loss(trial.hyperparameters))
         # The model alone, at the same size: a cold fit and a warm refit.
         X = np.random.default_rng(seed).random((observations, dim))
@@ -79,6 +81,8 @@ def measure(dim: int, observations: int, asks: int, seed: int) -> dict[str, obje
         "cold_ask_ms": 1e3 * times[0],
         "warm_ask_ms_median": 1e3 * statistics.median(warm),
         "warm_ask_ms_max": 1e3 * max(warm),
+        # CPU time of this process: what the ask costs when it has a core to itself.
+        "warm_ask_cpu_ms_median": 1e3 * statistics.median(cpu[1:]),
         "gp_cold_fit_ms": 1e3 * cold_fit,
         "gp_warm_fit_ms": 1e3 * warm_fit,
     }
@@ -98,7 +102,11 @@ def main() -> None:
     rows = [[k, f"{summary[k]:.1f}"] for k in keys]
     print(harness.table(["median over repeats", "ms"], rows))
     target = summary["warm_ask_ms_median"] <= 50.0
-    print(f"target: a suggestion <= 50 ms -> {'met' if target else 'missed'}")
+    cpu_target = summary["warm_ask_cpu_ms_median"] <= 50.0
+    print(
+        f"target: a suggestion <= 50 ms -> wall {'met' if target else 'missed'}, "
+        f"CPU time {'met' if cpu_target else 'missed'}"
+    )
     print(f"load average: {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
     harness.write_report(
         "bayesian_cost",
@@ -106,6 +114,7 @@ def main() -> None:
             "settings": vars(args),
             "summary_ms": summary,
             "target_50ms_met": target,
+            "target_50ms_met_in_cpu_time": cpu_target,
             "load_average": [load_before, os.getloadavg()[0]],
             "runs": runs,
         },
