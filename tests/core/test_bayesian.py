@@ -140,3 +140,16 @@ def test_bayesian_tuner_resumes_and_counts_trials(tmp_path):
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         kt.oracles.BayesianOptimizationOracle("loss", 5, **kwargs)
+
+
+def test_the_model_sees_values_log_compressed_in_the_same_order():
+    from tunelab.oracles.bayesian import _warp
+
+    y = np.array([3.0, 1.0, 2.0, 1001.0, 1.5])
+    warped = _warp(y)
+    # Same order and the best at 0; the gap to the best in units of the median gap (1.0).
+    assert np.argsort(warped).tolist() == np.argsort(y).tolist()
+    assert warped.tolist() == pytest.approx(np.log1p([2.0, 0.0, 1.0, 1000.0, 0.5]).tolist())
+    # The outlier no longer dwarfs the others: 1000x the median gap becomes ~10x.
+    assert warped.max() / np.median(warped) == pytest.approx(math.log(1001) / math.log(2))
+    assert _warp(np.full(4, 2.5)).tolist() == [0.0] * 4  # constant values stay flat

@@ -231,7 +231,7 @@ class Hyperband(BaseTuner):
         initial_trials: Any = None,
         initial_design: str | None = None,
         num_initial_points: int | None = None,
-        sampler: Callable[[HyperbandOracle, Trial], dict[str, Any] | None] | None = None,
+        sampler: str | Callable[[HyperbandOracle, Trial], dict[str, Any] | None] | None = None,
         **kwargs: Any,
     ) -> None:
         oracle = HyperbandOracle(

@@ -66,6 +66,8 @@ class BayesianOptimizationOracle(Oracle):
     """
 
     default_initial_design = "sobol"
+    # Fit the model to a log-compressed copy of the values (same order, same best).
+    warp_outputs = True
 
     def __init__(
         self,
@@ -107,6 +109,8 @@ class BayesianOptimizationOracle(Oracle):
         self._user_initial_points = num_initial_points
         self._gp: GaussianProcess | None = None
         self._gp_key: tuple[str, ...] = ()
+        self._encoded: dict[str, np.ndarray] = {}
+        self._encoded_key: tuple[str, ...] = ()
 
     def _initial_points(self, dim: int) -> int:
         if self._user_initial_points is not None:
@@ -133,8 +137,16 @@ class BayesianOptimizationOracle(Oracle):
         rows = self._store().select_trials("number != ?", (number,))
         sign = -1.0 if self.objective.direction == "max" else 1.0
         done, failed, pending = [], [], []
+        key = tuple(hp.get_config().__repr__() for hp in space)
+        if key != self._encoded_key:  # encodings hold only for the space they were made in
+            self._encoded, self._encoded_key = {}, key
         for row in rows:
-            point = self._encode(space, loads(row["hp_values"]))
+            # Every suggestion rereads all trials; decoding and encoding each once keeps
+            # that a dictionary lookup (a third of a suggestion's time at 100 trials).
+            text = row["hp_values"]
+            point = self._encoded.get(text)
+            if point is None:
+                point = self._encoded[text] = self._encode(space, loads(text))
             status = row["status"]
             if status == TrialStatus.COMPLETED and row["score"] is not None:
                 done.append((point, sign * row["score"]))
@@ -207,6 +219,8 @@ class BayesianOptimizationOracle(Oracle):
                 alpha=self.alpha, seed=self._base_seed, categorical=categorical
             )
             self._gp_key = key
+        if self.warp_outputs:
+            y = _warp(y)
         gp = self._gp.fit(X, y)
         best = float(y.min())
         if len(X_pending):
@@ -233,6 +247,23 @@ class BayesianOptimizationOracle(Oracle):
             discrete_dims=discrete,
             snap=_snapper(space),
         )
+
+
+def _warp(y: np.ndarray) -> np.ndarray:
+    """Compress the bad tail of the values to minimize, keeping their order.
+
+    Objectives often span decades (a diverged run, Rosenbrock's valley walls); standardized
+    as they are, a few huge values make every good point look alike, the model grows
+    overconfident near the incumbent and the search stops exploring (seen on the benchmark's
+    mixed space, stuck for 80 trials in a suboptimal category). ``log1p`` of the gap to the
+    best value, in units of the median gap, keeps the good region's shape and turns the tail
+    logarithmic.
+    """
+    gap = y - y.min()
+    scale = float(np.median(gap))
+    if not scale > 0:
+        scale = float(gap.max()) or 1.0
+    return np.log1p(gap / scale)
 
 
 def _snapper(space: list[HyperParameter]) -> Any:

@@ -125,10 +125,12 @@ class HyperbandOracle(Oracle):
     seed, hyperparameters, allow_new_entries, tune_new_entries, max_retries_per_trial,
     max_consecutive_failed_trials
         See `Oracle`.
-    sampler : callable, optional
-        ``sampler(oracle, trial) -> dict or None`` proposes the values of each new
-        configuration (a model-based, BOHB-style proposal can read
-        `oracle.budget_results()`); None, or a None result, draws at random.
+    sampler : {"random", "bohb"} or callable, optional
+        How new configurations are chosen. None or "random": at random (Hyperband);
+        "bohb": from density models of the results at the longest training with enough
+        of them (`tunelab.oracles.bohb.BOHBSampler`, BOHB). A callable
+        ``sampler(oracle, trial) -> dict or None`` proposes values itself (it can read
+        `oracle.budget_results()`); a None result draws at random.
     **kwargs
         `initial_trials`, `initial_design`, `num_initial_points`, `directory`,
         `project_name`, `overwrite` (see `Oracle`). Enqueued configurations start round 0
@@ -170,7 +172,7 @@ class HyperbandOracle(Oracle):
         max_retries_per_trial: int = 0,
         max_consecutive_failed_trials: int | None = 3,
         *,
-        sampler: Callable[[HyperbandOracle, Trial], dict[str, Any] | None] | None = None,
+        sampler: str | Callable[[HyperbandOracle, Trial], dict[str, Any] | None] | None = None,
         **kwargs: Any,
     ) -> None:
         if "max_trials" in kwargs:
@@ -178,9 +180,16 @@ class HyperbandOracle(Oracle):
                 "HyperbandOracle does not take max_trials: it follows from "
                 "max_epochs, factor and hyperband_iterations"
             )
+        if sampler == "bohb":
+            from tunelab.oracles.bohb import BOHBSampler
+
+            sampler = BOHBSampler()
+        elif sampler == "random":
+            sampler = None
         if sampler is not None and not callable(sampler):
             raise TypeError(
-                f"sampler={sampler!r}; expected a callable (oracle, trial) -> dict or None"
+                f"sampler={sampler!r}; expected 'random', 'bohb' or a callable "
+                "(oracle, trial) -> dict or None"
             )
         self.max_epochs = _check_int("max_epochs", max_epochs, 1)
         self.factor = _check_int("factor", factor, 2)

@@ -1,0 +1,322 @@
+"""Search quality of tunelab's oracles against KerasTuner and Optuna: simple regret after 30
+and 100 trials on test functions and scikit-learn tuning tasks.
+
+Every (problem, method, seed, budget) run is appended to a JSON-lines cache as soon as it
+finishes, so the benchmark resumes where it stopped and runs in pieces::
+
+    python run.py --problems branin,mixed --methods tunelab_bayesian,optuna_tpe --seeds 0-9
+    python run.py --jobs 16            # everything not cached yet, 16 processes
+    python run.py --report             # only read the cache: table + results JSON
+
+The report (``benchmarks/results/search_quality.json`` and ``.md``) gives, per problem and
+budget, the median and quartiles of the simple regret (best value found minus the known
+minimum; for the tuning tasks, best CV error minus the lowest error any run found), a
+normalized regret across problems (0 = the reference optimum, 1 = random search's median),
+and tunelab Bayesian's win rates against KerasTuner and Optuna TPE.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+# Before numpy is imported: one core per worker process; KerasTuner's oracle needs Keras
+# importable but never touches its backend.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("KERAS_BACKEND", "jax")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]
+
+import harness  # noqa: E402
+from methods import METHODS, PREFIX_SAFE, best_so_far, runner  # noqa: E402
+from problems import all_problems  # noqa: E402
+
+BUDGETS = (30, 100)
+CACHE = harness.RESULTS_DIR / "search_quality_runs.jsonl"
+# A median over fewer seeds is shown but not counted in a win rate.
+MIN_SEEDS_TO_COMPARE = 3
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"0-9"`` or ``"0,3,5"`` -> a list of seeds."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        seeds.extend(range(int(lo), int(hi or lo) + 1))
+    return seeds
+
+
+def load_cache(path: Path = CACHE) -> dict[tuple[str, str, int, int], dict[str, Any]]:
+    runs: dict[tuple[str, str, int, int], dict[str, Any]] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                r = json.loads(line)
+                runs[(r["problem"], r["method"], r["seed"], r["budget"])] = r
+    return runs
+
+
+def planned(
+    problems: list[str], methods: list[str], seeds: list[int], largest: int = max(BUDGETS)
+) -> list[tuple[Any, ...]]:
+    """The runs to do: one per budget up to `largest` for tunelab's Bayesian oracle, and only
+    `largest` for methods that do not depend on the budget (smaller ones read as a prefix)."""
+    jobs = []
+    for seed in seeds:
+        for problem in problems:
+            for method in methods:
+                budgets = [b for b in BUDGETS if b <= largest]
+                if method in PREFIX_SAFE:
+                    budgets = [largest]
+                jobs.extend((problem, method, seed, b) for b in budgets)
+    return jobs
+
+
+def run_one(problem: str, method: str, seed: int, budget: int) -> dict[str, Any]:
+    start = time.perf_counter()
+    try:
+        values = runner(method)(all_problems()[problem], seed, budget)
+    except ImportError as error:
+        return {"problem": problem, "method": method, "seed": seed, "budget": budget,
+                "error": f"not installed: {error}"}  # fmt: skip
+    except Exception as error:  # one failed run must not stop the others
+        return {"problem": problem, "method": method, "seed": seed, "budget": budget,
+                "error": f"{type(error).__name__}: {error}"}  # fmt: skip
+    return {
+        "problem": problem, "method": method, "seed": seed, "budget": budget,
+        "values": values, "seconds": round(time.perf_counter() - start, 2),
+    }  # fmt: skip
+
+
+def execute(jobs: list[tuple[Any, ...]], n_jobs: int, cache: Path) -> None:
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    with cache.open("a", encoding="utf-8") as out:
+        if n_jobs <= 1:
+            for job in jobs:
+                result = run_one(*job)
+                out.write(json.dumps(result) + "\n")
+                out.flush()
+                print(_line(result), flush=True)
+            return
+        with ProcessPoolExecutor(n_jobs) as pool:
+            futures = [pool.submit(run_one, *job) for job in jobs]
+            for future in as_completed(futures):
+                result = future.result()
+                out.write(json.dumps(result) + "\n")
+                out.flush()
+                print(_line(result), flush=True)
+
+
+def _line(r: dict[str, Any]) -> str:
+    what = r.get("error") or f"best {min(r['values']):.6g} in {r['seconds']} s"
+    return (
+        f"{r['problem']:18s} {r['method']:20s} seed {r['seed']:2d} budget {r['budget']:3d}: {what}"
+    )
+
+
+# -- report -------------------------------------------------------------------------------
+def curves(
+    runs: dict[tuple[str, str, int, int], dict[str, Any]],
+) -> dict[tuple[str, str, int], dict[int, float]]:
+    """(problem, method, budget) -> {seed: best value after `budget` trials}."""
+    out: dict[tuple[str, str, int], dict[int, float]] = {}
+    for (problem, method, seed, run_budget), r in runs.items():
+        if "values" not in r:
+            continue
+        for budget in BUDGETS:
+            prefix_ok = method in PREFIX_SAFE and run_budget >= budget
+            if (run_budget == budget or prefix_ok) and len(r["values"]) >= budget:
+                best = best_so_far(r["values"])[budget - 1]
+                out.setdefault((problem, method, budget), {})[seed] = best
+    return out
+
+
+def quartiles(values: list[float]) -> tuple[float, float, float]:
+    if len(values) == 1:
+        return values[0], values[0], values[0]
+    q1, q2, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return q1, q2, q3
+
+
+def report(runs: dict[tuple[str, str, int, int], dict[str, Any]]) -> dict[str, Any]:
+    problems = all_problems()
+    best = curves(runs)
+    # Tuning tasks have no known minimum: the lowest error any run found is the reference.
+    reference: dict[str, float] = {}
+    for name, problem in problems.items():
+        if problem.optimum is not None:
+            reference[name] = problem.optimum
+        else:
+            seen = [min(r["values"]) for k, r in runs.items() if k[0] == name and "values" in r]
+            if seen:
+                reference[name] = min(seen)
+    table: dict[str, dict[str, dict[str, Any]]] = {}
+    for (problem, method, budget), by_seed in sorted(best.items()):
+        # Rounded: CV errors equal up to float noise must tie, not differ by 1e-16.
+        regrets = sorted(round(v - reference[problem], 12) for v in by_seed.values())
+        q1, med, q3 = quartiles(regrets)
+        table.setdefault(f"{problem}@{budget}", {})[method] = {
+            "median": med, "q1": q1, "q3": q3, "seeds": len(regrets),
+        }  # fmt: skip
+    normalized: dict[str, dict[str, float]] = {}
+    for budget in BUDGETS:
+        scores: dict[str, list[float]] = {}
+        for key, cells in table.items():
+            if not key.endswith(f"@{budget}") or "tunelab_random" not in cells:
+                continue
+            scale = cells["tunelab_random"]["median"]
+            for method, cell in cells.items():
+                scores.setdefault(method, []).append(cell["median"] / scale if scale > 0 else 1.0)
+        normalized[str(budget)] = {m: statistics.mean(s) for m, s in scores.items()}
+    wins = {peer: _win_rate(table, "tunelab_bayesian", peer) for peer in METHODS[2:]}
+    wins["tunelab_random"] = _win_rate(table, "tunelab_bayesian", "tunelab_random")
+    return {
+        "budgets": list(BUDGETS),
+        "reference": reference,
+        "regret": table,
+        "normalized_regret": normalized,
+        "win_rate_tunelab_bayesian": wins,
+        "targets": {
+            "vs_kerastuner_bayesian": ">= 0.80 of problems",
+            "vs_optuna_tpe": ">= 0.70 of problems",
+        },
+    }
+
+
+def _win_rate(table: dict[str, dict[str, dict[str, Any]]], ours: str, peer: str) -> dict[str, Any]:
+    """Share of (problem, budget) cells where our median regret is strictly lower."""
+    per_budget: dict[str, Any] = {}
+    for budget in [*BUDGETS, None]:
+        cells = [
+            c for k, c in table.items()
+            if ours in c and peer in c and (budget is None or k.endswith(f"@{budget}"))
+            and min(c[ours]["seeds"], c[peer]["seeds"]) >= MIN_SEEDS_TO_COMPARE
+        ]  # fmt: skip
+        won = [k for k, c in table.items() if c in cells and c[ours]["median"] < c[peer]["median"]]
+        per_budget["all" if budget is None else str(budget)] = {
+            "won": len(won), "of": len(cells), "rate": len(won) / len(cells) if cells else None,
+        }  # fmt: skip
+    return per_budget
+
+
+def markdown(result: dict[str, Any]) -> str:
+    methods = [m for m in METHODS if any(m in c for c in result["regret"].values())]
+    headers = ["problem@budget", *methods]
+    rows = []
+    for key, cells in result["regret"].items():
+        row = [key]
+        for m in methods:
+            c = cells.get(m)
+            if c is None:
+                row.append("-")
+                continue
+            seeds = "" if c["seeds"] >= 10 else f" (n={c['seeds']})"
+            row.append(f"{c['median']:.3g} [{c['q1']:.3g}, {c['q3']:.3g}]{seeds}")
+        rows.append(row)
+    lines = [
+        "Median simple regret [quartiles] over seeds (lower is better; n = seeds when < 10)",
+        "",
+    ]
+    lines += ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    lines += ["", "Normalized regret (mean over problems of median / random's median):", ""]
+    for budget, scores in result["normalized_regret"].items():
+        text = ", ".join(f"{m} {v:.3f}" for m, v in scores.items())
+        lines.append(f"- budget {budget}: {text}")
+    lines += [
+        "",
+        "tunelab_bayesian's median regret strictly lower than the peer's (cells where both "
+        f"have >= {MIN_SEEDS_TO_COMPARE} seeds):",
+        "",
+    ]
+    for peer, rates in result["win_rate_tunelab_bayesian"].items():
+        text = ", ".join(
+            f"{b}: {r['won']}/{r['of']}" + (f" ({r['rate']:.0%})" if r["rate"] is not None else "")
+            for b, r in rates.items()
+        )
+        lines.append(f"- vs {peer}: {text}")
+    return "\n".join(lines) + "\n"
+
+
+def plot(runs: dict[tuple[str, str, int, int], dict[str, Any]], path: Path) -> Path | None:
+    """Median best-so-far regret against trials, one panel per problem (needs matplotlib)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    reference = report(runs)["reference"]
+    names = list(all_problems())
+    fig, axes = plt.subplots(3, 4, figsize=(16, 10))
+    for ax, name in zip(axes.ravel(), names, strict=False):
+        for method in METHODS:
+            traces = [
+                best_so_far(r["values"]) for (p, m, _, b), r in runs.items()
+                if p == name and m == method and "values" in r and b == max(
+                    bb for (pp, mm, _, bb) in runs if pp == name and mm == method
+                )
+            ]  # fmt: skip
+            if not traces:
+                continue
+            n = min(len(t) for t in traces)
+            regret = [statistics.median(t[i] - reference[name] for t in traces) for i in range(n)]
+            ax.plot(range(1, n + 1), [max(v, 1e-12) for v in regret], label=method)
+        ax.set_yscale("log")
+        ax.set_title(name)
+        ax.set_xlabel("trials")
+    axes.ravel()[0].legend(fontsize=7)
+    for ax in axes.ravel()[len(names) :]:
+        ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    return path
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--problems", default=",".join(all_problems()))
+    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--seeds", default="0-9")
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes")
+    parser.add_argument(
+        "--budget", type=int, choices=BUDGETS, default=max(BUDGETS),
+        help="largest budget to run (30 gives the slow peers a cheaper piece)",
+    )  # fmt: skip
+    parser.add_argument("--cache", type=Path, default=CACHE)
+    parser.add_argument("--report", action="store_true", help="only report the cache")
+    args = parser.parse_args(argv)
+    for name, allowed in (("problems", all_problems()), ("methods", METHODS)):
+        bad = [x for x in getattr(args, name).split(",") if x not in allowed]
+        if bad:
+            parser.error(f"--{name}: unknown {bad}; expected some of {list(allowed)}")
+    if not args.report:
+        done = load_cache(args.cache)
+        jobs = planned(
+            args.problems.split(","), args.methods.split(","), parse_seeds(args.seeds), args.budget
+        )
+        todo = [j for j in jobs if j not in done or "error" in done[j]]
+        # The slowest runs first, so a piece cut short by its time limit loses cheap ones.
+        cost = {m: i for i, m in enumerate(("kerastuner_bayesian", "optuna_gp"))}
+        todo.sort(key=lambda j: (cost.get(j[1], 9), -j[3], all_problems()[j[0]].family))
+        print(f"{len(todo)} runs to do ({len(jobs) - len(todo)} cached)", flush=True)
+        execute(todo, args.jobs, args.cache)
+    result = report(load_cache(args.cache))
+    text = markdown(result)
+    print(text)
+    harness.write_report("search_quality", result)
+    (harness.RESULTS_DIR / "search_quality.md").write_text(text, encoding="utf-8")
+    plot(load_cache(args.cache), harness.RESULTS_DIR / "search_quality.png")
+
+
+if __name__ == "__main__":
+    main()
