@@ -251,6 +251,7 @@ class FoldResult:
     score_time: float
     error: str | None = None
     exception: BaseException | None = None
+    estimator: Any = None  # the fitted estimator, when the caller keeps them
 
 
 @dataclass
@@ -350,7 +351,8 @@ def _scores(estimator: Any, X: Any, y: Any, weights: Any,
 
 
 def _fit_and_score(estimator: Any, data: SearchData, train: np.ndarray, test: np.ndarray,
-                   scorers: dict[str, Scorer | None], return_train_score: bool) -> FoldResult:
+                   scorers: dict[str, Scorer | None], return_train_score: bool,
+                   keep_model: bool = False) -> FoldResult:
     """Fit `estimator` on the train rows and score it on the test rows (a joblib task)."""
     X_train = _split(estimator, data, train, train)
     X_test = _split(estimator, data, test, train)
@@ -376,7 +378,8 @@ def _fit_and_score(estimator: Any, data: SearchData, train: np.ndarray, test: np
         nan = dict.fromkeys(scorers, np.nan)
         return FoldResult(nan, dict(nan) if return_train_score else {}, fit_time, score_time,
                           error=traceback.format_exc(), exception=error)
-    return FoldResult(test_scores, train_scores, fit_time, score_time)
+    return FoldResult(test_scores, train_scores, fit_time, score_time,
+                      estimator=estimator if keep_model else None)
 
 
 def cross_validate_candidates(
@@ -388,11 +391,15 @@ def cross_validate_candidates(
     n_jobs: int | None = None,
     return_train_score: bool = False,
     verbose: int = 0,
+    start_models: Sequence[Sequence[Any] | None] | None = None,
+    keep_models: bool = False,
 ) -> list[CandidateResult]:
     """Cross-validate each candidate estimator on `splits`, all folds of all candidates in
     one joblib call. Each fold fits its own clone; the candidates are left unfitted.
 
     Failed folds carry their traceback and NaN scores (see `CandidateResult.failed`).
+    `start_models`, one entry per candidate, gives fitted fold models to fit again instead
+    of clones (a warm start); `keep_models` returns each fold's fitted estimator.
 
     Examples
     --------
@@ -406,10 +413,16 @@ def cross_validate_candidates(
     >>> result.test("score").shape
     (3,)
     """
-    tasks = [(c, train, test) for c in candidates for train, test in splits]
+    starts = list(start_models) if start_models is not None else [None] * len(candidates)
+    if len(starts) != len(candidates):
+        raise ValueError(f"start_models has {len(starts)} entries for {len(candidates)} "
+                         "candidates")
+    tasks = [(clone(c) if start is None else start[k], train, test)
+             for c, start in zip(candidates, starts, strict=True)
+             for k, (train, test) in enumerate(splits)]
     folds = Parallel(n_jobs=n_jobs, verbose=max(0, verbose - 1))(
-        delayed(_fit_and_score)(clone(candidate), data, train, test, scorers,
-                                return_train_score)
-        for candidate, train, test in tasks)
+        delayed(_fit_and_score)(estimator, data, train, test, scorers, return_train_score,
+                                keep_models)
+        for estimator, train, test in tasks)
     k = len(splits)
     return [CandidateResult(list(folds[i * k:(i + 1) * k])) for i in range(len(candidates))]

@@ -15,7 +15,8 @@ from tunelab.hookspecs import hookimpl
 __all__ = ["OPTIONS", "tunelab_backend_for", "tunelab_backend_named", "tunelab_backend_options"]
 
 # The tuner keyword arguments this backend accepts (see tunelab_sklearn.backend.CVSettings).
-OPTIONS = ("scoring", "metrics", "cv", "refit", "n_jobs", "error_score", "return_train_score")
+OPTIONS = ("scoring", "metrics", "cv", "refit", "n_jobs", "error_score", "return_train_score",
+           "resource", "resource_per_epoch")
 
 
 @lru_cache(maxsize=1)
