@@ -57,9 +57,12 @@ def resource_parameter(estimator: Any, resource: str) -> str:
             f"resource={resource!r} is not a parameter of {type(estimator).__name__}; "
             f"expected {N_SAMPLES!r} or one of its integer parameters such as "
             "'n_estimators' or 'max_iter' (when model families differ, budget them all "
-            "with resource='n_samples')")
-    raise ValueError(f"resource={resource!r} matches several parameters {matches}; name "
-                     "the one to budget in full")
+            "with resource='n_samples')"
+        )
+    raise ValueError(
+        f"resource={resource!r} matches several parameters {matches}; name "
+        "the one to budget in full"
+    )
 
 
 def _owner(estimator: Any, parameter: str) -> tuple[Any, str]:
@@ -82,8 +85,9 @@ def warm_startable(estimator: Any, parameter: str) -> bool:
     return name == "max_iter" and type(owner).__name__.startswith("HistGradientBoosting")
 
 
-def nested_subsample(train: np.ndarray, fraction: float, y: Any, stratify: bool,
-                     seed: int) -> np.ndarray:
+def nested_subsample(
+    train: np.ndarray, fraction: float, y: Any, stratify: bool, seed: int
+) -> np.ndarray:
     """The first `fraction` of a fixed order of `train`: a larger fraction keeps the rows of
     a smaller one. For a classifier the order interleaves the classes, so every class is
     in even a small subsample in proportion.
@@ -128,15 +132,18 @@ class Budget:
     warm_start: bool
 
     @classmethod
-    def for_trial(cls, estimator: Any, resource: str, per_epoch: float,
-                  epochs: Any, max_epochs: int | None) -> Budget:
+    def for_trial(
+        cls, estimator: Any, resource: str, per_epoch: float, epochs: Any, max_epochs: int | None
+    ) -> Budget:
         """The budget of a trial trained for `epochs` (of `max_epochs`) on `estimator`."""
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
             raise ValueError(f"epochs={epochs!r}; expected an int >= 1")
         if resource == N_SAMPLES:
             if not max_epochs:
-                raise ValueError("resource='n_samples' needs the tuner's max_epochs (use "
-                                 "kt.Hyperband) to turn epochs into a fraction of the rows")
+                raise ValueError(
+                    "resource='n_samples' needs the tuner's max_epochs (use "
+                    "kt.Hyperband) to turn epochs into a fraction of the rows"
+                )
             return cls(N_SAMPLES, min(1.0, epochs / max_epochs), False)
         parameter = resource_parameter(estimator, resource)
         value = max(1, round(epochs * per_epoch))
@@ -153,8 +160,10 @@ class Budget:
         if self.resource != N_SAMPLES or self.value >= 1.0:
             return splits
         stratify = is_classifier(estimator)
-        return [(nested_subsample(train, self.value, y, stratify, seed=k), test)
-                for k, (train, test) in enumerate(splits)]
+        return [
+            (nested_subsample(train, self.value, y, stratify, seed=k), test)
+            for k, (train, test) in enumerate(splits)
+        ]
 
     def continue_from(self, fold_models: list[Any]) -> list[Any]:
         """The parent's fold models set to grow to this budget (``warm_start=True``)."""

@@ -49,29 +49,37 @@ def hyperband_max_epochs(n_trials: int | None, factor: int) -> int:
 
     epochs = factor
     while sum(n for b in hyperband_brackets(epochs * factor, factor) for n, _ in b) <= (
-            n_trials or 0):
+        n_trials or 0
+    ):
         epochs *= factor
     return epochs
 
 
 # Oracle names -> the class in tunelab.oracles (looked up when used: some may not exist yet).
-_ORACLES = {"random": "RandomSearchOracle", "grid": "GridSearchOracle",
-            "bayesian": "BayesianOptimizationOracle", "hyperband": "HyperbandOracle"}
+_ORACLES = {
+    "random": "RandomSearchOracle",
+    "grid": "GridSearchOracle",
+    "bayesian": "BayesianOptimizationOracle",
+    "hyperband": "HyperbandOracle",
+}
 
 
 def _check_refit(search: TuneSearchCV, attr: str) -> None:
     if not search.refit:
         raise AttributeError(
             f"This {type(search).__name__} instance was initialized with refit=False. "
-            f"{attr} is available only after refitting on the best parameters.")
+            f"{attr} is available only after refitting on the best parameters."
+        )
 
 
 def _delegate(attr: str) -> Any:
     """available_if check: the refit estimator (or, unfitted, the estimator) has `attr`."""
+
     def check(self: TuneSearchCV) -> bool:
         _check_refit(self, attr)
         getattr(getattr(self, "best_estimator_", self.estimator), attr)
         return True
+
     return check
 
 
@@ -159,13 +167,26 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
     (['C'], 4)
     """
 
-    def __init__(self, estimator: Any, search_space: Any, *, n_trials: int | None = 10,
-                 oracle: Any = "random", scoring: Any = None, refit: Any = True,
-                 cv: Any = None, n_jobs: int | None = None, return_train_score: bool = False,
-                 error_score: Any = np.nan, random_state: Any = None, verbose: int = 0,
-                 directory: str | os.PathLike | None = None,
-                 project_name: str | None = None, resource: str | None = None,
-                 resource_per_epoch: float = 1) -> None:
+    def __init__(
+        self,
+        estimator: Any,
+        search_space: Any,
+        *,
+        n_trials: int | None = 10,
+        oracle: Any = "random",
+        scoring: Any = None,
+        refit: Any = True,
+        cv: Any = None,
+        n_jobs: int | None = None,
+        return_train_score: bool = False,
+        error_score: Any = np.nan,
+        random_state: Any = None,
+        verbose: int = 0,
+        directory: str | os.PathLike | None = None,
+        project_name: str | None = None,
+        resource: str | None = None,
+        resource_per_epoch: float = 1,
+    ) -> None:
         self.estimator = estimator
         self.search_space = search_space
         self.n_trials = n_trials
@@ -196,37 +217,45 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
         if self.refit is not False and not callable(self.refit):
             raise ValueError(
                 f"refit={self.refit!r}: with several scorers, refit must be one of their "
-                f"names {list(scorers)}, a callable returning the best index, or False")
+                f"names {list(scorers)}, a callable returning the best index, or False"
+            )
         return scorers, True, next(iter(scorers))
 
     def _check_params(self) -> SearchSpace:
         if not is_estimator(self.estimator):
-            raise TypeError(f"estimator={self.estimator!r:.100}; expected a scikit-learn "
-                            "estimator (with fit and get_params)")
+            raise TypeError(
+                f"estimator={self.estimator!r:.100}; expected a scikit-learn "
+                "estimator (with fit and get_params)"
+            )
         space = build_search_space(self.search_space)
         valid = self.estimator.get_params(deep=True)
         unknown = [n for n in space.names if n not in valid]
         if unknown:
             raise ValueError(
                 f"search_space: {unknown} are not parameters of {type(self.estimator).__name__}"
-                f"; its parameters are {sorted(valid)}")
+                f"; its parameters are {sorted(valid)}"
+            )
         n = self.n_trials
         if not (n is None and self.oracle == "grid") and (
-                isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1):
-            raise ValueError(f"n_trials={n!r}; expected an int >= 1 (None only with "
-                             "oracle='grid')")
+            isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1
+        ):
+            raise ValueError(f"n_trials={n!r}; expected an int >= 1 (None only with oracle='grid')")
         if not isinstance(self.refit, (bool, str)) and not callable(self.refit):
-            raise TypeError(f"refit={self.refit!r}; expected a bool, a scorer name or a "
-                            "callable")
+            raise TypeError(f"refit={self.refit!r}; expected a bool, a scorer name or a callable")
         check_error_score(self.error_score)
         if self.resource is not None and self.resource != N_SAMPLES:
             param = resource_parameter(self.estimator, self.resource)
             if param in space.names:
-                raise ValueError(f"resource={self.resource!r}: {param} is also in "
-                                 "search_space; the budget sets it, so remove it there")
+                raise ValueError(
+                    f"resource={self.resource!r}: {param} is also in "
+                    "search_space; the budget sets it, so remove it there"
+                )
         per_epoch = self.resource_per_epoch
-        if isinstance(per_epoch, bool) or not isinstance(per_epoch, numbers.Real) or \
-                not per_epoch > 0:
+        if (
+            isinstance(per_epoch, bool)
+            or not isinstance(per_epoch, numbers.Real)
+            or not per_epoch > 0
+        ):
             raise ValueError(f"resource_per_epoch={per_epoch!r}; expected a number > 0")
         return space
 
@@ -237,46 +266,61 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
         if isinstance(self.oracle, Oracle):
             if self.oracle.store is not None:
                 if project:
-                    raise ValueError("oracle already has a project store: give directory "
-                                     "and project_name to the oracle or to TuneSearchCV, "
-                                     "not both")
+                    raise ValueError(
+                        "oracle already has a project store: give directory "
+                        "and project_name to the oracle or to TuneSearchCV, "
+                        "not both"
+                    )
                 oracle = self.oracle
             elif project:
-                raise ValueError("with an Oracle instance, give directory and project_name "
-                                 "to the oracle itself")
+                raise ValueError(
+                    "with an Oracle instance, give directory and project_name to the oracle itself"
+                )
             else:
                 oracle = copy.deepcopy(self.oracle)  # each fit starts afresh
             if oracle.objective.name == DEFAULT_OBJECTIVE:
                 oracle.objective = Objective(objective, "max")
             elif oracle.objective.name != objective:
-                raise ValueError(f"oracle: its objective {oracle.objective!r} is not the "
-                                 f"refit scorer's mean test score; use Objective("
-                                 f"{objective!r}, 'max') or leave it unset")
+                raise ValueError(
+                    f"oracle: its objective {oracle.objective!r} is not the "
+                    f"refit scorer's mean test score; use Objective("
+                    f"{objective!r}, 'max') or leave it unset"
+                )
             if not isinstance(oracle, tunelab.oracles.HyperbandOracle):
                 oracle.max_trials = self.n_trials  # Hyperband's follows from its brackets
             oracle.update_space(space.hyperparameters)
             return oracle
         name = self.oracle if isinstance(self.oracle, str) else None
         if name not in _ORACLES:
-            raise ValueError(f"oracle={self.oracle!r}; expected one of {sorted(_ORACLES)} or "
-                             "a kt.oracles.Oracle instance")
+            raise ValueError(
+                f"oracle={self.oracle!r}; expected one of {sorted(_ORACLES)} or "
+                "a kt.oracles.Oracle instance"
+            )
         cls = getattr(tunelab.oracles, _ORACLES[name])
         seed = self.random_state
         if seed is not None and not isinstance(seed, numbers.Integral):
             seed = int(check_random_state(seed).randint(np.iinfo(np.int32).max))
         if name == "hyperband":
-            return cls(objective=Objective(objective, "max"), seed=seed,
-                       max_epochs=hyperband_max_epochs(self.n_trials, HYPERBAND_FACTOR),
-                       factor=HYPERBAND_FACTOR, hyperparameters=space.hyperparameters,
-                       **project)
-        return cls(objective=Objective(objective, "max"), max_trials=self.n_trials,
-                   hyperparameters=space.hyperparameters, seed=seed, **project)
+            return cls(
+                objective=Objective(objective, "max"),
+                seed=seed,
+                max_epochs=hyperband_max_epochs(self.n_trials, HYPERBAND_FACTOR),
+                factor=HYPERBAND_FACTOR,
+                hyperparameters=space.hyperparameters,
+                **project,
+            )
+        return cls(
+            objective=Objective(objective, "max"),
+            max_trials=self.n_trials,
+            hyperparameters=space.hyperparameters,
+            seed=seed,
+            **project,
+        )
 
     # ------------------------------------------------------------------------------------
     # Fitting
     # ------------------------------------------------------------------------------------
-    def fit(self, X: Any, y: Any = None, *, groups: Any = None, **fit_params: Any
-            ) -> TuneSearchCV:
+    def fit(self, X: Any, y: Any = None, *, groups: Any = None, **fit_params: Any) -> TuneSearchCV:
         """Search the space, then refit the best configuration on all the data.
 
         Parameters
@@ -296,39 +340,61 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
         space = self._check_params()
         scorers, multimetric, objective = self._scorers()
         if y is None and get_tags(self.estimator).target_tags.required:
-            raise ValueError(f"{type(self.estimator).__name__} requires y to be passed, but "
-                             "the target y is None.")
+            raise ValueError(
+                f"{type(self.estimator).__name__} requires y to be passed, but "
+                "the target y is None."
+            )
         if not multimetric and scorers["score"] is None:
             check_scoring(self.estimator)  # a TypeError now if it has no score method
-        data = SearchData(X, y, sample_weight=fit_params.pop("sample_weight", None),
-                          groups=groups, fit_params=fit_params)
+        data = SearchData(
+            X,
+            y,
+            sample_weight=fit_params.pop("sample_weight", None),
+            groups=groups,
+            fit_params=fit_params,
+        )
         splits = check_splits(5 if self.cv is None else self.cv, data, self.estimator)
         oracle = self._make_oracle(space, objective)
         try:
             self._check_project(oracle, data, splits, list(scorers))
             if self.verbose > 0:
-                print(f"Fitting {len(splits)} folds for each of up to {oracle.max_trials} "
-                      "trials")
-            outcome = run_search(oracle, {
-                "estimator": self.estimator, "space": space, "data": data,
-                "splits": splits, "scorers": scorers, "n_jobs": self.n_jobs,
-                "error_score": self.error_score, "verbose": self.verbose,
-                "return_train_score": bool(self.return_train_score),
-                "resource": self.resource, "resource_per_epoch": self.resource_per_epoch})
+                print(f"Fitting {len(splits)} folds for each of up to {oracle.max_trials} trials")
+            outcome = run_search(
+                oracle,
+                {
+                    "estimator": self.estimator,
+                    "space": space,
+                    "data": data,
+                    "splits": splits,
+                    "scorers": scorers,
+                    "n_jobs": self.n_jobs,
+                    "error_score": self.error_score,
+                    "verbose": self.verbose,
+                    "return_train_score": bool(self.return_train_score),
+                    "resource": self.resource,
+                    "resource_per_epoch": self.resource_per_epoch,
+                },
+            )
         finally:
             if oracle is not self.oracle and oracle.store is not None:
                 oracle.store.close()
         self._finish(outcome, data, scorers, multimetric, objective, len(splits))
         return self
 
-    def _check_project(self, oracle: Oracle, data: SearchData, splits: list, names: list
-                       ) -> None:
+    def _check_project(self, oracle: Oracle, data: SearchData, splits: list, names: list) -> None:
         """A resumed project must hold trials of the same data, folds and scorers."""
         if oracle.project_dir is None or oracle.store is None:
             return
-        fingerprint = joblib.hash([data.X, data.y, data.sample_weight,
-                                   [(tr, te) for tr, te in splits], names,
-                                   bool(self.return_train_score)])
+        fingerprint = joblib.hash(
+            [
+                data.X,
+                data.y,
+                data.sample_weight,
+                [(tr, te) for tr, te in splits],
+                names,
+                bool(self.return_train_score),
+            ]
+        )
         stored = oracle.store.get_meta("sklearn_search_fingerprint")
         if stored is None:
             oracle.store.set_meta("sklearn_search_fingerprint", fingerprint)
@@ -336,13 +402,22 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
             raise ValueError(
                 f"the project {oracle.project_dir} holds trials cross-validated on other data "
                 "(or other folds, scorers or return_train_score); use another project_name "
-                "or delete the project to start afresh")
+                "or delete the project to start afresh"
+            )
 
-    def _finish(self, outcome: SearchOutcome, data: SearchData, scorers: dict,
-                multimetric: bool, objective: str, n_splits: int) -> None:
+    def _finish(
+        self,
+        outcome: SearchOutcome,
+        data: SearchData,
+        scorers: dict,
+        multimetric: bool,
+        objective: str,
+        n_splits: int,
+    ) -> None:
         params = outcome.params
-        cv_results = format_cv_results(params, outcome.results, list(scorers),
-                                       bool(self.return_train_score))
+        cv_results = format_cv_results(
+            params, outcome.results, list(scorers), bool(self.return_train_score)
+        )
         if outcome.resources:  # Hyperband: the resource of each row, as HalvingSearchCV
             cv_results["n_resources"] = np.array(outcome.resources)
         self.multimetric_ = multimetric
@@ -350,11 +425,15 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
             if callable(self.refit):
                 index = self.refit(cv_results)
                 if isinstance(index, bool) or not isinstance(index, numbers.Integral):
-                    raise TypeError(f"refit={self.refit!r} returned {index!r}; expected "
-                                    "the index of the best candidate (an int)")
+                    raise TypeError(
+                        f"refit={self.refit!r} returned {index!r}; expected "
+                        "the index of the best candidate (an int)"
+                    )
                 if not 0 <= index < len(params):
-                    raise IndexError(f"refit={self.refit!r} returned {index}; expected an "
-                                     f"index in [0, {len(params)})")
+                    raise IndexError(
+                        f"refit={self.refit!r} returned {index}; expected an "
+                        f"index in [0, {len(params)})"
+                    )
             else:
                 ranks = cv_results[f"rank_test_{objective}"]
                 if any(outcome.full_budget):  # Hyperband: a configuration given everything
@@ -365,7 +444,8 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
             self.best_params_ = params[self.best_index_]
         if self.refit:
             self.best_estimator_ = clone(self.estimator).set_params(
-                **clone(self.best_params_, safe=False))
+                **clone(self.best_params_, safe=False)
+            )
             start = time.perf_counter()
             data.fit(self.best_estimator_)
             self.refit_time_ = time.perf_counter() - start
@@ -433,8 +513,9 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
         try:
             check_is_fitted(self)
         except NotFittedError as error:
-            raise AttributeError(f"{type(self).__name__} has no n_features_in_ before "
-                                 "fit") from error
+            raise AttributeError(
+                f"{type(self).__name__} has no n_features_in_ before fit"
+            ) from error
         return self.best_estimator_.n_features_in_
 
     def __sklearn_tags__(self) -> Any:

@@ -58,12 +58,16 @@ class _Settings:
     resource_per_epoch: float
 
 
-def _budget(s: _Settings, oracle: Oracle, values: dict[str, Any], candidate: Any
-            ) -> Budget | None:
+def _budget(s: _Settings, oracle: Oracle, values: dict[str, Any], candidate: Any) -> Budget | None:
     if "tuner/epochs" not in values:
         return None
-    return Budget.for_trial(candidate, s.resource or N_SAMPLES, s.resource_per_epoch,
-                            values["tuner/epochs"], getattr(oracle, "max_epochs", None))
+    return Budget.for_trial(
+        candidate,
+        s.resource or N_SAMPLES,
+        s.resource_per_epoch,
+        values["tuner/epochs"],
+        getattr(oracle, "max_epochs", None),
+    )
 
 
 def run_search(oracle: Oracle, settings: dict[str, Any]) -> SearchOutcome:
@@ -103,14 +107,25 @@ def run_search(oracle: Oracle, settings: dict[str, Any]) -> SearchOutcome:
             groups.append((budget, [trial], [candidate], [start]))
         raised = None
         for budget, group, candidates, starts in groups:
-            splits = s.splits if budget is None else budget.splits(s.splits, s.data.y,
-                                                                   candidates[0])
-            keep = budget is not None and budget.warm_start and \
-                group[0].hyperparameters.values["tuner/epochs"] < (max_epochs or 0)
+            splits = (
+                s.splits if budget is None else budget.splits(s.splits, s.data.y, candidates[0])
+            )
+            keep = (
+                budget is not None
+                and budget.warm_start
+                and group[0].hyperparameters.values["tuner/epochs"] < (max_epochs or 0)
+            )
             results = cross_validate_candidates(
-                candidates, s.data, splits, s.scorers, n_jobs=s.n_jobs,
-                return_train_score=s.return_train_score, verbose=s.verbose,
-                start_models=starts, keep_models=keep)
+                candidates,
+                s.data,
+                splits,
+                s.scorers,
+                n_jobs=s.n_jobs,
+                return_train_score=s.return_train_score,
+                verbose=s.verbose,
+                start_models=starts,
+                keep_models=keep,
+            )
             for trial, result in zip(group, results, strict=True):
                 failed = result.failed
                 fits[0][0] += len(result.folds)
@@ -124,9 +139,11 @@ def run_search(oracle: Oracle, settings: dict[str, Any]) -> SearchOutcome:
                 result.apply_error_score(check_error_score(s.error_score))  # type: ignore[arg-type]
                 oracle.tell(trial, result.to_metrics(names))
                 if s.verbose > 1:
-                    print(f"[trial {trial.trial_id}] "
-                          f"{s.space.params(trial.hyperparameters.values)}: "
-                          f"{names[0]}={result.test(names[0]).mean():.5g}")
+                    print(
+                        f"[trial {trial.trial_id}] "
+                        f"{s.space.params(trial.hyperparameters.values)}: "
+                        f"{names[0]}={result.test(names[0]).mean():.5g}"
+                    )
         if raised is not None:
             raise raised
     _warn_failures(fits[0][0], fits[1], s.error_score)
@@ -150,11 +167,11 @@ def _outcome(oracle: Oracle, s: _Settings, names: list[str]) -> SearchOutcome:
             out.resources.append(budget.value)
             out.full_budget.append(values["tuner/epochs"] == max_epochs)
         out.params.append(params)
-        out.results.append(CandidateResult.from_metrics(
-            metrics, names, len(s.splits), s.return_train_score))
+        out.results.append(
+            CandidateResult.from_metrics(metrics, names, len(s.splits), s.return_train_score)
+        )
     if not out.results:
-        raise ValueError("no trial finished: n_trials is reached or the oracle proposed "
-                         "nothing")
+        raise ValueError("no trial finished: n_trials is reached or the oracle proposed nothing")
     return out
 
 
@@ -163,6 +180,9 @@ def _warn_failures(total: int, errors: list[str], error_score: Any) -> None:
     if errors and len(errors) == total:
         raise ValueError(f"All the {total} fits failed; the first error:\n{errors[0]}")
     if errors:
-        warnings.warn(f"{len(errors)} fits failed out of a total of {total} and scored "
-                      f"error_score={error_score}; the first error:\n{errors[0]}",
-                      FitFailedWarning, stacklevel=4)
+        warnings.warn(
+            f"{len(errors)} fits failed out of a total of {total} and scored "
+            f"error_score={error_score}; the first error:\n{errors[0]}",
+            FitFailedWarning,
+            stacklevel=4,
+        )
