@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 
+import joblib
 import numpy as np
 import pytest
 from sklearn import datasets, linear_model, metrics, model_selection
@@ -227,7 +228,8 @@ def test_sample_weight_groups_and_parallel_folds(tmp_path):
         directory=tmp_path,
         project_name="g",
     )
-    tuner.search(X, y, sample_weight=weights, groups=groups, verbose=0)
+    with joblib.parallel_config(backend="threading"):  # no process start-up in a test
+        tuner.search(X, y, sample_weight=weights, groups=groups, verbose=0)
     trial = tuner.oracle.get_best_trials(1)[0]
     depth = trial.hyperparameters.get("max_depth")
     expected = []
@@ -309,8 +311,6 @@ def test_bad_input_is_reported_before_any_trial(tmp_path):
 
 
 def test_parallel_trials_in_batches_score_as_one_at_a_time(tmp_path, monkeypatch):
-    import joblib
-
     import tunelab_sklearn.parallel_trials as parallel_trials
 
     X, y = iris()
