@@ -65,14 +65,24 @@ def configurations() -> list[dict[str, Any]]:
     for i in range(N_CONFIGS):
         scaler = ("standard", "minmax")[i % 2]
         if i % 2 == 0:
-            out.append({"scaler": scaler, "model": "rf",
-                        "n_estimators": int(rng.integers(20, 101)),
-                        "max_depth": int(rng.integers(4, 17))})
+            out.append(
+                {
+                    "scaler": scaler,
+                    "model": "rf",
+                    "n_estimators": int(rng.integers(20, 101)),
+                    "max_depth": int(rng.integers(4, 17)),
+                }
+            )
         else:
-            out.append({"scaler": scaler, "model": "gb",
-                        "n_estimators": int(rng.integers(10, 31)),
-                        "max_depth": int(rng.integers(2, 4)),
-                        "learning_rate": float(np.exp(rng.uniform(np.log(0.05), np.log(0.3))))})
+            out.append(
+                {
+                    "scaler": scaler,
+                    "model": "gb",
+                    "n_estimators": int(rng.integers(10, 31)),
+                    "max_depth": int(rng.integers(2, 4)),
+                    "learning_rate": float(np.exp(rng.uniform(np.log(0.05), np.log(0.3)))),
+                }
+            )
     return out
 
 
@@ -83,12 +93,17 @@ def pipeline(config: dict[str, Any]) -> Any:
 
     scaler = StandardScaler() if config["scaler"] == "standard" else MinMaxScaler()
     if config["model"] == "rf":
-        model = RandomForestClassifier(n_estimators=config["n_estimators"],
-                                       max_depth=config["max_depth"], random_state=0)
+        model = RandomForestClassifier(
+            n_estimators=config["n_estimators"], max_depth=config["max_depth"], random_state=0
+        )
     else:
         model = GradientBoostingClassifier(
-            n_estimators=config["n_estimators"], max_depth=config["max_depth"],
-            learning_rate=config["learning_rate"], subsample=0.8, random_state=0)
+            n_estimators=config["n_estimators"],
+            max_depth=config["max_depth"],
+            learning_rate=config["learning_rate"],
+            subsample=0.8,
+            random_state=0,
+        )
     return Pipeline([("scale", scaler), ("model", model)])
 
 
@@ -109,10 +124,15 @@ def measure(name: str) -> dict[str, Any]:
             import tunelab as kt
 
             tuner = kt.tuners.Sklearn(
-                oracle=kt.oracles.GridSearchOracle(objective=kt.Objective("score", "max"),
-                                                   max_trials=N_CONFIGS),
-                hypermodel=build, cv=KFold(5, shuffle=True, random_state=1), n_jobs=2,
-                directory=folder, project_name="speed")
+                oracle=kt.oracles.GridSearchOracle(
+                    objective=kt.Objective("score", "max"), max_trials=N_CONFIGS
+                ),
+                hypermodel=build,
+                cv=KFold(5, shuffle=True, random_state=1),
+                n_jobs=2,
+                directory=folder,
+                project_name="speed",
+            )
             start = time.perf_counter()
             tuner.search(X, y, verbose=0)
             tuner.get_best_models(1)
@@ -124,9 +144,13 @@ def measure(name: str) -> dict[str, Any]:
 
             tuner = keras_tuner.SklearnTuner(
                 oracle=keras_tuner.oracles.GridSearchOracle(
-                    objective=keras_tuner.Objective("score", "max"), max_trials=N_CONFIGS),
-                hypermodel=build, cv=KFold(5, shuffle=True, random_state=1),
-                directory=folder, project_name="speed")
+                    objective=keras_tuner.Objective("score", "max"), max_trials=N_CONFIGS
+                ),
+                hypermodel=build,
+                cv=KFold(5, shuffle=True, random_state=1),
+                directory=folder,
+                project_name="speed",
+            )
             start = time.perf_counter()
             tuner.search(X, y)
             tuner.get_best_models(1)
@@ -139,23 +163,36 @@ def measure(name: str) -> dict[str, Any]:
             from sklearn.pipeline import make_pipeline
             from sklearn.preprocessing import StandardScaler
 
-            estimator = make_pipeline(StandardScaler(), RandomForestClassifier(
-                max_depth=8, random_state=0))
+            estimator = make_pipeline(
+                StandardScaler(), RandomForestClassifier(max_depth=8, random_state=0)
+            )
             space = {"randomforestclassifier__n_estimators": N_ESTIMATORS}
             if name == "tunelab-searchcv":
                 from tunelab_sklearn import TuneSearchCV
 
-                search = TuneSearchCV(estimator, space, n_trials=N_CONFIGS, oracle="random",
-                                      cv=5, n_jobs=2, random_state=0)
+                search = TuneSearchCV(
+                    estimator,
+                    space,
+                    n_trials=N_CONFIGS,
+                    oracle="random",
+                    cv=5,
+                    n_jobs=2,
+                    random_state=0,
+                )
             else:
-                search = RandomizedSearchCV(estimator, space, n_iter=N_CONFIGS, cv=5,
-                                            n_jobs=2, random_state=0)
+                search = RandomizedSearchCV(
+                    estimator, space, n_iter=N_CONFIGS, cv=5, n_jobs=2, random_state=0
+                )
             start = time.perf_counter()
             search.fit(X, y)
             elapsed = time.perf_counter() - start
             scores = list(search.cv_results_["mean_test_score"])
-            assert sorted(p["randomforestclassifier__n_estimators"]
-                          for p in search.cv_results_["params"]) == N_ESTIMATORS
+            assert (
+                sorted(
+                    p["randomforestclassifier__n_estimators"] for p in search.cv_results_["params"]
+                )
+                == N_ESTIMATORS
+            )
         return {"seconds": elapsed, "trials": len(scores), "best_score": max(scores)}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -176,8 +213,10 @@ def main(argv: list[str] | None = None) -> None:
             for name in MEASURES[group]:  # alternate the two sides of a pair
                 result = run_worker(__file__, [name], args.timeout)
                 runs.setdefault(name, []).append(result)
-                print(f"  {LABELS[name]}: "
-                      + (result.get("error") or f"{result['seconds']:.1f} s"), flush=True)
+                print(
+                    f"  {LABELS[name]}: " + (result.get("error") or f"{result['seconds']:.1f} s"),
+                    flush=True,
+                )
 
     rows, summary = [], {}
     for group in groups:
@@ -190,19 +229,41 @@ def main(argv: list[str] | None = None) -> None:
         else:
             verdict = None if a is None or b is None else a <= b * (1 + SEARCHCV_TOLERANCE)
             goal = f"within {SEARCHCV_TOLERANCE:.0%}"
-        summary[group] = {"tunelab_s": a, "peer_s": b, "peer_over_tunelab": speedup,
-                          "target": goal, "met": verdict}
+        summary[group] = {
+            "tunelab_s": a,
+            "peer_s": b,
+            "peer_over_tunelab": speedup,
+            "target": goal,
+            "met": verdict,
+        }
         for name, seconds in ((ours, a), (theirs, b)):
-            rows.append([LABELS[name], fmt(seconds, ".1f", " s"),
-                         fmt(median_of(runs[name], "best_score"), ".4f")])
-        rows.append([f"  -> peer / tunelab (target {goal})", fmt(speedup, ".2f", "x"),
-                     {True: "met", False: "NOT met", None: "-"}[verdict]])
+            rows.append(
+                [
+                    LABELS[name],
+                    fmt(seconds, ".1f", " s"),
+                    fmt(median_of(runs[name], "best_score"), ".4f"),
+                ]
+            )
+        rows.append(
+            [
+                f"  -> peer / tunelab (target {goal})",
+                fmt(speedup, ".2f", "x"),
+                {True: "met", False: "NOT met", None: "-"}[verdict],
+            ]
+        )
     print()
     print(table(["measurement (median)", "wall clock", "best CV score"], rows))
-    path = write_report("sklearn_speed", {
-        "configurations": configurations(), "searchcv_values": N_ESTIMATORS,
-        "repeats": args.repeats, "load_average": os.getloadavg(), "runs": runs,
-        "summary": summary})
+    path = write_report(
+        "sklearn_speed",
+        {
+            "configurations": configurations(),
+            "searchcv_values": N_ESTIMATORS,
+            "repeats": args.repeats,
+            "load_average": os.getloadavg(),
+            "runs": runs,
+            "summary": summary,
+        },
+    )
     print(f"\nwritten: {path}")
 
 

@@ -51,18 +51,25 @@ def pipeline(hp: kt.HyperParameters) -> Any:
     family = hp.Choice("model", ["logistic", "svm", "forest"])
     with hp.conditional_scope("model", ["logistic"]):
         if family == "logistic":
-            model: Any = LogisticRegression(C=hp.Float("C", 1e-3, 1e2, sampling="log"),
-                                            max_iter=1000)
+            model: Any = LogisticRegression(
+                C=hp.Float("C", 1e-3, 1e2, sampling="log"), max_iter=1000
+            )
     with hp.conditional_scope("model", ["svm"]):
         if family == "svm":
-            model = SVC(C=hp.Float("svm_C", 1e-2, 1e3, sampling="log"),
-                        gamma=hp.Float("gamma", 1e-4, 1.0, sampling="log"))
+            model = SVC(
+                C=hp.Float("svm_C", 1e-2, 1e3, sampling="log"),
+                gamma=hp.Float("gamma", 1e-4, 1.0, sampling="log"),
+            )
     with hp.conditional_scope("model", ["forest"]):
         if family == "forest":
-            model = RandomForestClassifier(n_estimators=hp.Int("n_estimators", 20, 60, step=20),
-                                           max_depth=hp.Int("max_depth", 2, 10), random_state=0)
-    return Pipeline([("scale", StandardScaler() if scaler == "standard" else MinMaxScaler()),
-                     ("model", model)])
+            model = RandomForestClassifier(
+                n_estimators=hp.Int("n_estimators", 20, 60, step=20),
+                max_depth=hp.Int("max_depth", 2, 10),
+                random_state=0,
+            )
+    return Pipeline(
+        [("scale", StandardScaler() if scaler == "standard" else MinMaxScaler()), ("model", model)]
+    )
 
 
 def tune_pipeline() -> None:

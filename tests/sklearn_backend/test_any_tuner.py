@@ -246,3 +246,43 @@ def test_hyperband_with_sklearn_needs_a_resource(tmp_path):
     ):
         wrong.search(X, y, verbose=0)
     assert clone(boosting(kt.HyperParameters())).n_estimators == 100  # models left unchanged
+
+
+def test_bad_input_stops_any_tuner_at_its_first_trial(tmp_path):
+    X, y = datasets.load_iris(return_X_y=True)
+
+    def tree(hp):
+        from sklearn.tree import DecisionTreeClassifier
+
+        return DecisionTreeClassifier(max_depth=hp.Int("max_depth", 1, 4))
+
+    def tuner(name, **kwargs):
+        return kt.RandomSearch(
+            tree, objective="score", max_trials=3, directory=tmp_path, project_name=name, **kwargs
+        )
+
+    cases = [
+        ("lengths", {"cv": 3}, (X, y[:-1]), "y has 149 entries but X has 150 samples"),
+        ("scorer", {"scoring": "acuracy"}, (X, y), "scoring='acuracy' is not a scikit-learn"),
+        (
+            "folds",
+            {"cv": StratifiedKFold(5)},
+            (X[:54], y[:54]),
+            "5 stratified folds, but class 1 has only 4",
+        ),
+    ]
+    for name, kwargs, data, message in cases:
+        search = tuner(name, **kwargs)
+        with pytest.raises(ValueError, match=message):
+            search.search(*data, verbose=0)
+        # The search stopped at once: no second trial was spent on the same error.
+        assert len(search.oracle.trials) <= 1
+    with pytest.raises(ValueError, match="objective='score'"):
+        kt.RandomSearch(
+            tree,
+            objective="val_loss",
+            max_trials=1,
+            directory=tmp_path,
+            project_name="objective",
+            cv=3,
+        ).search(X, y, verbose=0)

@@ -342,7 +342,9 @@ def test_parallel_trials_in_batches_score_as_one_at_a_time(tmp_path, monkeypatch
     batched = tuner("batched", 2)
     with joblib.parallel_config(backend="threading"):  # no process start-up in a test
         batched.search(X, y, verbose=0)
-    assert sizes and max(sizes) == 2  # 5 folds on 2 workers: 2 trials at a time
+    # Grid search does not learn from results: its 6 trials are asked at once, and the 5
+    # that build (depth 4 raises) are cross-validated in one joblib call.
+    assert sizes == [5]
     batches = len(sizes)
     single = tuner("single", None)
     single.search(X, y, verbose=0)
@@ -358,3 +360,13 @@ def test_parallel_trials_in_batches_score_as_one_at_a_time(tmp_path, monkeypatch
     assert outcome(batched)[4] == ("FAILED", None)
     assert len(outcome(batched)) == 6
     assert batched.get_best_models(1)[0].max_depth == single.get_best_models(1)[0].max_depth
+
+
+def test_batches_fill_the_workers_for_an_oracle_that_learns():
+    from tunelab_sklearn.parallel_trials import batch_size
+
+    bayesian = kt.oracles.BayesianOptimizationOracle(max_trials=4)
+    assert batch_size(2, 5, bayesian) == 2  # 10 fits: 5 full rounds on 2 workers
+    assert batch_size(2, 4, bayesian) == 1  # 4 folds already fill 2 workers
+    assert batch_size(2, 5, kt.oracles.RandomSearchOracle()) == 16
+    assert batch_size(1, 5, kt.oracles.RandomSearchOracle()) == 1

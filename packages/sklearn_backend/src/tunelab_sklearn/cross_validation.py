@@ -13,16 +13,23 @@ import inspect
 import numbers
 import time
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from sklearn.base import clone, is_classifier
-from sklearn.metrics import check_scoring, get_scorer, make_scorer
+from sklearn.metrics import check_scoring
 from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold, check_cv
 from sklearn.utils import _safe_indexing, get_tags, indexable
 from sklearn.utils.parallel import Parallel, delayed
+
+from tunelab_sklearn.scoring import (
+    Scorer,
+    check_error_score,
+    check_metrics,
+    check_scoring_argument,
+)
 
 __all__ = [
     "CandidateResult",
@@ -36,11 +43,6 @@ __all__ = [
     "is_estimator",
 ]
 
-Scorer = Callable[..., Any]
-
-# Names that the per-trial metrics use for timings; a scorer may not take them.
-RESERVED_NAMES = frozenset({"fit_time", "score_time"})
-
 
 def is_estimator(model: Any) -> bool:
     """Whether `model` looks like a scikit-learn estimator: it has `fit` and `get_params`."""
@@ -49,116 +51,6 @@ def is_estimator(model: Any) -> bool:
         and callable(getattr(model, "fit", None))
         and callable(getattr(model, "get_params", None))
     )
-
-
-# --------------------------------------------------------------------------------------
-# Checking the arguments
-# --------------------------------------------------------------------------------------
-def _named_scorer(name: str, argument: str) -> Scorer:
-    try:
-        return get_scorer(name)
-    except ValueError:
-        raise ValueError(
-            f"{argument}={name!r} is not a scikit-learn scorer name; expected one of "
-            "sklearn.metrics.get_scorer_names() (e.g. 'accuracy', 'roc_auc', 'r2', "
-            "'neg_mean_squared_error'), a callable scorer(estimator, X, y) or None"
-        ) from None
-
-
-def check_scoring_argument(
-    scoring: Any, *, multimetric: bool = True
-) -> tuple[dict[str, Scorer | None], bool]:
-    """Turn `scoring` into ``({name: scorer}, is_multimetric)``.
-
-    A single scorer is named ``"score"``; None stands for the estimator's own `score`
-    method (resolved per candidate, which may change between trials).
-    """
-    if scoring is None:
-        return {"score": None}, False
-    if isinstance(scoring, str):
-        return {"score": _named_scorer(scoring, "scoring")}, False
-    if callable(scoring):
-        return {"score": scoring}, False
-    if not multimetric:
-        raise TypeError(
-            f"scoring={scoring!r}: expected a scorer name, a callable scorer(estimator, X, y) "
-            "or None; to record more metrics use metrics=[...]"
-        )
-    if isinstance(scoring, (list, tuple, set, frozenset)):
-        names = list(scoring)
-        if not names or not all(isinstance(n, str) for n in names):
-            raise ValueError(
-                f"scoring={scoring!r}: a list of scorers must be a non-empty list of scorer names"
-            )
-        if len(set(names)) != len(names):
-            raise ValueError(f"scoring={scoring!r}: scorer names appear more than once")
-        scorers = {name: _named_scorer(name, "scoring") for name in names}
-    elif isinstance(scoring, dict):
-        if not scoring:
-            raise ValueError("scoring={}: expected at least one scorer")
-        scorers = {}
-        for name, scorer in scoring.items():
-            if not isinstance(name, str):
-                raise ValueError(f"scoring: key {name!r} is not a string")
-            if isinstance(scorer, str):
-                scorers[name] = _named_scorer(scorer, f"scoring[{name!r}]")
-            elif callable(scorer):
-                scorers[name] = scorer
-            else:
-                raise TypeError(
-                    f"scoring[{name!r}]={scorer!r}: expected a scorer name or a "
-                    "callable scorer(estimator, X, y)"
-                )
-    else:
-        raise TypeError(
-            f"scoring={scoring!r}: expected None, a scorer name, a callable, a "
-            "list of names or a dict name -> scorer"
-        )
-    clash = sorted(RESERVED_NAMES & set(scorers))
-    if clash:
-        raise ValueError(f"scoring: the scorer name(s) {clash} are reserved for timings")
-    return scorers, True
-
-
-def check_metrics(metrics: Any) -> dict[str, Scorer]:
-    """Extra metrics to record (they do not steer the search): metric functions
-    ``f(y_true, y_pred)``, a list of them, or a dict name -> function."""
-    if metrics is None:
-        return {}
-    if callable(metrics):
-        metrics = [metrics]
-    if isinstance(metrics, dict):
-        items = list(metrics.items())
-    elif isinstance(metrics, (list, tuple)):
-        items = [(getattr(m, "__name__", None), m) for m in metrics]
-    else:
-        raise TypeError(
-            f"metrics={metrics!r}: expected a metric function f(y_true, y_pred), "
-            "a list of them or a dict name -> function"
-        )
-    out: dict[str, Scorer] = {}
-    for name, function in items:
-        if not callable(function):
-            raise TypeError(
-                f"metrics: {function!r} is not callable; expected a function "
-                "f(y_true, y_pred) such as sklearn.metrics.accuracy_score"
-            )
-        if not isinstance(name, str) or not name or name == "<lambda>":
-            raise ValueError(f"metrics: cannot name {function!r}; pass a dict name -> function")
-        if name in out or name in RESERVED_NAMES or name == "score":
-            raise ValueError(f"metrics: the name {name!r} is taken; pass a dict with other names")
-        out[name] = make_scorer(function)
-    return out
-
-
-def check_error_score(error_score: Any) -> str | float:
-    """``"raise"`` or the score (a float) that a failed fold gets."""
-    if isinstance(error_score, str):
-        if error_score == "raise":
-            return "raise"
-    elif isinstance(error_score, numbers.Real) and not isinstance(error_score, bool):
-        return float(error_score)
-    raise ValueError(f"error_score={error_score!r}; expected 'raise' or a number (e.g. numpy.nan)")
 
 
 # --------------------------------------------------------------------------------------
@@ -242,7 +134,7 @@ def check_splits(cv: Any, data: SearchData, estimator: Any) -> list[tuple[np.nda
         n_splits = getattr(splitter, "n_splits", None) or splitter.cvargs["n_splits"]
         labels, counts = np.unique(np.asarray(data.y), return_counts=True, axis=0)
         if counts.min() < n_splits:
-            label = labels[counts.argmin()]
+            label = labels[counts.argmin()].tolist()  # a plain value in the message
             raise ValueError(
                 f"cv={cv!r}: {n_splits} stratified folds, but class {label!r} has only "
                 f"{counts.min()} sample(s); expected at least one per fold. Use fewer folds "

@@ -3,7 +3,9 @@
 With ``n_jobs=2`` and 5 folds, one trial at a time keeps both workers busy for only 4 of its
 5 folds (3 rounds of fits for 5 fits of work, at best 1.67x faster than one worker). Asking
 the oracle for 2 trials gives 10 fits in 5 full rounds. In general a batch holds the
-fewest trials whose folds fill every worker in every round (at most ``n_jobs`` trials).
+fewest trials whose folds fill every worker in every round (at most ``n_jobs`` trials);
+random and grid search, which do not learn from results, get batches of many trials, so
+that one slow fit does not leave the other workers idle at the end of each call.
 
 The oracle sees the batch's trials as running at the same time, as it does when several
 workers share a project; model-based oracles account for the pending ones.
@@ -18,6 +20,7 @@ from sklearn.base import is_classifier
 
 from tunelab.display import Display
 from tunelab.errors import FatalError, InvalidTrialError
+from tunelab.oracles import GridSearchOracle, RandomSearchOracle
 from tunelab.trial import Trial, TrialStatus
 from tunelab_sklearn.backend import NotAnEstimatorError, SearchInputError, evaluate
 from tunelab_sklearn.cross_validation import check_splits, cross_validate_candidates, is_estimator
@@ -28,12 +31,26 @@ if TYPE_CHECKING:
 __all__ = ["batch_size", "run_batched_search"]
 
 
-def batch_size(workers: int, n_splits: int) -> int:
-    """The fewest trials whose folds fill `workers` in every round (at most `workers`).
+# Trials per worker in one batch when the oracle does not learn from results: a long
+# joblib call, so that a slow fit does not leave the other workers waiting at its end.
+BLIND_BATCH_PER_WORKER = 8
+
+
+def learns_from_results(oracle: Any) -> bool:
+    """Whether `oracle` picks its trials from earlier results. Random and grid search do
+    not, so a batch may hold many of their trials without hurting the search."""
+    return not isinstance(oracle, (RandomSearchOracle, GridSearchOracle))
+
+
+def batch_size(workers: int, n_splits: int, oracle: Any = None) -> int:
+    """Trials per joblib call: for an oracle that learns from results, the fewest whose
+    folds fill `workers` in every round (at most `workers`); else many more.
 
     >>> batch_size(2, 5), batch_size(2, 4), batch_size(4, 3), batch_size(1, 5)
     (2, 1, 4, 1)
     """
+    if workers > 1 and oracle is not None and not learns_from_results(oracle):
+        return BLIND_BATCH_PER_WORKER * workers
     return max(1, min(workers, workers // math.gcd(workers, n_splits)))
 
 
@@ -72,7 +89,7 @@ def run_batched_search(
     scorers = settings.scorers()
     quiet = {k: v for k, v in kwargs.items() if k != "verbose"}
     display = Display(tuner.oracle.objective, kwargs.get("verbose", 1))
-    size = batch_size(workers, n_splits)
+    size = batch_size(workers, n_splits, tuner.oracle)
     if not tuner.oracle.hyperparameters.space and not tuner.oracle.trials:
         tuner._discover_space()  # build with defaults, as search_space_summary() does
     tuner.on_search_begin()

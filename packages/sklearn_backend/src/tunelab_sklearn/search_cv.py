@@ -15,10 +15,8 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import check_scoring
 from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, check_random_state
+from sklearn.utils.validation import check_is_fitted
 
-import tunelab.oracles
-from tunelab.objective import DEFAULT_OBJECTIVE, Objective
 from tunelab.oracles.base import Oracle
 from tunelab_sklearn.cross_validation import (
     SearchData,
@@ -30,38 +28,10 @@ from tunelab_sklearn.cross_validation import (
 from tunelab_sklearn.cv_results import format_cv_results
 from tunelab_sklearn.resources import N_SAMPLES, resource_parameter
 from tunelab_sklearn.search_loop import SearchOutcome, run_search
+from tunelab_sklearn.search_oracle import make_oracle
 from tunelab_sklearn.search_space import SearchSpace, build_search_space
 
 __all__ = ["TuneSearchCV"]
-
-HYPERBAND_FACTOR = 3
-
-
-def hyperband_max_epochs(n_trials: int | None, factor: int) -> int:
-    """The largest max_epochs (a power of `factor`, at least `factor`) whose Hyperband
-    iteration runs at most `n_trials` trials, so that oracle="hyperband" spends about
-    n_trials trials.
-
-    >>> hyperband_max_epochs(10, 3), hyperband_max_epochs(30, 3)
-    (3, 9)
-    """
-    from tunelab.oracles.hyperband import hyperband_brackets
-
-    epochs = factor
-    while sum(n for b in hyperband_brackets(epochs * factor, factor) for n, _ in b) <= (
-        n_trials or 0
-    ):
-        epochs *= factor
-    return epochs
-
-
-# Oracle names -> the class in tunelab.oracles (looked up when used: some may not exist yet).
-_ORACLES = {
-    "random": "RandomSearchOracle",
-    "grid": "GridSearchOracle",
-    "bayesian": "BayesianOptimizationOracle",
-    "hyperband": "HyperbandOracle",
-}
 
 
 def _check_refit(search: TuneSearchCV, attr: str) -> None:
@@ -259,64 +229,6 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
             raise ValueError(f"resource_per_epoch={per_epoch!r}; expected a number > 0")
         return space
 
-    def _make_oracle(self, space: SearchSpace, objective: str) -> Oracle:
-        project = {}
-        if self.directory is not None or self.project_name is not None:
-            project = {"directory": self.directory, "project_name": self.project_name}
-        if isinstance(self.oracle, Oracle):
-            if self.oracle.store is not None:
-                if project:
-                    raise ValueError(
-                        "oracle already has a project store: give directory "
-                        "and project_name to the oracle or to TuneSearchCV, "
-                        "not both"
-                    )
-                oracle = self.oracle
-            elif project:
-                raise ValueError(
-                    "with an Oracle instance, give directory and project_name to the oracle itself"
-                )
-            else:
-                oracle = copy.deepcopy(self.oracle)  # each fit starts afresh
-            if oracle.objective.name == DEFAULT_OBJECTIVE:
-                oracle.objective = Objective(objective, "max")
-            elif oracle.objective.name != objective:
-                raise ValueError(
-                    f"oracle: its objective {oracle.objective!r} is not the "
-                    f"refit scorer's mean test score; use Objective("
-                    f"{objective!r}, 'max') or leave it unset"
-                )
-            if not isinstance(oracle, tunelab.oracles.HyperbandOracle):
-                oracle.max_trials = self.n_trials  # Hyperband's follows from its brackets
-            oracle.update_space(space.hyperparameters)
-            return oracle
-        name = self.oracle if isinstance(self.oracle, str) else None
-        if name not in _ORACLES:
-            raise ValueError(
-                f"oracle={self.oracle!r}; expected one of {sorted(_ORACLES)} or "
-                "a kt.oracles.Oracle instance"
-            )
-        cls = getattr(tunelab.oracles, _ORACLES[name])
-        seed = self.random_state
-        if seed is not None and not isinstance(seed, numbers.Integral):
-            seed = int(check_random_state(seed).randint(np.iinfo(np.int32).max))
-        if name == "hyperband":
-            return cls(
-                objective=Objective(objective, "max"),
-                seed=seed,
-                max_epochs=hyperband_max_epochs(self.n_trials, HYPERBAND_FACTOR),
-                factor=HYPERBAND_FACTOR,
-                hyperparameters=space.hyperparameters,
-                **project,
-            )
-        return cls(
-            objective=Objective(objective, "max"),
-            max_trials=self.n_trials,
-            hyperparameters=space.hyperparameters,
-            seed=seed,
-            **project,
-        )
-
     # ------------------------------------------------------------------------------------
     # Fitting
     # ------------------------------------------------------------------------------------
@@ -354,7 +266,7 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
             fit_params=fit_params,
         )
         splits = check_splits(5 if self.cv is None else self.cv, data, self.estimator)
-        oracle = self._make_oracle(space, objective)
+        oracle = make_oracle(self, space, objective)
         try:
             self._check_project(oracle, data, splits, list(scorers))
             if self.verbose > 0:

@@ -24,6 +24,7 @@ from tunelab_sklearn.cross_validation import (
     check_error_score,
     cross_validate_candidates,
 )
+from tunelab_sklearn.parallel_trials import BLIND_BATCH_PER_WORKER, learns_from_results
 from tunelab_sklearn.resources import N_SAMPLES, Budget
 from tunelab_sklearn.search_space import SearchSpace
 
@@ -75,6 +76,11 @@ def run_search(oracle: Oracle, settings: dict[str, Any]) -> SearchOutcome:
     resumed project). `settings` holds the `_Settings` fields."""
     s = _Settings(**settings)
     workers = max(1, joblib.effective_n_jobs(s.n_jobs))
+    # An oracle that learns from results gets one trial per worker at a time; random and
+    # grid search many more, so that a slow fit does not idle the other workers at the end
+    # of each joblib call.
+    if workers > 1 and not learns_from_results(oracle):
+        workers *= BLIND_BATCH_PER_WORKER
     names = list(s.scorers)
     kept: dict[str, list[Any]] = {}  # fold models a next Hyperband round may continue
     fits: tuple[list[int], list[str]] = ([0], [])  # this fit's folds, and their errors
