@@ -82,7 +82,8 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
         As in scikit-learn (default 5 folds, stratified for classifiers).
     n_jobs : int, optional
         Fits in parallel (joblib). With several workers, as many configurations are asked
-        of the oracle at once, so that all workers stay busy.
+        of a learning oracle (Bayesian, Hyperband) at once, and 8 per worker of random or
+        grid search, so that all workers stay busy.
     return_train_score : bool, default=False
         Also compute the training scores.
     error_score : "raise" or float, default=np.nan
