@@ -88,7 +88,7 @@ def run_batched_search(
     settings = tuner.settings
     scorers = settings.scorers()
     quiet = {k: v for k, v in kwargs.items() if k != "verbose"}
-    display = Display(tuner.oracle.objective, kwargs.get("verbose", 1))
+    display = _progress(tuner, kwargs.get("verbose", 1))
     size = batch_size(workers, n_splits, tuner.oracle)
     if not tuner.oracle.hyperparameters.space and not tuner.oracle.trials:
         tuner._discover_space()  # build with defaults, as search_space_summary() does
@@ -106,6 +106,8 @@ def run_batched_search(
                 break
             ready: dict[bool, list[tuple[Trial, Any]]] = {}
             for trial in trials:
+                if hasattr(display, "on_trial_begin"):
+                    display.on_trial_begin(trial, (trial.number or 0) + 1)
                 tuner.on_trial_begin(trial)
                 try:
                     model = _build(tuner, trial, args, quiet)
@@ -142,7 +144,17 @@ def run_batched_search(
     except BaseException:
         _release(tuner, trials)
         raise
+    finally:
+        if hasattr(display, "close"):
+            display.close()
     tuner.on_search_end()
+
+
+def _progress(tuner: SklearnTuner, verbose: Any) -> Any:
+    """The tuner's own progress display when it has one (the same lines as its loop), else
+    the per-trial display."""
+    make = getattr(tuner, "_progress", None)
+    return make(verbose) if callable(make) else Display(tuner.oracle.objective, verbose)
 
 
 def _release(tuner: SklearnTuner, trials: list[Trial]) -> None:

@@ -183,10 +183,16 @@ class SklearnTuner(BaseTuner):
         self._search_args, self._data = (args, kwargs), data
         workers = joblib.effective_n_jobs(self.settings.n_jobs)
         # Several trials at once keep all the workers busy (see parallel_trials); not with
-        # a trial_timeout (which stops one trial) or a subclass's own run_trial.
+        # a trial_timeout (which stops one trial), a subclass's own run_trial, or trials
+        # sent to an executor (worker processes run them, not joblib here).
+        executor = any(
+            kwargs.get(name) is not None or getattr(self, name, None) is not None
+            for name in ("executor", "max_parallel_trials")
+        )
         if (
             workers > 1
             and n_splits
+            and not executor
             and self.trial_timeout is None
             and type(self).run_trial is BaseTuner.run_trial
         ):
