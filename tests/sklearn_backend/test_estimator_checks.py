@@ -13,13 +13,25 @@ from tunelab_sklearn import TuneSearchCV
 # The same small searches scikit-learn checks its own RandomizedSearchCV with, plus one
 # over a tunelab hyperparameter.
 ESTIMATORS = [
-    TuneSearchCV(Ridge(), {"alpha": [0.1, 1.0]}, n_trials=2, cv=2, error_score="raise",
-                 random_state=0),
-    TuneSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, n_trials=2, cv=2,
-                 error_score="raise", random_state=0),
-    TuneSearchCV(Pipeline([("pca", PCA()), ("ridge", Ridge())]),
-                 {"ridge__alpha": kt.HyperParameters.Float("a", 0.1, 10.0, sampling="log")},
-                 n_trials=2, cv=2, error_score="raise", random_state=0),
+    TuneSearchCV(
+        Ridge(), {"alpha": [0.1, 1.0]}, n_trials=2, cv=2, error_score="raise", random_state=0
+    ),
+    TuneSearchCV(
+        LogisticRegression(),
+        {"C": [0.1, 1.0]},
+        n_trials=2,
+        cv=2,
+        error_score="raise",
+        random_state=0,
+    ),
+    TuneSearchCV(
+        Pipeline([("pca", PCA()), ("ridge", Ridge())]),
+        {"ridge__alpha": kt.HyperParameters.Float("a", 0.1, 10.0, sampling="log")},
+        n_trials=2,
+        cv=2,
+        error_score="raise",
+        random_state=0,
+    ),
 ]
 
 

@@ -23,11 +23,16 @@ class Backend:
         The tuner keyword arguments this backend accepts (``cv``, ``scoring``, ``loss``...).
     model_filename : str
         File name of a saved model inside a trial's folder.
+    loads_parent_model : bool
+        Whether Hyperband loads a continued trial's parent model and passes it to
+        `run_trial` (True). A backend that continues trials from state of its own (e.g.
+        one model per cross-validation fold) sets False and gets a newly built model.
     """
 
     name = "backend"
     options: frozenset[str] = frozenset()
     model_filename = "model"
+    loads_parent_model = True
 
     def owns(self, model: Any) -> bool:
         """Whether `model` is one of this framework's models."""

@@ -274,7 +274,7 @@ class Hyperband(BaseTuner):
                 "initial_epoch": values["tuner/initial_epoch"],
             }
             parent = values.get("tuner/trial_id")
-            if parent is not None:
+            if parent is not None and backend.loads_parent_model:
                 try:
                     built = self.load_model(self.oracle.get_trial(parent))
                 except FileNotFoundError:

@@ -34,6 +34,7 @@ from tunelab_sklearn.cross_validation import (
 )
 from tunelab_sklearn.model_files import load_estimator, save_estimator
 from tunelab_sklearn.plugin import OPTIONS
+from tunelab_sklearn.resources import N_SAMPLES, Budget, FoldModelCache
 
 if TYPE_CHECKING:
     from tunelab.trial import Trial
@@ -42,8 +43,16 @@ if TYPE_CHECKING:
 __all__ = ["CVSettings", "SearchInputError", "SklearnBackend", "default_cv"]
 
 
+# Fitted fold models of Hyperband trials, continued by the next round (this process only).
+FOLD_MODELS = FoldModelCache()
+
+
 class SearchInputError(FatalError, ValueError):
     """Bad data or settings: the search stops at once (it is a ValueError for callers)."""
+
+
+class SettingsTypeError(FatalError, TypeError):
+    """A backend argument of the wrong type: the search stops at once."""
 
 
 class NotAnEstimatorError(FatalError, TypeError):
@@ -76,6 +85,12 @@ class CVSettings:
         get this score and the trial completes.
     return_train_score : bool
         Record the training scores too (``train_score``...).
+    resource : str, optional
+        What a Hyperband budget (``epochs``) scales: an estimator parameter such as
+        ``"n_estimators"`` or ``"max_iter"``, or ``"n_samples"`` (see
+        `tunelab_sklearn.resources`).
+    resource_per_epoch : float
+        Units of the resource parameter per epoch (``n_estimators = epochs * this``).
     """
 
     scoring: Any = None
@@ -85,13 +100,17 @@ class CVSettings:
     n_jobs: int | None = None
     error_score: Any = "raise"
     return_train_score: bool = False
+    resource: str | None = None
+    resource_per_epoch: float = 1
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> CVSettings:
         unknown = sorted(set(options) - set(OPTIONS))
         if unknown:
-            raise TypeError(f"the sklearn backend does not accept the argument(s) {unknown}; "
-                            f"it accepts {sorted(OPTIONS)}")
+            raise TypeError(
+                f"the sklearn backend does not accept the argument(s) {unknown}; "
+                f"it accepts {sorted(OPTIONS)}"
+            )
         settings = cls(**options)
         settings.scorers()  # checks scoring and metrics
         check_error_score(settings.error_score)
@@ -99,16 +118,41 @@ class CVSettings:
             if not isinstance(getattr(settings, name), (bool, np.bool_)):
                 raise TypeError(f"{name}={getattr(settings, name)!r}; expected True or False")
         n_jobs = settings.n_jobs
-        if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(
-                n_jobs, (int, np.integer)) or n_jobs == 0):
-            raise ValueError(f"n_jobs={n_jobs!r}; expected None, a positive int or -1 "
-                             "(all cores)")
+        if n_jobs is not None and (
+            isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0
+        ):
+            raise ValueError(f"n_jobs={n_jobs!r}; expected None, a positive int or -1 (all cores)")
+        settings.check_resource()
         cv = settings.cv
-        if cv is not None and (isinstance(cv, (bool, str)) or not (isinstance(cv, int) or hasattr(
-                cv, "split") or hasattr(cv, "__iter__"))):
-            raise ValueError(f"cv={cv!r}; expected an int >= 2, a splitter (e.g. "
-                             "KFold(5)) or an iterable of (train, test) index arrays")
+        if cv is not None and (
+            isinstance(cv, (bool, str))
+            or not (isinstance(cv, int) or hasattr(cv, "split") or hasattr(cv, "__iter__"))
+        ):
+            raise ValueError(
+                f"cv={cv!r}; expected an int >= 2, a splitter (e.g. "
+                "KFold(5)) or an iterable of (train, test) index arrays"
+            )
         return settings
+
+    def check_resource(self) -> None:
+        resource, per_epoch = self.resource, self.resource_per_epoch
+        if resource is not None and (not isinstance(resource, str) or not resource):
+            raise ValueError(
+                f"resource={resource!r}; expected 'n_samples' or the name of an "
+                "estimator parameter such as 'n_estimators' or 'max_iter'"
+            )
+        if (
+            isinstance(per_epoch, bool)
+            or not isinstance(per_epoch, (int, float))
+            or not (math.isfinite(per_epoch) and per_epoch > 0)
+        ):
+            raise ValueError(f"resource_per_epoch={per_epoch!r}; expected a number > 0")
+        if resource == N_SAMPLES and per_epoch != 1:
+            raise ValueError(
+                f"resource_per_epoch={per_epoch!r} with resource='n_samples': "
+                "the subsample is epochs / max_epochs of the training rows; "
+                "leave resource_per_epoch at 1"
+            )
 
     def scorers(self) -> dict[str, Any]:
         scorers, _ = check_scoring_argument(self.scoring, multimetric=False)
@@ -124,8 +168,9 @@ def search_data(args: tuple, kwargs: dict[str, Any]) -> SearchData:
     kwargs = {k: v for k, v in kwargs.items() if k != "verbose"}
     names = ("X", "y", "sample_weight", "groups")
     if len(args) > len(names):
-        raise TypeError(f"search() takes X, y, sample_weight and groups; got {len(args)} "
-                        "positional arguments")
+        raise TypeError(
+            f"search() takes X, y, sample_weight and groups; got {len(args)} positional arguments"
+        )
     values = dict(zip(names, args, strict=False))
     for name in names:
         if name in kwargs:
@@ -148,12 +193,14 @@ def check_objective(oracle: Any, names: list[str]) -> None:
         raise SearchInputError(
             "a search over scikit-learn estimators needs objective='score' (the mean "
             "cross-validated score, maximized): pass objective='score' to the tuner, or "
-            "use kt.tuners.Sklearn, which sets it")
+            "use kt.tuners.Sklearn, which sets it"
+        )
     missing = [n for n in objective.names if n not in names and "_fold_" not in n]
     if missing:
         raise SearchInputError(
             f"objective {missing} is not among the metrics the sklearn backend records "
-            f"({names}); use objective='score'")
+            f"({names}); use objective='score'"
+        )
 
 
 class SklearnBackend(Backend):
@@ -167,37 +214,86 @@ class SklearnBackend(Backend):
     name = "sklearn"
     options = frozenset(OPTIONS)
     model_filename = "model.skops"
+    # Hyperband continues a trial's fold models (FOLD_MODELS), not its one refit model.
+    loads_parent_model = False
 
     def owns(self, model: Any) -> bool:
         return is_estimator(model)
 
     def validate_options(self, options: dict[str, Any]) -> None:
-        CVSettings.from_options(options)
+        # Bad settings stop the search at once: no trial can run with them.
+        try:
+            CVSettings.from_options(options)
+        except TypeError as error:
+            raise SettingsTypeError(str(error)) from None
+        except ValueError as error:
+            raise SearchInputError(str(error)) from None
 
-    def run_trial(self, tuner: BaseTuner, trial: Trial, model: Any, *args: Any,
-                  **kwargs: Any) -> dict[str, float]:
+    def run_trial(
+        self, tuner: BaseTuner, trial: Trial, model: Any, *args: Any, **kwargs: Any
+    ) -> dict[str, float]:
         if not is_estimator(model):
             raise NotAnEstimatorError(
                 f"the hypermodel returned {type(model).__module__}.{type(model).__qualname__}"
                 f" ({model!r:.80}); the sklearn backend needs a scikit-learn estimator (an "
-                "object with fit and get_params, e.g. a Pipeline or RandomForestClassifier)")
+                "object with fit and get_params, e.g. a Pipeline or RandomForestClassifier)"
+            )
         settings = CVSettings.from_options(tuner.backend_kwargs)
+        epochs, initial_epoch = kwargs.pop("epochs", None), kwargs.pop("initial_epoch", 0)
         data = search_data(args, kwargs)
+        max_epochs = getattr(tuner.oracle, "max_epochs", None)
+        budget = None
+        if epochs is not None:
+            if settings.resource is None:
+                raise SearchInputError(
+                    f"this tuner budgets trials in epochs (epochs={epochs!r}), which "
+                    "scikit-learn estimators do not have: pass resource='n_estimators' (or "
+                    "'max_iter', or 'n_samples' for the training subsample size) to the tuner"
+                )
+            # A model without the resource parameter (one family of an hp.Choice) fails
+            # this trial only, with an error that says so.
+            budget = Budget.for_trial(
+                model, settings.resource, settings.resource_per_epoch, epochs, max_epochs
+            )
+            budget.apply(model)
         try:
             splits = check_splits(settings.splitter(), data, model)
         except ValueError as error:
             raise SearchInputError(str(error)) from None
         scorers = settings.scorers()
         check_objective(tuner.oracle, metric_names(scorers, settings.return_train_score))
+        start, keep = None, False
+        if budget is not None:
+            splits = budget.splits(splits, data.y, model)
+            project = str(tuner.project_dir)
+            # Only a trial below max_epochs may be continued by the next round.
+            keep = budget.warm_start and max_epochs is not None and epochs < max_epochs
+            parent = (
+                FOLD_MODELS.take(project, trial) if budget.warm_start and initial_epoch else None
+            )
+            if parent is not None and len(parent) == len(splits):
+                start = [budget.continue_from(parent)]
         [result] = cross_validate_candidates(
-            [model], data, splits, scorers, n_jobs=settings.n_jobs,
-            return_train_score=settings.return_train_score)
+            [model],
+            data,
+            splits,
+            scorers,
+            n_jobs=settings.n_jobs,
+            return_train_score=settings.return_train_score,
+            start_models=start,
+            keep_models=keep,
+        )
         metrics = evaluate(result, scorers, settings.error_score)
+        if keep and not result.failed:
+            FOLD_MODELS.put(project, trial, [f.estimator for f in result.folds])
         # A tuner that refits at the end of its search (SklearnTuner) says so; any other
         # tuner has no end-of-search hook for backends, so the backend refits and saves
         # each new best as it appears (a few extra fits, and nothing lost on a crash).
-        if settings.refit and not getattr(tuner, "refits_at_search_end", False) and \
-                is_new_best(tuner.oracle, metrics):
+        if (
+            settings.refit
+            and not getattr(tuner, "refits_at_search_end", False)
+            and is_new_best(tuner.oracle, metrics)
+        ):
             tuner.save_model(trial.trial_id, data.fit(clone(model)))  # type: ignore[arg-type]
         return metrics
 
@@ -208,8 +304,9 @@ class SklearnBackend(Backend):
         return load_estimator(path)
 
 
-def evaluate(result: CandidateResult, scorers: dict[str, Any],
-             error_score: Any) -> dict[str, float]:
+def evaluate(
+    result: CandidateResult, scorers: dict[str, Any], error_score: Any
+) -> dict[str, float]:
     """A trial's metrics from its CV result, applying `error_score` to failed folds.
 
     With ``error_score="raise"`` a failed fold fails the trial with its traceback. With a
@@ -226,10 +323,15 @@ def evaluate(result: CandidateResult, scorers: dict[str, Any],
     result.apply_error_score(error_score)  # type: ignore[arg-type]
     metrics = result.to_metrics(scorers)
     if not math.isfinite(metrics["score"]):
-        raise InvalidTrialError(f"{summary} (error_score={error_score}), so the score is not "
-                                f"finite; the first one's error:\n{failed[0].error}")
-    warnings.warn(f"{summary} and score error_score={error_score}; the first one's error:"
-                  f"\n{failed[0].error}", FitFailedWarning, stacklevel=2)
+        raise InvalidTrialError(
+            f"{summary} (error_score={error_score}), so the score is not "
+            f"finite; the first one's error:\n{failed[0].error}"
+        )
+    warnings.warn(
+        f"{summary} and score error_score={error_score}; the first one's error:\n{failed[0].error}",
+        FitFailedWarning,
+        stacklevel=2,
+    )
     return metrics
 
 

@@ -13,16 +13,23 @@ import inspect
 import numbers
 import time
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from sklearn.base import clone, is_classifier
-from sklearn.metrics import check_scoring, get_scorer, make_scorer
+from sklearn.metrics import check_scoring
 from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold, check_cv
 from sklearn.utils import _safe_indexing, get_tags, indexable
 from sklearn.utils.parallel import Parallel, delayed
+
+from tunelab_sklearn.scoring import (
+    Scorer,
+    check_error_score,
+    check_metrics,
+    check_scoring_argument,
+)
 
 __all__ = [
     "CandidateResult",
@@ -36,117 +43,14 @@ __all__ = [
     "is_estimator",
 ]
 
-Scorer = Callable[..., Any]
-
-# Names that the per-trial metrics use for timings; a scorer may not take them.
-RESERVED_NAMES = frozenset({"fit_time", "score_time"})
-
 
 def is_estimator(model: Any) -> bool:
     """Whether `model` looks like a scikit-learn estimator: it has `fit` and `get_params`."""
-    return (not isinstance(model, type) and callable(getattr(model, "fit", None))
-            and callable(getattr(model, "get_params", None)))
-
-
-# --------------------------------------------------------------------------------------
-# Checking the arguments
-# --------------------------------------------------------------------------------------
-def _named_scorer(name: str, argument: str) -> Scorer:
-    try:
-        return get_scorer(name)
-    except ValueError:
-        raise ValueError(
-            f"{argument}={name!r} is not a scikit-learn scorer name; expected one of "
-            "sklearn.metrics.get_scorer_names() (e.g. 'accuracy', 'roc_auc', 'r2', "
-            "'neg_mean_squared_error'), a callable scorer(estimator, X, y) or None"
-        ) from None
-
-
-def check_scoring_argument(scoring: Any, *, multimetric: bool = True) -> tuple[
-        dict[str, Scorer | None], bool]:
-    """Turn `scoring` into ``({name: scorer}, is_multimetric)``.
-
-    A single scorer is named ``"score"``; None stands for the estimator's own `score`
-    method (resolved per candidate, which may change between trials).
-    """
-    if scoring is None:
-        return {"score": None}, False
-    if isinstance(scoring, str):
-        return {"score": _named_scorer(scoring, "scoring")}, False
-    if callable(scoring):
-        return {"score": scoring}, False
-    if not multimetric:
-        raise TypeError(
-            f"scoring={scoring!r}: expected a scorer name, a callable scorer(estimator, X, y) "
-            "or None; to record more metrics use metrics=[...]"
-        )
-    if isinstance(scoring, (list, tuple, set, frozenset)):
-        names = list(scoring)
-        if not names or not all(isinstance(n, str) for n in names):
-            raise ValueError(f"scoring={scoring!r}: a list of scorers must be a non-empty "
-                             "list of scorer names")
-        if len(set(names)) != len(names):
-            raise ValueError(f"scoring={scoring!r}: scorer names appear more than once")
-        scorers = {name: _named_scorer(name, "scoring") for name in names}
-    elif isinstance(scoring, dict):
-        if not scoring:
-            raise ValueError("scoring={}: expected at least one scorer")
-        scorers = {}
-        for name, scorer in scoring.items():
-            if not isinstance(name, str):
-                raise ValueError(f"scoring: key {name!r} is not a string")
-            if isinstance(scorer, str):
-                scorers[name] = _named_scorer(scorer, f"scoring[{name!r}]")
-            elif callable(scorer):
-                scorers[name] = scorer
-            else:
-                raise TypeError(f"scoring[{name!r}]={scorer!r}: expected a scorer name or a "
-                                "callable scorer(estimator, X, y)")
-    else:
-        raise TypeError(f"scoring={scoring!r}: expected None, a scorer name, a callable, a "
-                        "list of names or a dict name -> scorer")
-    clash = sorted(RESERVED_NAMES & set(scorers))
-    if clash:
-        raise ValueError(f"scoring: the scorer name(s) {clash} are reserved for timings")
-    return scorers, True
-
-
-def check_metrics(metrics: Any) -> dict[str, Scorer]:
-    """Extra metrics to record (they do not steer the search): metric functions
-    ``f(y_true, y_pred)``, a list of them, or a dict name -> function."""
-    if metrics is None:
-        return {}
-    if callable(metrics):
-        metrics = [metrics]
-    if isinstance(metrics, dict):
-        items = list(metrics.items())
-    elif isinstance(metrics, (list, tuple)):
-        items = [(getattr(m, "__name__", None), m) for m in metrics]
-    else:
-        raise TypeError(f"metrics={metrics!r}: expected a metric function f(y_true, y_pred), "
-                        "a list of them or a dict name -> function")
-    out: dict[str, Scorer] = {}
-    for name, function in items:
-        if not callable(function):
-            raise TypeError(f"metrics: {function!r} is not callable; expected a function "
-                            "f(y_true, y_pred) such as sklearn.metrics.accuracy_score")
-        if not isinstance(name, str) or not name or name == "<lambda>":
-            raise ValueError(f"metrics: cannot name {function!r}; pass a dict name -> function")
-        if name in out or name in RESERVED_NAMES or name == "score":
-            raise ValueError(f"metrics: the name {name!r} is taken; pass a dict with other names")
-        out[name] = make_scorer(function)
-    return out
-
-
-def check_error_score(error_score: Any) -> str | float:
-    """``"raise"`` or the score (a float) that a failed fold gets."""
-    if isinstance(error_score, str):
-        if error_score == "raise":
-            return "raise"
-    elif isinstance(error_score, numbers.Real) and not isinstance(error_score, bool):
-        return float(error_score)
-    raise ValueError(f"error_score={error_score!r}; expected 'raise' or a number "
-                     "(e.g. numpy.nan)")
+    return (
+        not isinstance(model, type)
+        and callable(getattr(model, "fit", None))
+        and callable(getattr(model, "get_params", None))
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -179,17 +83,21 @@ class SearchData:
             raise ValueError("X=None: expected the training data (n_samples rows)")
         n = _num_samples(self.X)
         if n is None:
-            raise TypeError(f"X of type {type(self.X).__name__} has no length; expected an "
-                            "array-like of shape (n_samples, n_features)")
+            raise TypeError(
+                f"X of type {type(self.X).__name__} has no length; expected an "
+                "array-like of shape (n_samples, n_features)"
+            )
         for name in ("y", "sample_weight", "groups"):
             value = getattr(self, name)
             if value is not None and _num_samples(value) != n:
                 raise ValueError(
                     f"{name} has {_num_samples(value)} entries but X has {n} samples; "
-                    "expected one per sample")
+                    "expected one per sample"
+                )
         # Sparse matrices of any format become CSR, which folds can index by rows.
         self.X, self.y, self.sample_weight, self.groups = indexable(
-            self.X, self.y, self.sample_weight, self.groups)
+            self.X, self.y, self.sample_weight, self.groups
+        )
         self.n_samples = n
 
     def fit_kwargs(self, indices: np.ndarray | None) -> dict[str, Any]:
@@ -199,8 +107,10 @@ class SearchData:
             params["sample_weight"] = self.sample_weight
         if indices is None:
             return params
-        return {k: _safe_indexing(v, indices) if _num_samples(v) == self.n_samples else v
-                for k, v in params.items()}
+        return {
+            k: _safe_indexing(v, indices) if _num_samples(v) == self.n_samples else v
+            for k, v in params.items()
+        }
 
     def fit(self, estimator: Any) -> Any:
         """Fit `estimator` on all the data."""
@@ -212,8 +122,10 @@ class SearchData:
 def check_splits(cv: Any, data: SearchData, estimator: Any) -> list[tuple[np.ndarray, np.ndarray]]:
     """The (train, test) index pairs of `cv` on `data`, with errors that name `cv`."""
     if isinstance(cv, bool) or (isinstance(cv, numbers.Integral) and cv < 2):
-        raise ValueError(f"cv={cv!r}; expected an int >= 2, a splitter or an iterable of "
-                         "(train, test) index arrays")
+        raise ValueError(
+            f"cv={cv!r}; expected an int >= 2, a splitter or an iterable of "
+            "(train, test) index arrays"
+        )
     try:
         splitter = check_cv(cv, data.y, classifier=is_classifier(estimator))
     except (TypeError, ValueError) as error:
@@ -222,14 +134,17 @@ def check_splits(cv: Any, data: SearchData, estimator: Any) -> list[tuple[np.nda
         n_splits = getattr(splitter, "n_splits", None) or splitter.cvargs["n_splits"]
         labels, counts = np.unique(np.asarray(data.y), return_counts=True, axis=0)
         if counts.min() < n_splits:
-            label = labels[counts.argmin()]
+            label = labels[counts.argmin()].tolist()  # a plain value in the message
             raise ValueError(
                 f"cv={cv!r}: {n_splits} stratified folds, but class {label!r} has only "
                 f"{counts.min()} sample(s); expected at least one per fold. Use fewer folds "
-                "or drop the rare classes.")
+                "or drop the rare classes."
+            )
     try:
-        splits = [(np.asarray(train), np.asarray(test))
-                  for train, test in splitter.split(data.X, data.y, data.groups)]
+        splits = [
+            (np.asarray(train), np.asarray(test))
+            for train, test in splitter.split(data.X, data.y, data.groups)
+        ]
     except (TypeError, ValueError) as error:
         raise ValueError(f"cv={cv!r} cannot split the data: {error}") from error
     if not splits:
@@ -251,6 +166,7 @@ class FoldResult:
     score_time: float
     error: str | None = None
     exception: BaseException | None = None
+    estimator: Any = None  # the fitted estimator, when the caller keeps them
 
 
 @dataclass
@@ -292,16 +208,21 @@ class CandidateResult:
         return metrics
 
     @classmethod
-    def from_metrics(cls, metrics: dict[str, float], names: Sequence[str], n_splits: int,
-                     train: bool) -> CandidateResult:
+    def from_metrics(
+        cls, metrics: dict[str, float], names: Sequence[str], n_splits: int, train: bool
+    ) -> CandidateResult:
         def value(key: str) -> float:
             return float(metrics.get(key, np.nan))
 
-        folds = [FoldResult(
-            test_scores={n: value(f"{n}_fold_{k}") for n in names},
-            train_scores={n: value(f"train_{n}_fold_{k}") for n in names} if train else {},
-            fit_time=value(f"fit_time_fold_{k}"), score_time=value(f"score_time_fold_{k}"))
-            for k in range(n_splits)]
+        folds = [
+            FoldResult(
+                test_scores={n: value(f"{n}_fold_{k}") for n in names},
+                train_scores={n: value(f"train_{n}_fold_{k}") for n in names} if train else {},
+                fit_time=value(f"fit_time_fold_{k}"),
+                score_time=value(f"score_time_fold_{k}"),
+            )
+            for k in range(n_splits)
+        ]
         return cls(folds)
 
 
@@ -323,7 +244,8 @@ def _accepts_sample_weight(scorer: Scorer | None, estimator: Any) -> bool:
     except (TypeError, ValueError):
         return False
     return "sample_weight" in parameters or any(
-        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+    )
 
 
 def _split(estimator: Any, data: SearchData, rows: np.ndarray, columns: np.ndarray) -> Any:
@@ -333,13 +255,17 @@ def _split(estimator: Any, data: SearchData, rows: np.ndarray, columns: np.ndarr
     return X
 
 
-def _scores(estimator: Any, X: Any, y: Any, weights: Any,
-            scorers: dict[str, Scorer | None]) -> dict[str, float]:
+def _scores(
+    estimator: Any, X: Any, y: Any, weights: Any, scorers: dict[str, Scorer | None]
+) -> dict[str, float]:
     out = {}
     for name, scorer in scorers.items():
         function = scorer or check_scoring(estimator)
-        kwargs = {"sample_weight": weights} if weights is not None and _accepts_sample_weight(
-            scorer, estimator) else {}
+        kwargs = (
+            {"sample_weight": weights}
+            if weights is not None and _accepts_sample_weight(scorer, estimator)
+            else {}
+        )
         value = function(estimator, X, y, **kwargs)
         if hasattr(value, "item"):
             value = value.item()
@@ -349,8 +275,15 @@ def _scores(estimator: Any, X: Any, y: Any, weights: Any,
     return out
 
 
-def _fit_and_score(estimator: Any, data: SearchData, train: np.ndarray, test: np.ndarray,
-                   scorers: dict[str, Scorer | None], return_train_score: bool) -> FoldResult:
+def _fit_and_score(
+    estimator: Any,
+    data: SearchData,
+    train: np.ndarray,
+    test: np.ndarray,
+    scorers: dict[str, Scorer | None],
+    return_train_score: bool,
+    keep_model: bool = False,
+) -> FoldResult:
     """Fit `estimator` on the train rows and score it on the test rows (a joblib task)."""
     X_train = _split(estimator, data, train, train)
     X_test = _split(estimator, data, test, train)
@@ -364,19 +297,36 @@ def _fit_and_score(estimator: Any, data: SearchData, train: np.ndarray, test: np
         estimator.fit(*fit_args, **data.fit_kwargs(train))
         fit_time = time.perf_counter() - start
         start = time.perf_counter()
-        test_scores = _scores(estimator, X_test, y_test,
-                              None if w is None else _safe_indexing(w, test), scorers)
+        test_scores = _scores(
+            estimator, X_test, y_test, None if w is None else _safe_indexing(w, test), scorers
+        )
         score_time = time.perf_counter() - start
-        train_scores = _scores(estimator, X_train, y_train,
-                               None if w is None else _safe_indexing(w, train),
-                               scorers) if return_train_score else {}
+        train_scores = (
+            _scores(
+                estimator,
+                X_train,
+                y_train,
+                None if w is None else _safe_indexing(w, train),
+                scorers,
+            )
+            if return_train_score
+            else {}
+        )
     except Exception as error:
         elapsed = time.perf_counter() - start
         fit_time = fit_time or elapsed
         nan = dict.fromkeys(scorers, np.nan)
-        return FoldResult(nan, dict(nan) if return_train_score else {}, fit_time, score_time,
-                          error=traceback.format_exc(), exception=error)
-    return FoldResult(test_scores, train_scores, fit_time, score_time)
+        return FoldResult(
+            nan,
+            dict(nan) if return_train_score else {},
+            fit_time,
+            score_time,
+            error=traceback.format_exc(),
+            exception=error,
+        )
+    return FoldResult(
+        test_scores, train_scores, fit_time, score_time, estimator=estimator if keep_model else None
+    )
 
 
 def cross_validate_candidates(
@@ -388,11 +338,15 @@ def cross_validate_candidates(
     n_jobs: int | None = None,
     return_train_score: bool = False,
     verbose: int = 0,
+    start_models: Sequence[Sequence[Any] | None] | None = None,
+    keep_models: bool = False,
 ) -> list[CandidateResult]:
     """Cross-validate each candidate estimator on `splits`, all folds of all candidates in
     one joblib call. Each fold fits its own clone; the candidates are left unfitted.
 
     Failed folds carry their traceback and NaN scores (see `CandidateResult.failed`).
+    `start_models`, one entry per candidate, gives fitted fold models to fit again instead
+    of clones (a warm start); `keep_models` returns each fold's fitted estimator.
 
     Examples
     --------
@@ -406,10 +360,19 @@ def cross_validate_candidates(
     >>> result.test("score").shape
     (3,)
     """
-    tasks = [(c, train, test) for c in candidates for train, test in splits]
+    starts = list(start_models) if start_models is not None else [None] * len(candidates)
+    if len(starts) != len(candidates):
+        raise ValueError(f"start_models has {len(starts)} entries for {len(candidates)} candidates")
+    tasks = [
+        (clone(c) if start is None else start[k], train, test)
+        for c, start in zip(candidates, starts, strict=True)
+        for k, (train, test) in enumerate(splits)
+    ]
     folds = Parallel(n_jobs=n_jobs, verbose=max(0, verbose - 1))(
-        delayed(_fit_and_score)(clone(candidate), data, train, test, scorers,
-                                return_train_score)
-        for candidate, train, test in tasks)
+        delayed(_fit_and_score)(
+            estimator, data, train, test, scorers, return_train_score, keep_models
+        )
+        for estimator, train, test in tasks
+    )
     k = len(splits)
-    return [CandidateResult(list(folds[i * k:(i + 1) * k])) for i in range(len(candidates))]
+    return [CandidateResult(list(folds[i * k : (i + 1) * k])) for i in range(len(candidates))]

@@ -51,8 +51,7 @@ def _param_arrays(params: Sequence[dict[str, Any]]) -> dict[str, MaskedArray]:
     return out
 
 
-def _store(results: dict[str, Any], key: str, array: np.ndarray, splits: bool,
-           rank: bool) -> None:
+def _store(results: dict[str, Any], key: str, array: np.ndarray, splits: bool, rank: bool) -> None:
     """Add split columns, mean, std (and rank) of a (candidates, splits) array."""
     if splits:
         for k in range(array.shape[1]):
@@ -60,15 +59,22 @@ def _store(results: dict[str, Any], key: str, array: np.ndarray, splits: bool,
     means = array.mean(axis=1)
     results[f"mean_{key}"] = means
     if key.startswith(("train_", "test_")) and not np.isfinite(means).all():
-        warnings.warn(f"One or more of the {key.split('_')[0]} scores are non-finite: "
-                      f"{means}", UserWarning, stacklevel=3)
+        warnings.warn(
+            f"One or more of the {key.split('_')[0]} scores are non-finite: {means}",
+            UserWarning,
+            stacklevel=3,
+        )
     results[f"std_{key}"] = np.sqrt(((array - means[:, None]) ** 2).mean(axis=1))
     if rank:
         results[f"rank_{key}"] = rank_scores(means)
 
 
-def format_cv_results(params: Sequence[dict[str, Any]], results: Sequence[CandidateResult],
-                      scorer_names: Sequence[str], return_train_score: bool) -> dict[str, Any]:
+def format_cv_results(
+    params: Sequence[dict[str, Any]],
+    results: Sequence[CandidateResult],
+    scorer_names: Sequence[str],
+    return_train_score: bool,
+) -> dict[str, Any]:
     """Build `cv_results_` from the candidates' parameters and CV results.
 
     Examples
@@ -81,8 +87,13 @@ def format_cv_results(params: Sequence[dict[str, Any]], results: Sequence[Candid
     """
     out: dict[str, Any] = {}
     for kind in ("fit_time", "score_time"):
-        _store(out, kind, np.array([r.times(kind) for r in results], dtype=np.float64),
-               splits=False, rank=False)
+        _store(
+            out,
+            kind,
+            np.array([r.times(kind) for r in results], dtype=np.float64),
+            splits=False,
+            rank=False,
+        )
     out.update(_param_arrays(params))
     out["params"] = [dict(p) for p in params]
     for name in scorer_names:

@@ -15,7 +15,17 @@ from tunelab.hookspecs import hookimpl
 __all__ = ["OPTIONS", "tunelab_backend_for", "tunelab_backend_named", "tunelab_backend_options"]
 
 # The tuner keyword arguments this backend accepts (see tunelab_sklearn.backend.CVSettings).
-OPTIONS = ("scoring", "metrics", "cv", "refit", "n_jobs", "error_score", "return_train_score")
+OPTIONS = (
+    "scoring",
+    "metrics",
+    "cv",
+    "refit",
+    "n_jobs",
+    "error_score",
+    "return_train_score",
+    "resource",
+    "resource_per_epoch",
+)
 
 
 @lru_cache(maxsize=1)
@@ -29,8 +39,7 @@ def _is_sklearn_estimator(model: Any) -> bool:
     base = sys.modules.get("sklearn.base")
     if base is None or isinstance(model, type):
         return False  # scikit-learn is not even imported: this is not one of its estimators
-    if not (callable(getattr(model, "fit", None)) and callable(getattr(model, "get_params",
-                                                                       None))):
+    if not (callable(getattr(model, "fit", None)) and callable(getattr(model, "get_params", None))):
         return False
     if isinstance(model, base.BaseEstimator):
         return True

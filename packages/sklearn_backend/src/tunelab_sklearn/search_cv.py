@@ -6,55 +6,50 @@ import copy
 import numbers
 import os
 import time
-import warnings
 from typing import Any
 
 import joblib
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
-from sklearn.exceptions import FitFailedWarning, NotFittedError
+from sklearn.exceptions import NotFittedError
 from sklearn.metrics import check_scoring
 from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, check_random_state
+from sklearn.utils.validation import check_is_fitted
 
-import tunelab.oracles
-from tunelab.objective import DEFAULT_OBJECTIVE, Objective
 from tunelab.oracles.base import Oracle
-from tunelab.trial import TrialStatus
 from tunelab_sklearn.cross_validation import (
-    CandidateResult,
     SearchData,
     check_error_score,
     check_scoring_argument,
     check_splits,
-    cross_validate_candidates,
     is_estimator,
 )
 from tunelab_sklearn.cv_results import format_cv_results
+from tunelab_sklearn.resources import N_SAMPLES, resource_parameter
+from tunelab_sklearn.search_loop import SearchOutcome, run_search
+from tunelab_sklearn.search_oracle import make_oracle
 from tunelab_sklearn.search_space import SearchSpace, build_search_space
 
 __all__ = ["TuneSearchCV"]
-
-# Oracle names -> the class in tunelab.oracles (looked up when used: some may not exist yet).
-_ORACLES = {"random": "RandomSearchOracle", "grid": "GridSearchOracle",
-            "bayesian": "BayesianOptimizationOracle", "hyperband": "HyperbandOracle"}
-_FINISHED = (TrialStatus.COMPLETED, TrialStatus.INVALID, TrialStatus.STOPPED)
 
 
 def _check_refit(search: TuneSearchCV, attr: str) -> None:
     if not search.refit:
         raise AttributeError(
             f"This {type(search).__name__} instance was initialized with refit=False. "
-            f"{attr} is available only after refitting on the best parameters.")
+            f"{attr} is available only after refitting on the best parameters."
+        )
 
 
 def _delegate(attr: str) -> Any:
     """available_if check: the refit estimator (or, unfitted, the estimator) has `attr`."""
+
     def check(self: TuneSearchCV) -> bool:
         _check_refit(self, attr)
         getattr(getattr(self, "best_estimator_", self.estimator), attr)
         return True
+
     return check
 
 
@@ -73,7 +68,8 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
         Configurations to try (a resumed project's trials count). With ``oracle="grid"``,
         None tries the whole grid.
     oracle : {"random", "grid", "bayesian", "hyperband"} or Oracle, default="random"
-        What picks the configurations. An Oracle instance is copied for each fit (unless it
+        What picks the configurations (``"hyperband"``: see `resource`). An Oracle instance
+        is copied for each fit (unless it
         already has a project store, which is then used as it is); its objective, if unset,
         becomes the refit scorer's mean test score, and ``n_trials`` sets its max_trials.
     scoring : str, callable, list or dict, optional
@@ -86,7 +82,8 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
         As in scikit-learn (default 5 folds, stratified for classifiers).
     n_jobs : int, optional
         Fits in parallel (joblib). With several workers, as many configurations are asked
-        of the oracle at once, so that all workers stay busy.
+        of a learning oracle (Bayesian, Hyperband) at once, and 8 per worker of random or
+        grid search, so that all workers stay busy.
     return_train_score : bool, default=False
         Also compute the training scores.
     error_score : "raise" or float, default=np.nan
@@ -98,6 +95,15 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
     directory, project_name : str, optional
         Keep the trials in a tunelab project (``directory/project_name``) and resume it on
         the next fit with the same data; without them the trials live in memory.
+    resource : str, optional
+        With ``oracle="hyperband"``: what a trial's budget scales, ``"n_samples"`` (the
+        default: a fraction of each training fold) or a parameter such as
+        ``"n_estimators"`` (see `tunelab_sklearn.resources`). ``oracle="hyperband"`` runs
+        one Hyperband iteration (factor 3) of at most about `n_trials` trials;
+        `cv_results_` then has ``n_resources`` and the best configuration is chosen among
+        those given the whole budget.
+    resource_per_epoch : float, default=1
+        Units of the resource parameter per Hyperband epoch.
 
     Attributes
     ----------
@@ -132,12 +138,26 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
     (['C'], 4)
     """
 
-    def __init__(self, estimator: Any, search_space: Any, *, n_trials: int | None = 10,
-                 oracle: Any = "random", scoring: Any = None, refit: Any = True,
-                 cv: Any = None, n_jobs: int | None = None, return_train_score: bool = False,
-                 error_score: Any = np.nan, random_state: Any = None, verbose: int = 0,
-                 directory: str | os.PathLike | None = None,
-                 project_name: str | None = None) -> None:
+    def __init__(
+        self,
+        estimator: Any,
+        search_space: Any,
+        *,
+        n_trials: int | None = 10,
+        oracle: Any = "random",
+        scoring: Any = None,
+        refit: Any = True,
+        cv: Any = None,
+        n_jobs: int | None = None,
+        return_train_score: bool = False,
+        error_score: Any = np.nan,
+        random_state: Any = None,
+        verbose: int = 0,
+        directory: str | os.PathLike | None = None,
+        project_name: str | None = None,
+        resource: str | None = None,
+        resource_per_epoch: float = 1,
+    ) -> None:
         self.estimator = estimator
         self.search_space = search_space
         self.n_trials = n_trials
@@ -152,6 +172,8 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.verbose = verbose
         self.directory = directory
         self.project_name = project_name
+        self.resource = resource
+        self.resource_per_epoch = resource_per_epoch
 
     # ------------------------------------------------------------------------------------
     # Checking the parameters
@@ -166,80 +188,52 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
         if self.refit is not False and not callable(self.refit):
             raise ValueError(
                 f"refit={self.refit!r}: with several scorers, refit must be one of their "
-                f"names {list(scorers)}, a callable returning the best index, or False")
+                f"names {list(scorers)}, a callable returning the best index, or False"
+            )
         return scorers, True, next(iter(scorers))
 
     def _check_params(self) -> SearchSpace:
         if not is_estimator(self.estimator):
-            raise TypeError(f"estimator={self.estimator!r:.100}; expected a scikit-learn "
-                            "estimator (with fit and get_params)")
+            raise TypeError(
+                f"estimator={self.estimator!r:.100}; expected a scikit-learn "
+                "estimator (with fit and get_params)"
+            )
         space = build_search_space(self.search_space)
         valid = self.estimator.get_params(deep=True)
         unknown = [n for n in space.names if n not in valid]
         if unknown:
             raise ValueError(
                 f"search_space: {unknown} are not parameters of {type(self.estimator).__name__}"
-                f"; its parameters are {sorted(valid)}")
+                f"; its parameters are {sorted(valid)}"
+            )
         n = self.n_trials
         if not (n is None and self.oracle == "grid") and (
-                isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1):
-            raise ValueError(f"n_trials={n!r}; expected an int >= 1 (None only with "
-                             "oracle='grid')")
+            isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1
+        ):
+            raise ValueError(f"n_trials={n!r}; expected an int >= 1 (None only with oracle='grid')")
         if not isinstance(self.refit, (bool, str)) and not callable(self.refit):
-            raise TypeError(f"refit={self.refit!r}; expected a bool, a scorer name or a "
-                            "callable")
+            raise TypeError(f"refit={self.refit!r}; expected a bool, a scorer name or a callable")
         check_error_score(self.error_score)
+        if self.resource is not None and self.resource != N_SAMPLES:
+            param = resource_parameter(self.estimator, self.resource)
+            if param in space.names:
+                raise ValueError(
+                    f"resource={self.resource!r}: {param} is also in "
+                    "search_space; the budget sets it, so remove it there"
+                )
+        per_epoch = self.resource_per_epoch
+        if (
+            isinstance(per_epoch, bool)
+            or not isinstance(per_epoch, numbers.Real)
+            or not per_epoch > 0
+        ):
+            raise ValueError(f"resource_per_epoch={per_epoch!r}; expected a number > 0")
         return space
-
-    def _make_oracle(self, space: SearchSpace, objective: str) -> Oracle:
-        project = {}
-        if self.directory is not None or self.project_name is not None:
-            project = {"directory": self.directory, "project_name": self.project_name}
-        if isinstance(self.oracle, Oracle):
-            if self.oracle.store is not None:
-                if project:
-                    raise ValueError("oracle already has a project store: give directory "
-                                     "and project_name to the oracle or to TuneSearchCV, "
-                                     "not both")
-                oracle = self.oracle
-            elif project:
-                raise ValueError("with an Oracle instance, give directory and project_name "
-                                 "to the oracle itself")
-            else:
-                oracle = copy.deepcopy(self.oracle)  # each fit starts afresh
-            if oracle.objective.name == DEFAULT_OBJECTIVE:
-                oracle.objective = Objective(objective, "max")
-            elif oracle.objective.name != objective:
-                raise ValueError(f"oracle: its objective {oracle.objective!r} is not the "
-                                 f"refit scorer's mean test score; use Objective("
-                                 f"{objective!r}, 'max') or leave it unset")
-            oracle.max_trials = self.n_trials
-            oracle.update_space(space.hyperparameters)
-            return oracle
-        name = self.oracle if isinstance(self.oracle, str) else None
-        if name not in _ORACLES:
-            raise ValueError(f"oracle={self.oracle!r}; expected one of {sorted(_ORACLES)} or "
-                             "a kt.oracles.Oracle instance")
-        if name == "hyperband":
-            raise ValueError("oracle='hyperband' is not supported by TuneSearchCV yet: it "
-                             "needs a budget parameter (n_estimators, max_iter...); use "
-                             "'random', 'grid' or 'bayesian'")
-        try:
-            cls = getattr(tunelab.oracles, _ORACLES[name])
-        except AttributeError:
-            raise ValueError(f"oracle={name!r}: this tunelab version has no "
-                             f"{_ORACLES[name]} yet; use oracle='random' or 'grid'") from None
-        seed = self.random_state
-        if seed is not None and not isinstance(seed, numbers.Integral):
-            seed = int(check_random_state(seed).randint(np.iinfo(np.int32).max))
-        return cls(objective=Objective(objective, "max"), max_trials=self.n_trials,
-                   hyperparameters=space.hyperparameters, seed=seed, **project)
 
     # ------------------------------------------------------------------------------------
     # Fitting
     # ------------------------------------------------------------------------------------
-    def fit(self, X: Any, y: Any = None, *, groups: Any = None, **fit_params: Any
-            ) -> TuneSearchCV:
+    def fit(self, X: Any, y: Any = None, *, groups: Any = None, **fit_params: Any) -> TuneSearchCV:
         """Search the space, then refit the best configuration on all the data.
 
         Parameters
@@ -259,31 +253,61 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
         space = self._check_params()
         scorers, multimetric, objective = self._scorers()
         if y is None and get_tags(self.estimator).target_tags.required:
-            raise ValueError(f"{type(self.estimator).__name__} requires y to be passed, but "
-                             "the target y is None.")
+            raise ValueError(
+                f"{type(self.estimator).__name__} requires y to be passed, but "
+                "the target y is None."
+            )
         if not multimetric and scorers["score"] is None:
             check_scoring(self.estimator)  # a TypeError now if it has no score method
-        data = SearchData(X, y, sample_weight=fit_params.pop("sample_weight", None),
-                          groups=groups, fit_params=fit_params)
+        data = SearchData(
+            X,
+            y,
+            sample_weight=fit_params.pop("sample_weight", None),
+            groups=groups,
+            fit_params=fit_params,
+        )
         splits = check_splits(5 if self.cv is None else self.cv, data, self.estimator)
-        oracle = self._make_oracle(space, objective)
+        oracle = make_oracle(self, space, objective)
         try:
             self._check_project(oracle, data, splits, list(scorers))
-            params, results = self._run(oracle, space, data, splits, scorers)
+            if self.verbose > 0:
+                print(f"Fitting {len(splits)} folds for each of up to {oracle.max_trials} trials")
+            outcome = run_search(
+                oracle,
+                {
+                    "estimator": self.estimator,
+                    "space": space,
+                    "data": data,
+                    "splits": splits,
+                    "scorers": scorers,
+                    "n_jobs": self.n_jobs,
+                    "error_score": self.error_score,
+                    "verbose": self.verbose,
+                    "return_train_score": bool(self.return_train_score),
+                    "resource": self.resource,
+                    "resource_per_epoch": self.resource_per_epoch,
+                },
+            )
         finally:
             if oracle is not self.oracle and oracle.store is not None:
                 oracle.store.close()
-        self._finish(params, results, data, scorers, multimetric, objective, len(splits))
+        self._finish(outcome, data, scorers, multimetric, objective, len(splits))
         return self
 
-    def _check_project(self, oracle: Oracle, data: SearchData, splits: list, names: list
-                       ) -> None:
+    def _check_project(self, oracle: Oracle, data: SearchData, splits: list, names: list) -> None:
         """A resumed project must hold trials of the same data, folds and scorers."""
         if oracle.project_dir is None or oracle.store is None:
             return
-        fingerprint = joblib.hash([data.X, data.y, data.sample_weight,
-                                   [(tr, te) for tr, te in splits], names,
-                                   bool(self.return_train_score)])
+        fingerprint = joblib.hash(
+            [
+                data.X,
+                data.y,
+                data.sample_weight,
+                [(tr, te) for tr, te in splits],
+                names,
+                bool(self.return_train_score),
+            ]
+        )
         stored = oracle.store.get_meta("sklearn_search_fingerprint")
         if stored is None:
             oracle.store.set_meta("sklearn_search_fingerprint", fingerprint)
@@ -291,91 +315,50 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
             raise ValueError(
                 f"the project {oracle.project_dir} holds trials cross-validated on other data "
                 "(or other folds, scorers or return_train_score); use another project_name "
-                "or delete the project to start afresh")
+                "or delete the project to start afresh"
+            )
 
-    def _run(self, oracle: Oracle, space: SearchSpace, data: SearchData, splits: list,
-             scorers: dict[str, Any]) -> tuple[list[dict[str, Any]], list[CandidateResult]]:
-        """Ask, cross-validate and tell until the oracle is done; return every finished
-        trial of the project (this fit's and a resumed project's) as params and results."""
-        workers = joblib.effective_n_jobs(self.n_jobs)
-        names = list(scorers)
-        if self.verbose > 0:
-            print(f"Fitting {len(splits)} folds for each of up to {self.n_trials} trials")
-        while True:
-            trials = []
-            for _ in range(max(1, workers)):
-                trial = oracle.ask()
-                if trial is None:
-                    break
-                trials.append(trial)
-            if not trials:
-                break
-            candidates = [clone(self.estimator).set_params(
-                **space.params(t.hyperparameters.values)) for t in trials]
-            results = cross_validate_candidates(
-                candidates, data, splits, scorers, n_jobs=self.n_jobs,
-                return_train_score=self.return_train_score, verbose=self.verbose)
-            raised = None
-            for trial, result in zip(trials, results, strict=True):
-                failed = result.failed
-                if failed and self.error_score == "raise":
-                    oracle.tell(trial, error=failed[0].error)
-                    raised = raised or failed[0].exception
-                    continue
-                result.apply_error_score(check_error_score(self.error_score))  # type: ignore[arg-type]
-                oracle.tell(trial, result.to_metrics(names))
-                if self.verbose > 1:
-                    print(f"[trial {trial.trial_id}] {space.params(trial.hyperparameters.values)}"
-                          f": {names[0]}={result.test(names[0]).mean():.5g}")
-            if raised is not None:
-                raise raised
-        params, results = [], []
-        for trial in oracle.trials.values():
-            if trial.status not in _FINISHED:
-                continue
-            metrics = {n: h.get_last_value() for n, h in trial.metrics.metrics.items()}
-            params.append(space.params(trial.hyperparameters.values))
-            results.append(CandidateResult.from_metrics(
-                metrics, names, len(splits), bool(self.return_train_score)))
-        if not results:
-            raise ValueError("no trial finished: n_trials is reached or the oracle proposed "
-                             "nothing")
-        self._warn_failures(results)
-        return params, results
-
-    def _warn_failures(self, results: list[CandidateResult]) -> None:
-        folds = [f for r in results for f in r.folds]
-        failed = [f for f in folds if f.error is not None]
-        if failed and len(failed) == len(folds):
-            raise ValueError(f"All the {len(folds)} fits failed; the first error:\n"
-                             f"{failed[0].error}")
-        if failed:
-            warnings.warn(f"{len(failed)} fits failed out of a total of {len(folds)} and "
-                          f"scored error_score={self.error_score}; the first error:\n"
-                          f"{failed[0].error}", FitFailedWarning, stacklevel=3)
-
-    def _finish(self, params: list, results: list, data: SearchData, scorers: dict,
-                multimetric: bool, objective: str, n_splits: int) -> None:
-        cv_results = format_cv_results(params, results, list(scorers),
-                                       bool(self.return_train_score))
+    def _finish(
+        self,
+        outcome: SearchOutcome,
+        data: SearchData,
+        scorers: dict,
+        multimetric: bool,
+        objective: str,
+        n_splits: int,
+    ) -> None:
+        params = outcome.params
+        cv_results = format_cv_results(
+            params, outcome.results, list(scorers), bool(self.return_train_score)
+        )
+        if outcome.resources:  # Hyperband: the resource of each row, as HalvingSearchCV
+            cv_results["n_resources"] = np.array(outcome.resources)
         self.multimetric_ = multimetric
         if self.refit or not multimetric:
             if callable(self.refit):
                 index = self.refit(cv_results)
                 if isinstance(index, bool) or not isinstance(index, numbers.Integral):
-                    raise TypeError(f"refit={self.refit!r} returned {index!r}; expected "
-                                    "the index of the best candidate (an int)")
+                    raise TypeError(
+                        f"refit={self.refit!r} returned {index!r}; expected "
+                        "the index of the best candidate (an int)"
+                    )
                 if not 0 <= index < len(params):
-                    raise IndexError(f"refit={self.refit!r} returned {index}; expected an "
-                                     f"index in [0, {len(params)})")
+                    raise IndexError(
+                        f"refit={self.refit!r} returned {index}; expected an "
+                        f"index in [0, {len(params)})"
+                    )
             else:
-                index = int(cv_results[f"rank_test_{objective}"].argmin())
+                ranks = cv_results[f"rank_test_{objective}"]
+                if any(outcome.full_budget):  # Hyperband: a configuration given everything
+                    ranks = np.where(outcome.full_budget, ranks, np.iinfo(np.int32).max)
+                index = int(np.argmin(ranks))
                 self.best_score_ = float(cv_results[f"mean_test_{objective}"][index])
             self.best_index_ = int(index)
             self.best_params_ = params[self.best_index_]
         if self.refit:
             self.best_estimator_ = clone(self.estimator).set_params(
-                **clone(self.best_params_, safe=False))
+                **clone(self.best_params_, safe=False)
+            )
             start = time.perf_counter()
             data.fit(self.best_estimator_)
             self.refit_time_ = time.perf_counter() - start
@@ -443,8 +426,9 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
         try:
             check_is_fitted(self)
         except NotFittedError as error:
-            raise AttributeError(f"{type(self).__name__} has no n_features_in_ before "
-                                 "fit") from error
+            raise AttributeError(
+                f"{type(self).__name__} has no n_features_in_ before fit"
+            ) from error
         return self.best_estimator_.n_features_in_
 
     def __sklearn_tags__(self) -> Any:

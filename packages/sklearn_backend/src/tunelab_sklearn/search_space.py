@@ -46,8 +46,9 @@ class SearchSpace:
         Trial value -> estimator parameter value.
     """
 
-    def __init__(self, hyperparameters: HyperParameters,
-                 decoders: dict[str, Callable[[Any], Any]]) -> None:
+    def __init__(
+        self, hyperparameters: HyperParameters, decoders: dict[str, Callable[[Any], Any]]
+    ) -> None:
         self.hyperparameters = hyperparameters
         self.decoders = decoders
 
@@ -57,8 +58,11 @@ class SearchSpace:
 
     def params(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The estimator parameters of a trial's (active) values, in space order."""
-        return {name: self.decoders.get(name, _identity)(values[name])
-                for name in self.names if name in values}
+        return {
+            name: self.decoders.get(name, _identity)(values[name])
+            for name in self.names
+            if name in values
+        }
 
 
 def _definition(name: str, definition: HyperParameter) -> dict[str, Any]:
@@ -73,19 +77,30 @@ def _choice(name: str, values: list[Any]) -> tuple[dict[str, Any], Callable[[Any
     plain = [v.item() if isinstance(v, np.generic) else v for v in values]
     kinds = {type(v) for v in plain}
     if len(kinds) == 1 and kinds <= {int, float, str, bool} and len(set(plain)) == len(plain):
-        config = {"name": name, "values": plain, "ordered": None, "default": None,
-                  "conditions": []}
+        config = {"name": name, "values": plain, "ordered": None, "default": None, "conditions": []}
         return {"class_name": "Choice", "config": config}, _identity
     # Mixed or rich values: choose a position in the list, decoded back to the item.
     items = list(values)
-    config = {"name": name, "values": list(range(len(items))), "ordered": False,
-              "default": None, "conditions": []}
+    config = {
+        "name": name,
+        "values": list(range(len(items))),
+        "ordered": False,
+        "default": None,
+        "conditions": [],
+    }
     return {"class_name": "Choice", "config": config}, items.__getitem__
 
 
 def _numeric(kind: str, name: str, low: Any, high: Any, sampling: str = "linear") -> dict:
-    config = {"name": name, "min_value": low, "max_value": high, "step": None,
-              "sampling": sampling, "default": None, "conditions": []}
+    config = {
+        "name": name,
+        "min_value": low,
+        "max_value": high,
+        "step": None,
+        "sampling": sampling,
+        "default": None,
+        "conditions": [],
+    }
     return {"class_name": kind, "config": config}
 
 
@@ -97,8 +112,11 @@ def _distribution(name: str, dist: Any) -> tuple[dict[str, Any], Callable[[Any],
         low, high = (float(b) for b in dist.support())
         if family == "uniform" and low < high:
             return _numeric("Float", name, low, high), _identity
-        if family in ("loguniform", "reciprocal") and dist.kwds.get("loc", 0) == 0 and \
-                0 < low < high:
+        if (
+            family in ("loguniform", "reciprocal")
+            and dist.kwds.get("loc", 0) == 0
+            and 0 < low < high
+        ):
             return _numeric("Float", name, low, high, "log"), _identity
         if family == "randint" and low < high:
             return _numeric("Int", name, int(low), int(high)), _identity
@@ -106,7 +124,8 @@ def _distribution(name: str, dist: Any) -> tuple[dict[str, Any], Callable[[Any],
         raise TypeError(
             f"search_space[{name!r}]={dist!r} can be sampled (rvs) but not inverted (no "
             "ppf); tunelab oracles need a scipy.stats distribution, a list, or a tunelab "
-            "hyperparameter")
+            "hyperparameter"
+        )
     discrete = isinstance(getattr(dist, "dist", None), stats.rv_discrete)
 
     def decode(u: float) -> Any:
@@ -139,7 +158,8 @@ def build_search_space(search_space: Any) -> SearchSpace:
         raise TypeError(
             f"search_space={search_space!r:.100}; expected a dict parameter name -> tunelab "
             "hyperparameter, list of values or scipy.stats distribution (or a "
-            "kt.HyperParameters)")
+            "kt.HyperParameters)"
+        )
     if not search_space:
         raise ValueError("search_space={}: expected at least one parameter to tune")
     configs, decoders = [], {}
@@ -156,7 +176,8 @@ def build_search_space(search_space: Any) -> SearchSpace:
             raise TypeError(
                 f"search_space[{name!r}]={spec!r:.100}; expected a tunelab hyperparameter "
                 "(e.g. kt.HyperParameters.Int(name, 1, 10)), a list of values, or a "
-                "scipy.stats distribution")
+                "scipy.stats distribution"
+            )
         configs.append(config)
         decoders[name] = decoder
     try:

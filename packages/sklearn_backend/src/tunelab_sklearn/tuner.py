@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import joblib
+
 from tunelab.hyperparameters import HyperParameters
 from tunelab.objective import DEFAULT_OBJECTIVE, Objective
 from tunelab.oracles.base import Oracle
@@ -19,6 +21,7 @@ from tunelab_sklearn.backend import (
     search_data,
 )
 from tunelab_sklearn.cross_validation import SearchData, check_splits, is_estimator
+from tunelab_sklearn.parallel_trials import run_batched_search
 
 __all__ = ["SklearnTuner"]
 
@@ -57,7 +60,8 @@ class SklearnTuner(BaseTuner):
         Refit the best configuration on all the data when the search ends (default True).
         With False, no model is saved and `get_best_models` raises.
     n_jobs : int, optional
-        Folds fitted in parallel (joblib; -1: all cores).
+        Fits in parallel (joblib; -1: all cores): the folds of a trial and, when the folds
+        alone would leave workers idle (5 folds on 2 workers), several trials at once.
     error_score : "raise" or float
         "raise" (default): a fold whose fit fails fails the trial, with its traceback. A
         number: failed folds get that score (a trial whose score is then NaN ends INVALID).
@@ -105,11 +109,18 @@ class SklearnTuner(BaseTuner):
         if not isinstance(oracle, Oracle):
             raise TypeError(f"oracle={oracle!r}: expected a kt.oracles.Oracle instance")
         if hypermodel is None:
-            raise ValueError("hypermodel=None: expected a function hp -> estimator or a "
-                             "kt.HyperModel")
-        backend_kwargs = {"scoring": scoring, "metrics": metrics, "cv": cv, "refit": refit,
-                          "n_jobs": n_jobs, "error_score": error_score,
-                          "return_train_score": return_train_score}
+            raise ValueError(
+                "hypermodel=None: expected a function hp -> estimator or a kt.HyperModel"
+            )
+        backend_kwargs = {
+            "scoring": scoring,
+            "metrics": metrics,
+            "cv": cv,
+            "refit": refit,
+            "n_jobs": n_jobs,
+            "error_score": error_score,
+            "return_train_score": return_train_score,
+        }
         settings = CVSettings.from_options(backend_kwargs)
         if oracle.objective.name == DEFAULT_OBJECTIVE:
             oracle.objective = Objective("score", "max")
@@ -119,15 +130,29 @@ class SklearnTuner(BaseTuner):
             check_objective(oracle, metric_names(settings.scorers(), return_train_score))
         except SearchInputError as error:
             raise ValueError(str(error)) from None
-        super().__init__(oracle, hypermodel, directory=directory, project_name=project_name,
-                         overwrite=overwrite, backend="sklearn", **backend_kwargs, **kwargs)
+        super().__init__(
+            oracle,
+            hypermodel,
+            directory=directory,
+            project_name=project_name,
+            overwrite=overwrite,
+            backend="sklearn",
+            **backend_kwargs,
+            **kwargs,
+        )
         self.settings = settings
         self._search_args: tuple[tuple, dict[str, Any]] | None = None
         self._data: SearchData | None = None
 
     # ------------------------------------------------------------------------------------
-    def search(self, X: Any, y: Any = None, sample_weight: Any = None, groups: Any = None,
-               **fit_kwargs: Any) -> None:
+    def search(
+        self,
+        X: Any,
+        y: Any = None,
+        sample_weight: Any = None,
+        groups: Any = None,
+        **fit_kwargs: Any,
+    ) -> None:
         """Cross-validate trials until the oracle is done, then refit the best one.
 
         Parameters
@@ -149,13 +174,31 @@ class SklearnTuner(BaseTuner):
         kwargs = {"sample_weight": sample_weight, "groups": groups, **fit_kwargs}
         data = search_data(args, kwargs)
         probe = self._probe_estimator(args, kwargs)
+        n_splits = 0
         if probe is not None:
             try:
-                check_splits(self.settings.splitter(), data, probe)
+                n_splits = len(check_splits(self.settings.splitter(), data, probe))
             except ValueError as error:
                 raise SearchInputError(str(error)) from None
         self._search_args, self._data = (args, kwargs), data
-        super().search(*args, **kwargs)
+        workers = joblib.effective_n_jobs(self.settings.n_jobs)
+        # Several trials at once keep all the workers busy (see parallel_trials); not with
+        # a trial_timeout (which stops one trial), a subclass's own run_trial, or trials
+        # sent to an executor (worker processes run them, not joblib here).
+        executor = any(
+            kwargs.get(name) is not None or getattr(self, name, None) is not None
+            for name in ("executor", "max_parallel_trials")
+        )
+        if (
+            workers > 1
+            and n_splits
+            and not executor
+            and self.trial_timeout is None
+            and type(self).run_trial is BaseTuner.run_trial
+        ):
+            run_batched_search(self, args, kwargs, workers, n_splits)
+        else:
+            super().search(*args, **kwargs)
 
     def _probe_estimator(self, args: tuple, kwargs: dict[str, Any]) -> Any:
         """Build the hypermodel once with default values, to check that it returns an
@@ -169,7 +212,8 @@ class SklearnTuner(BaseTuner):
             raise NotAnEstimatorError(
                 f"the hypermodel returned {type(model).__module__}."
                 f"{type(model).__qualname__}; kt.tuners.Sklearn needs a scikit-learn "
-                "estimator (an object with fit and get_params, e.g. a Pipeline)")
+                "estimator (an object with fit and get_params, e.g. a Pipeline)"
+            )
         return model
 
     def on_search_end(self) -> None:
@@ -202,7 +246,8 @@ class SklearnTuner(BaseTuner):
             raise RuntimeError(
                 "this tuner has refit=False, so no model was fitted on all the data: build "
                 "one with tuner.hypermodel.build(tuner.get_best_hyperparameters()[0]) and fit "
-                "it, or create the tuner with refit=True")
+                "it, or create the tuner with refit=True"
+            )
         models = []
         for trial in self.oracle.get_best_trials(num_models):
             if self._model_path(trial).exists():
@@ -213,5 +258,6 @@ class SklearnTuner(BaseTuner):
                 raise FileNotFoundError(
                     f"trial {trial.trial_id} has no saved model: only the best trial is refit "
                     "when a search ends. Call tuner.search(X, y) in this process first "
-                    "(finished trials are not run again), then get_best_models().")
+                    "(finished trials are not run again), then get_best_models()."
+                )
         return models
