@@ -18,8 +18,43 @@ __all__ = ["MODEL_FILENAME", "load_keras_model", "prune_models", "save_keras_mod
 MODEL_FILENAME = "model.keras"
 
 
+def _free_batch_size(model: Any) -> Any:
+    """A Sequential model that Keras built on its first batch records that batch's size in
+    its input shape; the saved model gets ``None`` there, so that it takes any batch size."""
+    if not isinstance(model, keras.Sequential):
+        return model
+    config = model.get_config()
+    layers = config.get("layers") or []
+    if not layers or layers[0].get("class_name") != "InputLayer":
+        return model
+    shape = layers[0]["config"].get("batch_shape")
+    if not shape or shape[0] is None:
+        return model
+    layers[0]["config"]["batch_shape"] = [None, *shape[1:]]
+    free = keras.Sequential.from_config(config)
+    free.set_weights(model.get_weights())
+    compile_config = getattr(getattr(model, "_compile_config", None), "config", None)
+    if getattr(model, "compiled", False) and compile_config:
+        compile_config = dict(compile_config)
+        optimizer = compile_config.get("optimizer")
+        if isinstance(optimizer, keras.optimizers.Optimizer):
+            compile_config["optimizer"] = type(optimizer).from_config(optimizer.get_config())
+        free.compile(**compile_config)
+        # Carry the optimizer's state over, so that the file loads without warnings and a
+        # continued trial (Hyperband) resumes with it.
+        if model.optimizer is not None and model.optimizer.built:
+            free.optimizer.build(free.trainable_variables)
+            if len(free.optimizer.variables) == len(model.optimizer.variables):
+                for target, source in zip(
+                    free.optimizer.variables, model.optimizer.variables, strict=True
+                ):
+                    target.assign(source)
+    return free
+
+
 def save_keras_model(model: Any, path: Path) -> None:
     """Save `model` to `path` atomically (a killed process leaves the old file or none)."""
+    model = _free_batch_size(model)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(suffix=".keras", dir=path.parent)
