@@ -27,14 +27,10 @@ def _in_tmp(tmp_path, monkeypatch):
 def seed000_build_model(hp):
     model = keras.Sequential()
     model.add(layers.Flatten())
-    model.add(
-        layers.Dense(
-            units=hp.Int("units", min_value=32, max_value=128, step=32, default=64)
-        )
-    )
+    model.add(layers.Dense(units=hp.Int("units", min_value=32, max_value=128, step=32, default=64)))
     if hp.Boolean("dropout"):
         model.add(layers.Dropout(rate=0.25))
-    model.add
+    model.add  # noqa: B018 (as in the seed)
     model.compile(
         optimizer=keras.optimizers.Adam(
             learning_rate=hp.Choice("learning_rate", values=[1e-2, 1e-3, 1e-4])
