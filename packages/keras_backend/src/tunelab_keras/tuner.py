@@ -95,7 +95,7 @@ class Tuner(BaseTuner):
             **kwargs,
         )
         self.executions_per_trial = executions_per_trial
-        if type(self).run_trial is not Tuner.run_trial:
+        if type(self).run_trial is not BaseTuner.run_trial:
             # A subclass's run_trial may return a History (or a list of them): turn it into
             # metrics before the loop tells the oracle.
             user_run_trial = self.run_trial
@@ -104,11 +104,6 @@ class Tuner(BaseTuner):
                 return self._metrics_of(user_run_trial(trial, *args, **kwargs))
 
             self.run_trial = run_trial  # type: ignore[method-assign]
-
-    def run_trial(self, trial: Trial, *args: Any, **kwargs: Any) -> Any:
-        """Build the hypermodel for `trial` and train it (``search``'s arguments go to
-        ``fit``); returns None as every epoch's metrics were reported to the oracle."""
-        return super().run_trial(trial, *args, **kwargs)
 
     def _metrics_of(self, result: Any) -> Any:
         if isinstance(result, keras.callbacks.History):
