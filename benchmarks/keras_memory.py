@@ -1,0 +1,125 @@
+"""Memory of a long Keras search: RSS growth over 30 trials of a small model.
+
+Each trial builds, trains (2 epochs on 200 samples) and saves a small MLP; the Keras
+backend clears the Keras session after every trial. The process's resident set size (RSS,
+from /proc/self/status) is sampled after each trial. The growth reported is the RSS after
+the last trial minus the RSS after the first (the first trial pays for TensorFlow's one-time
+setup: graphs, thread pools, kernels), so it measures what each further trial leaks.
+
+Run: ``nice uv run --frozen python benchmarks/keras_memory.py [--trials 30]``. Prints a table
+and writes benchmarks/results/keras_memory.json. Target: growth under 150 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+import tunelab as kt  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results" / "keras_memory.json"
+TARGET_MB = 150.0
+
+
+def rss_mb() -> float:
+    """This process's resident set size in MB (Linux)."""
+    with open("/proc/self/status", encoding="ascii") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("VmRSS not found in /proc/self/status")
+
+
+def build(hp: kt.HyperParameters) -> keras.Model:
+    model = keras.Sequential(
+        [
+            keras.Input((8,)),
+            keras.layers.Dense(hp.Int("units", 8, 64, step=8), activation="relu"),
+            keras.layers.Dense(hp.Int("units2", 4, 32, step=4), activation="relu"),
+            keras.layers.Dense(3, activation="softmax"),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(hp.Float("lr", 1e-4, 1e-1, sampling="log")),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+class MemoryTuner(kt.RandomSearch):
+    """Samples RSS after each trial."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.samples: list[tuple[float, float]] = []
+        self.start = time.perf_counter()
+
+    def on_trial_end(self, trial):
+        self.samples.append((time.perf_counter() - self.start, rss_mb()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=30)
+    options = parser.parse_args()
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 8)).astype("float32")
+    y = ((x[:, 0] > 0).astype("int64") + (x[:, 1] > 0)).astype("int64")
+    before = rss_mb()
+    with tempfile.TemporaryDirectory() as directory:
+        tuner = MemoryTuner(
+            build,
+            objective="val_accuracy",
+            max_trials=options.trials,
+            seed=0,
+            directory=directory,
+            project_name="memory",
+        )
+        tuner.search(x, y, epochs=2, validation_split=0.2, verbose=0)
+        disk = sum(p.stat().st_size for p in Path(directory).rglob("*") if p.is_file())
+    samples = tuner.samples
+    growth = samples[-1][1] - samples[0][1]
+    print(f"{'trial':>5}  {'seconds':>8}  {'RSS MB':>8}")
+    for index, (seconds, rss) in enumerate(samples, 1):
+        if index in (1, 2, 5) or index % 5 == 0:
+            print(f"{index:>5}  {seconds:>8.1f}  {rss:>8.1f}")
+    print(f"RSS before the search: {before:.1f} MB")
+    print(
+        f"RSS growth from trial 1 to trial {len(samples)}: {growth:.1f} MB "
+        f"(target < {TARGET_MB:.0f} MB: {'met' if growth < TARGET_MB else 'NOT met'})"
+    )
+    report = {
+        "benchmark": "keras_memory",
+        "trials": len(samples),
+        "rss_before_search_mb": round(before, 1),
+        "rss_after_first_trial_mb": round(samples[0][1], 1),
+        "rss_after_last_trial_mb": round(samples[-1][1], 1),
+        "growth_mb": round(growth, 1),
+        "target_mb": TARGET_MB,
+        "met": growth < TARGET_MB,
+        "per_trial_rss_mb": [round(r, 1) for _, r in samples],
+        "seconds": round(samples[-1][0], 1),
+        "project_disk_bytes": disk,
+        "keras": keras.__version__,
+        "keras_backend": keras.backend.backend(),
+        "python": platform.python_version(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
