@@ -1,13 +1,23 @@
 """Memory of a long Keras search: RSS growth over 30 trials of a small model.
 
-Each trial builds, trains (2 epochs on 200 samples) and saves a small MLP; the Keras
-backend clears the Keras session after every trial. The process's resident set size (RSS,
-from /proc/self/status) is sampled after each trial. The growth reported is the RSS after
-the last trial minus the RSS after the first (the first trial pays for TensorFlow's one-time
-setup: graphs, thread pools, kernels), so it measures what each further trial leaks.
+Each trial builds, trains (2 epochs on 200 samples) and saves a small MLP. The process's
+resident set size (RSS, from /proc/self/status) is sampled after each trial. The growth
+reported is the RSS after the last trial minus the RSS after the first (the first trial pays
+for TensorFlow's one-time setup: graphs, thread pools, kernels), so it measures what each
+further trial keeps.
 
-Run: ``nice uv run --frozen python benchmarks/keras_memory.py [--trials 30]``. Prints a table
-and writes benchmarks/results/keras_memory.json. Target: growth under 150 MB.
+Modes (``--mode``):
+
+- ``tunelab``: `kt.RandomSearch` in this process; the backend clears the Keras session after
+  every trial.
+- ``process``: the same search with ``trial_isolation="process"``: each trial trains in a
+  child process, and the RSS is the driver's.
+- ``keras``: the reference: a plain loop of build, fit, ``keras.backend.clear_session()``,
+  without tunelab, to tell what TensorFlow itself keeps per fitted model.
+
+Run: ``nice uv run --frozen python benchmarks/keras_memory.py --mode tunelab [--trials 30]``.
+Prints a table and merges the mode's numbers into benchmarks/results/keras_memory.json.
+Target: growth under 150 MB.
 """
 
 from __future__ import annotations
@@ -94,13 +104,13 @@ def main() -> None:
     for index, (seconds, rss) in enumerate(samples, 1):
         if index in (1, 2, 5) or index % 5 == 0:
             print(f"{index:>5}  {seconds:>8.1f}  {rss:>8.1f}")
-    print(f"RSS before the search: {before:.1f} MB")
+    print(f"mode: {options.mode}; RSS before the search: {before:.1f} MB")
     print(
         f"RSS growth from trial 1 to trial {len(samples)}: {growth:.1f} MB "
         f"(target < {TARGET_MB:.0f} MB: {'met' if growth < TARGET_MB else 'NOT met'})"
     )
     report = {
-        "benchmark": "keras_memory",
+        "mode": options.mode,
         "trials": len(samples),
         "rss_before_search_mb": round(before, 1),
         "rss_after_first_trial_mb": round(samples[0][1], 1),
@@ -117,7 +127,11 @@ def main() -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    if "modes" not in results:  # a new file (or one from an older version of this script)
+        results = {"benchmark": "keras_memory", "target_mb": TARGET_MB, "modes": {}}
+    results["modes"][options.mode] = report
+    RESULTS.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {RESULTS}")
 
 
