@@ -79,26 +79,47 @@ class MemoryTuner(kt.RandomSearch):
         self.samples.append((time.perf_counter() - self.start, rss_mb()))
 
 
+def keras_loop(trials: int, x: np.ndarray, y: np.ndarray) -> list[tuple[float, float]]:
+    """The reference: the same models fitted in a plain loop, without tunelab's tuner."""
+    oracle = kt.oracles.RandomSearchOracle(objective="val_accuracy", max_trials=trials, seed=0)
+    start, samples = time.perf_counter(), []
+    while (trial := oracle.ask()) is not None:
+        model = build(trial.hyperparameters)
+        history = model.fit(x, y, epochs=2, validation_split=0.2, verbose=0)
+        oracle.tell(trial, {"val_accuracy": max(history.history["val_accuracy"])})
+        del model, history
+        keras.backend.clear_session()
+        samples.append((time.perf_counter() - start, rss_mb()))
+    return samples
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=30)
+    parser.add_argument("--mode", choices=("tunelab", "process", "keras"), default="tunelab")
     options = parser.parse_args()
     rng = np.random.default_rng(0)
     x = rng.normal(size=(200, 8)).astype("float32")
     y = ((x[:, 0] > 0).astype("int64") + (x[:, 1] > 0)).astype("int64")
     before = rss_mb()
-    with tempfile.TemporaryDirectory() as directory:
-        tuner = MemoryTuner(
-            build,
-            objective="val_accuracy",
-            max_trials=options.trials,
-            seed=0,
-            directory=directory,
-            project_name="memory",
-        )
-        tuner.search(x, y, epochs=2, validation_split=0.2, verbose=0)
-        disk = sum(p.stat().st_size for p in Path(directory).rglob("*") if p.is_file())
-    samples = tuner.samples
+    disk = 0
+    if options.mode == "keras":
+        samples = keras_loop(options.trials, x, y)
+    else:
+        extra = {"trial_isolation": "process"} if options.mode == "process" else {}
+        with tempfile.TemporaryDirectory() as directory:
+            tuner = MemoryTuner(
+                build,
+                objective="val_accuracy",
+                max_trials=options.trials,
+                seed=0,
+                directory=directory,
+                project_name="memory",
+                **extra,
+            )
+            tuner.search(x, y, epochs=2, validation_split=0.2, verbose=0)
+            disk = sum(p.stat().st_size for p in Path(directory).rglob("*") if p.is_file())
+        samples = tuner.samples
     growth = samples[-1][1] - samples[0][1]
     print(f"{'trial':>5}  {'seconds':>8}  {'RSS MB':>8}")
     for index, (seconds, rss) in enumerate(samples, 1):
