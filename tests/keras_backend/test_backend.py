@@ -237,3 +237,15 @@ def test_hyperband_continues_from_the_parent_model(tmp_path):
         assert steps == list(range(values["tuner/initial_epoch"], values["tuner/epochs"]))
     # Hyperband keeps every trial's model (later rounds load them).
     assert len(list(tuner.project_dir.glob("trial_*/model.keras"))) == len(trials)
+
+
+def test_mixed_precision_builds_in_mixed_float16_and_restores_the_policy(tmp_path, data):
+    x, y = data
+    tuner = kt.RandomSearch(
+        build_classifier, objective="loss", max_trials=1, mixed_precision=True, directory=tmp_path
+    )
+    tuner.search(x, y, epochs=1, verbose=0)
+    assert [t.status for t in tuner.oracle.trials.values()] == ["COMPLETED"]
+    model = tuner.get_best_models()[0]
+    assert model.layers[0].dtype_policy.name == "mixed_float16"
+    assert keras.config.dtype_policy().name == "float32"

@@ -116,3 +116,48 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
         "devices": 2,
         "loadable": True,
     }
+
+
+JAX = textwrap.dedent(
+    """
+    import json, os, sys
+    os.environ["KERAS_BACKEND"] = "jax"
+    import numpy as np
+    import keras
+    import tunelab as kt
+
+    def build(hp):
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(hp.Int("units", 2, 8)),
+                                  keras.layers.Dense(1)])
+        model.compile(optimizer="adam", loss="mse")
+        return model
+
+    tuner = kt.RandomSearch(build, objective="val_loss", max_trials=2, seed=0,
+                            directory=sys.argv[1])
+    x = np.random.default_rng(0).normal(size=(40, 4)).astype("float32")
+    tuner.search(x, x.sum(axis=1), epochs=2, validation_split=0.25, verbose=0)
+    best = tuner.oracle.get_best_trials(1)[0]
+    print(json.dumps({
+        "backend": keras.backend.backend(),
+        "statuses": [t.status for t in tuner.oracle.trials.values()],
+        "steps": [o.step for o in best.metrics.get_history("val_loss")],
+        "reloaded_loss": float(tuner.get_best_models()[0].evaluate(x[30:], x[30:].sum(axis=1),
+                                                                      verbose=0)),
+        "score": best.score,
+    }))
+    """
+)
+
+
+@pytest.mark.slow
+def test_jax_backend(tmp_path):
+    # Runs where jax is installed (the workspace's "bench" group installs it).
+    pytest.importorskip("jax")
+    done = subprocess.run(
+        [sys.executable, "-c", JAX, str(tmp_path)], capture_output=True, text=True, timeout=240
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["backend"] == "jax"
+    assert report["statuses"] == ["COMPLETED", "COMPLETED"] and report["steps"] == [0, 1]
+    assert report["reloaded_loss"] == pytest.approx(report["score"], rel=1e-5)
