@@ -1,0 +1,98 @@
+"""Model files: one ``.keras`` file per trial with its best epoch's weights, and pruning so
+that only the best trials keep theirs."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from tunelab.oracles.outcomes import objective_score
+from tunelab.trial import Trial
+
+__all__ = ["MODEL_FILENAME", "load_keras_model", "prune_models", "save_keras_model"]
+
+MODEL_FILENAME = "model.keras"
+
+
+def _free_batch_size(model: Any) -> Any:
+    """A Sequential model that Keras built on its first batch records that batch's size in
+    its input shape; the saved model gets ``None`` there, so that it takes any batch size."""
+    if not isinstance(model, keras.Sequential):
+        return model
+    config = model.get_config()
+    layers = config.get("layers") or []
+    if not layers or layers[0].get("class_name") != "InputLayer":
+        return model
+    shape = layers[0]["config"].get("batch_shape")
+    if not shape or shape[0] is None:
+        return model
+    layers[0]["config"]["batch_shape"] = [None, *shape[1:]]
+    free = keras.Sequential.from_config(config)
+    free.set_weights(model.get_weights())
+    compile_config = getattr(getattr(model, "_compile_config", None), "config", None)
+    if getattr(model, "compiled", False) and compile_config:
+        compile_config = dict(compile_config)
+        optimizer = compile_config.get("optimizer")
+        if isinstance(optimizer, keras.optimizers.Optimizer):
+            compile_config["optimizer"] = type(optimizer).from_config(optimizer.get_config())
+        free.compile(**compile_config)
+        # Carry the optimizer's state over, so that the file loads without warnings and a
+        # continued trial (Hyperband) resumes with it.
+        if model.optimizer is not None and model.optimizer.built:
+            free.optimizer.build(free.trainable_variables)
+            if len(free.optimizer.variables) == len(model.optimizer.variables):
+                for target, source in zip(
+                    free.optimizer.variables, model.optimizer.variables, strict=True
+                ):
+                    target.assign(source)
+    return free
+
+
+def save_keras_model(model: Any, path: Path) -> None:
+    """Save `model` to `path` atomically (a killed process leaves the old file or none)."""
+    model = _free_batch_size(model)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(suffix=".keras", dir=path.parent)
+    os.close(handle)
+    try:
+        model.save(temporary, overwrite=True)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def load_keras_model(path: Path) -> Any:
+    """Load a model saved by `save_keras_model`, compiled, with its weights.
+
+    ``safe_mode`` stays on: a file holding Python lambdas is refused, not executed.
+    """
+    return keras.saving.load_model(path, compile=True, safe_mode=True)
+
+
+def prune_models(tuner: Any, trial: Trial, keep: int) -> list[str]:
+    """Delete the model files of trials outside the best `keep` (counting `trial`, which is
+    not told yet); returns the ids whose files were deleted."""
+    oracle = tuner.oracle
+    objective = oracle.objective
+    ranked: list[tuple[float, str]] = []
+    for best in oracle.get_best_trials(keep):
+        if best.score is not None:
+            ranked.append((best.score, best.trial_id))
+    score, _ = objective_score(objective, trial.metrics)
+    if score is not None:
+        ranked.append((score, str(trial.trial_id)))
+    ranked.sort(key=lambda item: -objective.sign() * item[0])
+    kept = {trial_id for _, trial_id in ranked[:keep]}
+    deleted = []
+    for path in tuner.project_dir.glob(f"trial_*/{MODEL_FILENAME}"):
+        trial_id = path.parent.name[len("trial_") :]
+        if trial_id not in kept:
+            path.unlink(missing_ok=True)
+            deleted.append(trial_id)
+    return deleted

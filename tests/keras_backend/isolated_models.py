@@ -1,0 +1,35 @@
+"""Hypermodels for the process-isolation tests, in a module of their own so that the
+trial's process imports only this (and Keras), not the test module."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import keras
+
+import tunelab as kt
+
+
+class CrashingHyperModel(kt.HyperModel):
+    """A small regressor whose fit kills its own process when ``crash`` is True."""
+
+    def build(self, hp):
+        model = keras.Sequential(
+            [keras.Input((4,)), keras.layers.Dense(hp.Int("units", 2, 8)), keras.layers.Dense(1)]
+        )
+        model.compile(optimizer="adam", loss="mse")
+        return model
+
+    def fit(self, hp, model, *args, **kwargs):
+        if hp.Boolean("crash"):
+            os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's OOM killer would
+        kwargs["callbacks"] = [RecordPid(), *kwargs.get("callbacks", [])]  # before the reporter
+        return model.fit(*args, **kwargs)
+
+
+class RecordPid(keras.callbacks.Callback):
+    """Logs the process id, to show where the trial trained."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["pid"] = float(os.getpid())
