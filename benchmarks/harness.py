@@ -100,6 +100,11 @@ def summarize_run(stamps: Stamps, t_end: float, requested: int, completed: int) 
         out["loop_per_trial_ms"] = 1e3 * (times[-1] - times[0]) / (len(times) - 1)
         out["first_tenth_ms"] = 1e3 * (times[tenth] - times[0]) / tenth
         out["last_tenth_ms"] = 1e3 * (times[-1] - times[-1 - tenth]) / tenth
+        # Medians of the per-trial intervals: a burst of load from another process on a
+        # shared machine moves a mean a lot and a median hardly at all.
+        gaps = [b - a for a, b in zip(times[:-1], times[1:], strict=True)]
+        out["first_tenth_median_ms"] = 1e3 * statistics.median(gaps[:tenth])
+        out["last_tenth_median_ms"] = 1e3 * statistics.median(gaps[-tenth:])
     return out
 
 
