@@ -150,7 +150,7 @@ def test_build_returning_none_fails_the_trial_with_a_clear_message(tmp_path, dat
     )
     tuner.search(x, y, epochs=1, verbose=0)
     [trial] = tuner.oracle.trials.values()
-    assert trial.status == "FAILED" and "NoneType" in trial.message
+    assert trial.status == "FAILED" and "returned None" in trial.message
 
 
 def test_nan_loss_makes_the_trial_invalid_and_the_search_goes_on(tmp_path, data):

@@ -27,6 +27,10 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("core/src/tunelab/executors/worker.py", "import pickle"): "driver-to-own-worker IPC",
     ("core/src/tunelab/executors/worker.py", "import cloudpickle"): "driver-to-own-worker IPC",
     ("core/src/tunelab/executors/worker.py", "pickle.loads()"): "driver-to-own-worker IPC",
+    # trial_isolation="process": the tuner sends the user's own hypermodel and data to the
+    # child process it has just started, over a pipe; nothing is read from disk.
+    ("keras_backend/src/tunelab_keras/isolation.py", "import cloudpickle"): "parent-to-child IPC",
+    ("keras_backend/src/tunelab_keras/isolation.py", "cloudpickle.loads()"): "parent-to-child IPC",
 }
 
 
