@@ -28,6 +28,7 @@ Results: a table on stdout and ``benchmarks/results/overhead.json``.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import tempfile
@@ -184,8 +185,9 @@ def aggregate(runs: list[dict[str, Any]]) -> dict[str, Any]:
     good = [r for r in runs if "error" not in r]
     if not good:
         return {"error": runs[0].get("error") if runs else "no run", "runs": runs}
-    keys = ("per_trial_ms", "loop_per_trial_ms", "first_tenth_ms", "last_tenth_ms", "setup_s",
-            "total_s", "completed_trials")
+    keys = ("per_trial_ms", "loop_per_trial_ms", "first_tenth_ms", "last_tenth_ms",
+            "first_tenth_median_ms", "last_tenth_median_ms", "setup_s", "total_s",
+            "completed_trials")
     out: dict[str, Any] = {k: median_of(good, k) for k in keys}
     out["capped"] = any(r["capped"] for r in good)
     out["repeats"] = len(good)
@@ -257,8 +259,9 @@ def report(results: dict[str, dict[int, dict[str, Any]]], sizes: list[int],
     if flat.get("loop_per_trial") is not None:
         # The within-run test uses medians: per-trial means on a shared machine mostly
         # measure the other processes (both are in the table and the JSON).
+        within = flat.get("within_largest_run_median")
         verdict["flat"] = (flat["loop_per_trial"] <= FLAT_TOLERANCE
-                           and (flat["within_largest_run_median"] or 0) <= FLAT_TOLERANCE)
+                           and within is not None and within <= FLAT_TOLERANCE)
     text.append("\nTargets for tunelab: " + ", ".join(
         f"{k}: {'met' if v else 'MISSED'}" for k, v in verdict.items()))
     return "\n".join(text), {"ratios": ratios, "flatness": flatness, "targets": verdict}
@@ -276,7 +279,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated, from " + ", ".join(LIBRARIES))
     parser.add_argument("--out", type=Path, default=None, help="JSON report path (default: "
                         "benchmarks/results/overhead.json)")
+    parser.add_argument("--from-json", type=Path, default=None, help="re-render the tables "
+                        "and verdicts from the raw runs kept in an earlier JSON report")
     args = parser.parse_args(argv)
+    if args.from_json is not None:
+        earlier = json.loads(args.from_json.read_text())
+        args.sizes = ",".join(str(n) for n in earlier["sizes"])
+        args.repeats, args.budget = earlier["repeats"], earlier["budget_s"]
+        args.libraries = ",".join(earlier["results"])
     sizes = sorted(int(s) for s in args.sizes.split(","))
     libraries = [lib for lib in args.libraries.split(",") if lib]
     unknown = sorted(set(libraries) - set(LIBRARIES))
@@ -288,7 +298,11 @@ def main(argv: list[str] | None = None) -> int:
     runs: dict[str, dict[int, list[dict[str, Any]]]] = {lib: {n: [] for n in sizes}
                                                         for lib in libraries}
     missing: set[str] = set()
-    for repeat in range(args.repeats):
+    if args.from_json is not None:
+        for lib, by_n in earlier["results"].items():
+            for n, summary in by_n.items():
+                runs[lib][int(n)] = summary["runs"]
+    for repeat in range(0 if args.from_json is not None else args.repeats):
         for n in sizes:
             for lib in libraries:  # interleaved, so machine noise hits every library alike
                 if lib in missing:
