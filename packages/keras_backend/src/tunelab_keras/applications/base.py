@@ -37,6 +37,8 @@ class ImageHyperModel(HyperModel):
         A ``keras.Input`` to build on.
     classes : int, optional
         The number of classes.
+    weights : None
+        Only None: pretrained weights are never downloaded (`check_weights`).
     """
 
     def __init__(
@@ -45,9 +47,11 @@ class ImageHyperModel(HyperModel):
         input_shape: tuple[int, ...] | None = None,
         input_tensor: Any = None,
         classes: int | None = None,
+        weights: Any = None,
         name: str | None = None,
         tunable: bool = True,
     ) -> None:
+        check_weights(weights)
         super().__init__(name=name, tunable=tunable)
         if input_shape is None and input_tensor is None:
             raise ValueError(

@@ -8,7 +8,7 @@ import keras
 
 from tunelab.hyperparameters import HyperParameters
 from tunelab_keras.applications.augment import HyperImageAugment
-from tunelab_keras.applications.base import ImageHyperModel, check_weights
+from tunelab_keras.applications.base import ImageHyperModel
 
 __all__ = ["HyperEfficientNet"]
 
@@ -51,8 +51,7 @@ class HyperEfficientNet(ImageHyperModel):
         weights: Any = None,
         **kwargs: Any,
     ) -> None:
-        check_weights(weights)
-        super().__init__(include_top, input_shape, input_tensor, classes, **kwargs)
+        super().__init__(include_top, input_shape, input_tensor, classes, weights, **kwargs)
         if augmentation_model is not None and not isinstance(
             augmentation_model, (HyperImageAugment, keras.Model)
         ):

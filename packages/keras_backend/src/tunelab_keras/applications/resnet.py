@@ -7,7 +7,7 @@ from typing import Any
 import keras
 
 from tunelab.hyperparameters import HyperParameters
-from tunelab_keras.applications.base import ImageHyperModel, check_weights
+from tunelab_keras.applications.base import ImageHyperModel
 
 __all__ = ["HyperResNet"]
 
@@ -55,18 +55,6 @@ class HyperResNet(ImageHyperModel):
     >>> model.output_shape
     (None, 4)
     """
-
-    def __init__(
-        self,
-        include_top: bool = True,
-        input_shape: Any = None,
-        input_tensor: Any = None,
-        classes: int | None = None,
-        weights: Any = None,
-        **kwargs: Any,
-    ) -> None:
-        check_weights(weights)
-        super().__init__(include_top, input_shape, input_tensor, classes, **kwargs)
 
     def build(self, hp: HyperParameters) -> Any:
         layers = keras.layers
