@@ -42,8 +42,8 @@ from harness import (  # noqa: E402  (the benchmarks folder is not a package)
     Y_RANGE,
     Z_RANGE,
     Stamps,
+    aggregate,
     fmt,
-    median_of,
     quadratic,
     ratio,
     run_worker,
@@ -140,17 +140,6 @@ def measure(library: str, n: int, budget_s: float, mode: str) -> dict[str, Any]:
         return summarize_run(stamps, t_end, n, completed)
     finally:
         shutil.rmtree(root, ignore_errors=True)
-
-
-def aggregate(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    good = [r for r in runs if "error" not in r]
-    if not good:
-        return {"error": runs[0].get("error") if runs else "no run", "runs": runs}
-    keys = ("per_trial_ms", "loop_per_trial_ms", "first_tenth_ms", "last_tenth_ms", "setup_s",
-            "total_s", "completed_trials")
-    out: dict[str, Any] = {k: median_of(good, k) for k in keys}
-    out.update(capped=any(r["capped"] for r in good), repeats=len(good), runs=runs)
-    return out
 
 
 def report(results: dict[str, dict[str, dict[int, dict[str, Any]]]], sizes: list[int],

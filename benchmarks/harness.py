@@ -163,6 +163,20 @@ def median_of(runs: list[dict[str, Any]], key: str) -> float | None:
     return statistics.median(values) if values else None
 
 
+def aggregate(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median of each measure over the repeated runs of one measurement (runs that
+    failed are left out); the raw runs are kept for re-rendering."""
+    good = [r for r in runs if "error" not in r]
+    if not good:
+        return {"error": runs[0].get("error") if runs else "no run", "runs": runs}
+    keys = ("per_trial_ms", "loop_per_trial_ms", "first_tenth_ms", "last_tenth_ms",
+            "first_tenth_median_ms", "last_tenth_median_ms", "setup_s", "total_s",
+            "completed_trials")
+    out: dict[str, Any] = {k: median_of(good, k) for k in keys}
+    out.update(capped=any(r["capped"] for r in good), repeats=len(good), runs=runs)
+    return out
+
+
 def ratio(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None or b == 0 else a / b
 

@@ -43,8 +43,8 @@ from harness import (  # noqa: E402  (the benchmarks folder is not a package)
     Y_RANGE,
     Z_RANGE,
     Stamps,
+    aggregate,
     fmt,
-    median_of,
     quadratic,
     ratio,
     run_worker,
@@ -181,20 +181,6 @@ def measure(library: str, n: int, budget_s: float) -> dict[str, Any]:
 
 
 # -- the whole benchmark --------------------------------------------------------------------
-def aggregate(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    good = [r for r in runs if "error" not in r]
-    if not good:
-        return {"error": runs[0].get("error") if runs else "no run", "runs": runs}
-    keys = ("per_trial_ms", "loop_per_trial_ms", "first_tenth_ms", "last_tenth_ms",
-            "first_tenth_median_ms", "last_tenth_median_ms", "setup_s", "total_s",
-            "completed_trials")
-    out: dict[str, Any] = {k: median_of(good, k) for k in keys}
-    out["capped"] = any(r["capped"] for r in good)
-    out["repeats"] = len(good)
-    out["runs"] = runs
-    return out
-
-
 def cell(summary: dict[str, Any] | None, key: str = "per_trial_ms") -> str:
     if not summary or "error" in summary or summary.get(key) is None:
         return "n/a"
