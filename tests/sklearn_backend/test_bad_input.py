@@ -50,13 +50,17 @@ def make_tuner(kind, hypermodel, path, **backend):
             hypermodel, objective="score", max_epochs=3, factor=3, seed=0,
             resource="n_samples", **location, **backend,
         )  # fmt: skip
-    tuner_class = {"random": kt.RandomSearch, "bayesian": kt.BayesianOptimization}[kind]
+    tuner_class = {
+        "random": kt.RandomSearch,
+        "bayesian": kt.BayesianOptimization,
+        "grid": kt.GridSearch,
+    }[kind]
     return tuner_class(
         hypermodel, objective="score", max_trials=MAX_TRIALS, seed=0, **location, **backend
     )
 
 
-KINDS = ["random", "bayesian", "hyperband", "sklearn", "sklearn_batched"]
+KINDS = ["random", "bayesian", "grid", "hyperband", "sklearn", "sklearn_batched"]
 X, Y = datasets.load_iris(return_X_y=True)
 
 
@@ -104,7 +108,7 @@ def test_more_stratified_folds_than_a_class_has_samples(kind, tmp_path):
     check_corrected_search_completes(tuner)
 
 
-@pytest.mark.parametrize("kind", ["random", "bayesian", "hyperband"])
+@pytest.mark.parametrize("kind", ["random", "bayesian", "grid", "hyperband"])
 def test_unknown_scorer_name_stops_a_plain_tuner_before_any_fit(kind, tmp_path):
     # The core tuner cannot tell which backend `scoring` is for until the first model is
     # built; the sklearn backend then rejects it before fitting anything.
