@@ -179,3 +179,19 @@ def test_a_plain_function_objective_is_not_built_an_extra_time(tmp_path):
     tuner.search([1.0, 2.0], verbose=0)
     assert len(calls) == 4
     assert sorted(t.score for t in finished(tuner)) == sorted(3.0 * x**2 for x in calls)
+
+
+@pytest.mark.slow
+def test_bad_input_stops_a_search_on_a_process_pool_before_any_fit(tmp_path):
+    # The check runs in the worker that builds the first model; the driver then puts the
+    # trial back as the inline loop does, and raises.
+    tuner = kt.RandomSearch(
+        tree, objective="score", max_trials=MAX_TRIALS, seed=0, directory=tmp_path,
+        project_name="pool", cv=3, executor="process", max_parallel_trials=2,
+    )  # fmt: skip
+    with pytest.raises(kt.errors.SearchSetupError, match="y has 149 entries but X has 150"):
+        tuner.search(X, Y[:-1], verbose=0)
+    assert finished(tuner) == []
+    assert {t.status for t in tuner.oracle.trials.values()} == {TrialStatus.IDLE}
+    tuner.search(X, Y, verbose=0)
+    assert len(finished(tuner)) == MAX_TRIALS
