@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tunelab.errors import FailedTrialError, FatalError, InvalidTrialError
+from tunelab.errors import FailedTrialError, FatalError, InvalidTrialError, SearchSetupError
 from tunelab.hyperparameters import HyperParameter, HyperParameters
 from tunelab.oracles.outcomes import format_error, metric_dicts
 from tunelab.timeout import time_limit
@@ -234,6 +234,8 @@ class TrialOutcome:
 
 
 def _error_kind(error: BaseException) -> str:
+    if isinstance(error, SearchSetupError):
+        return "setup"
     if isinstance(error, FatalError):
         return "fatal"
     if isinstance(error, InvalidTrialError):
