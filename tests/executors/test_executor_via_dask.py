@@ -6,7 +6,14 @@ import os
 import time
 
 import pytest
-from executor_objectives import Payload, dies_once, quadratic, with_payload
+from executor_objectives import (
+    Payload,
+    asha_tuner,
+    assert_asha_stopped_trials_early,
+    dies_once,
+    quadratic,
+    with_payload,
+)
 
 import tunelab as kt
 from tunelab.executors import DaskExecutor
@@ -101,6 +108,14 @@ def test_a_killed_worker_reruns_its_trial_and_the_search_ends_with_max_trials(tm
     while len(client.scheduler_info()["workers"]) < 2 and time.time() < deadline:
         time.sleep(0.2)
     assert len(client.scheduler_info()["workers"]) == 2
+
+
+def test_asha_stops_trials_running_on_dask_workers(tmp_path, client):
+    tuner = asha_tuner(tmp_path)
+    executor = DaskExecutor(client)
+    tuner.search(executor=executor, verbose=0)
+    assert executor.max_parallel_trials == 2
+    assert_asha_stopped_trials_early(tuner)
 
 
 def test_bad_dask_arguments_are_named(client):
