@@ -84,7 +84,7 @@ class WorkerOracle:
     It has the objective, the search space and the oracle's settings; `update_trial` (and
     `trial.report`) records metrics in the trial, which go back to the driver with the
     result; `get_best_trials` and `get_trial` answer from a snapshot sent with the trial (the
-    best finished trial, and the parent trial a Hyperband trial continues).
+    10 best finished trials, and the parent trial a Hyperband trial continues).
 
     Early stopping is decided by the driver's oracle, the single writer: when that oracle
     can stop trials (it overrides `should_stop`, as ASHA does), each report also travels to
@@ -171,8 +171,8 @@ class WorkerOracle:
     def get_trial(self, trial_id: str) -> Trial:
         if trial_id not in self._snapshot:
             raise KeyError(
-                f"trial {trial_id!r} was not sent to this worker (a worker knows the best "
-                "trial and the trial a Hyperband trial continues)"
+                f"trial {trial_id!r} was not sent to this worker (a worker knows the 10 best "
+                "trials and the trial a Hyperband trial continues)"
             )
         return Trial.from_config(self._snapshot[trial_id])
 
@@ -203,6 +203,11 @@ def make_job(tuner: BaseTuner, args: tuple, kwargs: dict[str, Any]) -> WorkerJob
     return WorkerJob(worker_tuner, args, kwargs, tuner.oracle._base_seed)
 
 
+# How many of the best finished trials a worker knows: enough for `get_best_trials` and for
+# a backend that keeps the best N models (the Keras backend keeps 10 by default).
+_KNOWN_BEST = 10
+
+
 @dataclass
 class TrialTask:
     """One trial to run: its id, number, values and space, and what it may read."""
@@ -224,7 +229,7 @@ def task_for(trial: Trial, oracle: Oracle, timeout: float | None) -> TrialTask:
     hp._tune_new_entries = trial.hyperparameters._tune_new_entries
     hp._allow_new_entries = trial.hyperparameters._allow_new_entries
     known: dict[str, dict[str, Any]] = {}
-    best = oracle.get_best_trials(1) if oracle.store is not None else []
+    best = oracle.get_best_trials(_KNOWN_BEST) if oracle.store is not None else []
     for finished in best:
         known[finished.trial_id] = finished.get_config()  # type: ignore[index]
     parent = hp.values.get("tuner/trial_id")
