@@ -75,6 +75,25 @@ def test_same_configurations_as_inline(tmp_path, client):
     ]
 
 
+def test_bayesian_on_two_dask_workers_is_reproducible(tmp_path, client):
+    runs = []
+    for name in ("a", "b"):
+        tuner = kt.BayesianOptimization(
+            quadratic,
+            objective="loss",
+            max_trials=5,
+            num_initial_points=2,
+            seed=5,
+            directory=tmp_path / name,
+            project_name="p",
+        )
+        tuner.search(delay=0.05, executor=DaskExecutor(client), verbose=0)
+        runs.append([t.hyperparameters.get("x") for t in tuner.oracle.trials.values()])
+    assert len(runs[0]) == 5
+    # Trials 2-4 were chosen by the model, with the trial before each still pending.
+    assert runs[0] == runs[1]
+
+
 def test_data_is_scattered_to_each_worker_once(tmp_path, client):
     tuner = _tuner(tmp_path, with_payload, max_trials=8)
     tuner.search(Payload(50_000), executor=DaskExecutor(client), verbose=0)
