@@ -291,7 +291,8 @@ class DaskExecutor(Executor):
             trial_id = request[1]
             replies = self._replies.get(trial_id)
             if replies is None:
-                replies = distributed.Queue(_reply_name(self._job, trial_id), client=self.client)
+                name = _reply_name(self._job or "", trial_id)
+                replies = distributed.Queue(name, client=self.client)
                 self._replies[trial_id] = replies
             replies.put(answer_report(self.report_handler, request))
         return self._collect()
