@@ -79,3 +79,20 @@ def test_keras_trials_run_on_a_dask_cluster_of_two_workers(tmp_path):
     finally:
         cluster.close()
     _check_trained_in_workers_and_best_model_loads(tuner, x, y)
+
+
+@pytest.mark.slow
+def test_asha_stops_keras_trials_in_pool_workers_after_an_epoch(tmp_path):
+    x, y = make_data()
+    oracle = kt.ASHAOracle(
+        kt.Objective("val_loss", "min"), max_epochs=5, factor=3, max_trials=6, seed=0
+    )
+    tuner = kt.Tuner(oracle=oracle, hypermodel=WhereAmI(), directory=tmp_path, project_name="a")
+    executor = ProcessPoolExecutor(2, gpus=None)
+    tuner.search(x, y, epochs=5, batch_size=16, validation_split=0.25, executor=executor, verbose=0)
+    trials = list(oracle.trials.values())
+    epochs = {t.trial_id: len(t.metrics.get_history("val_loss")) for t in trials}
+    stopped = [t.trial_id for t in trials if t.status == "STOPPED"]
+    assert stopped and all(epochs[t] < 5 for t in stopped)
+    assert all(epochs[t.trial_id] == 5 for t in trials if t.status == "COMPLETED")
+    assert tuner.get_best_models(1)[0].count_params() > 0
