@@ -11,7 +11,7 @@ from typing import Any
 import keras
 
 from tunelab.oracles.outcomes import objective_score
-from tunelab.trial import Trial
+from tunelab.trial import Trial, TrialStatus
 
 __all__ = ["MODEL_FILENAME", "load_keras_model", "prune_models", "save_keras_model"]
 
@@ -76,8 +76,12 @@ def load_keras_model(path: Path) -> Any:
 
 
 def prune_models(tuner: Any, trial: Trial, keep: int) -> list[str]:
-    """Delete the model files of trials outside the best `keep` (counting `trial`, which is
-    not told yet); returns the ids whose files were deleted."""
+    """Delete the model files of finished trials outside the best `keep` (counting `trial`,
+    which is not told yet); returns the ids whose files were deleted.
+
+    Only trials the oracle knows as finished lose their file: a trial still running in
+    another worker or process (its model saved, its result not told yet) keeps it.
+    """
     oracle = tuner.oracle
     objective = oracle.objective
     ranked: list[tuple[float, str]] = []
@@ -92,7 +96,16 @@ def prune_models(tuner: Any, trial: Trial, keep: int) -> list[str]:
     deleted = []
     for path in tuner.project_dir.glob(f"trial_*/{MODEL_FILENAME}"):
         trial_id = path.parent.name[len("trial_") :]
-        if trial_id not in kept:
+        if trial_id not in kept and _finished(oracle, trial_id):
             path.unlink(missing_ok=True)
             deleted.append(trial_id)
     return deleted
+
+
+def _finished(oracle: Any, trial_id: str) -> bool:
+    """Whether `oracle` knows `trial_id` as a finished trial (a worker knows only some)."""
+    try:
+        status = oracle.get_trial(trial_id).status
+    except KeyError:
+        return False
+    return status not in (TrialStatus.RUNNING, TrialStatus.IDLE)

@@ -130,6 +130,14 @@ def run_search(
     flight = _Flight()
     deaths: dict[str, int] = {}
     tuner.on_search_begin()
+
+    def serve_report(trial_id: str, metrics: dict[str, float], step: int) -> str:
+        trial = flight.trials.get(trial_id)
+        if trial is None:  # cancelled or released meanwhile: nobody waits for its result
+            return TrialStatus.STOPPED
+        return oracle.update_trial(trial, metrics, step=step)
+
+    executor.report_handler = serve_report
     executor.start(make_job(tuner, fit_args, fit_kwargs))
 
     def fill() -> None:

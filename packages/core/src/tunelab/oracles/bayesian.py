@@ -68,6 +68,9 @@ class BayesianOptimizationOracle(Oracle):
     default_initial_design = "sobol"
     # Fit the model to a log-compressed copy of the values (same order, same best).
     warp_outputs = True
+    # The value a trial still running elsewhere counts with: "mean" (constant liar at the
+    # mean observed value), "min", "max", or "believer" (the model's own prediction).
+    _pending_lie = "mean"
 
     def __init__(
         self,
@@ -224,7 +227,12 @@ class BayesianOptimizationOracle(Oracle):
         gp = self._gp.fit(X, y)
         best = float(y.min())
         if len(X_pending):
-            X_aug, y_aug = fantasize(X, y, X_pending, "mean")
+            if self._pending_lie == "believer":
+                # Kriging believer: each pending point takes the model's own prediction.
+                X_aug = np.vstack([X, X_pending])
+                y_aug = np.concatenate([y, gp.predict(X_pending, return_std=False)])
+            else:
+                X_aug, y_aug = fantasize(X, y, X_pending, self._pending_lie)
             gp.fit(X_aug, y_aug, optimize_hyperparameters=False)
         if self.acquisition == "ucb":
 
