@@ -79,8 +79,8 @@ def prune_models(tuner: Any, trial: Trial, keep: int) -> list[str]:
     """Delete the model files of finished trials outside the best `keep` (counting `trial`,
     which is not told yet); returns the ids whose files were deleted.
 
-    Only trials the oracle knows as finished lose their file: a trial still running in
-    another worker or process (its model saved, its result not told yet) keeps it.
+    Besides `trial`, only trials the oracle knows as finished lose their file: a trial still
+    running in another worker or process (its model saved, its result not told yet) keeps it.
     """
     oracle = tuner.oracle
     objective = oracle.objective
@@ -96,7 +96,10 @@ def prune_models(tuner: Any, trial: Trial, keep: int) -> list[str]:
     deleted = []
     for path in tuner.project_dir.glob(f"trial_*/{MODEL_FILENAME}"):
         trial_id = path.parent.name[len("trial_") :]
-        if trial_id not in kept and _finished(oracle, trial_id):
+        # This trial's own model goes when it ranks below the best; another trial's only
+        # when that trial has finished.
+        mine = trial_id == str(trial.trial_id)
+        if trial_id not in kept and (mine or _finished(oracle, trial_id)):
             path.unlink(missing_ok=True)
             deleted.append(trial_id)
     return deleted
