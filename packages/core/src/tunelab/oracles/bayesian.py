@@ -277,12 +277,26 @@ def _warp(y: np.ndarray) -> np.ndarray:
     mixed space, stuck for 80 trials in a suboptimal category). ``log1p`` of the gap to the
     best value, in units of the median gap, keeps the good region's shape and turns the tail
     logarithmic.
+
+    Values without such a tail (the worst gap within `_TAIL_RATIO` median gaps, as on
+    Hartmann-6 or Ackley, where a flat bulk sits above a narrow good region) are returned
+    as they are: there is nothing to compress, and the logarithm only bends the slope that
+    leads from the bulk down to the best points (10 seeds at 30 trials without it: Ackley-5
+    median regret 15.3 -> 10.8, Hartmann-6 0.50 -> 0.37; Rosenbrock-4 and the mixed space,
+    which have tails, got 30 and 100 times worse when unwarped).
     """
     gap = y - y.min()
     scale = float(np.median(gap))
     if not scale > 0:
         scale = float(gap.max()) or 1.0
+    if gap.max() <= _TAIL_RATIO * scale:
+        return y
     return np.log1p(gap / scale)
+
+
+# On 20 random points the worst gap to the best is 1.1-1.7 median gaps for Hartmann-6 and
+# Ackley, 3-6 for Levy-4, Rosenbrock-4, Branin and the mixed space.
+_TAIL_RATIO = 2.0
 
 
 def _snapper(space: list[HyperParameter]) -> Any:
