@@ -164,3 +164,19 @@ def test_values_without_a_tail_reach_the_model_unwarped():
     # Just past twice the median gap the tail is compressed.
     tail = np.array([0.0, 1.0, 1.0, 1.0, 2.1])
     assert _warp(tail).tolist() == pytest.approx(np.log1p([0.0, 1.0, 1.0, 1.0, 2.1]).tolist())
+
+
+def test_define_by_run_small_integer_space_runs_every_trial(tmp_path):
+    # The space is unknown until the first trial registers it, so the initial design's
+    # points can land on a value already tried; the search must draw another, not stop
+    # with "exhausted" while untried values remain.
+    def objective(hp):
+        depth = hp.Int("depth", 1, 4)
+        return {"loss": (depth - 2.5) ** 2}
+
+    tuner = kt.BayesianOptimization(
+        objective, objective="loss", max_trials=4, seed=0, directory=tmp_path, project_name="dbr"
+    )
+    tuner.search(verbose=0)
+    tried = sorted(t.hyperparameters.values["depth"] for t in tuner.oracle.trials.values())
+    assert tried == [1, 2, 3, 4]

@@ -177,7 +177,11 @@ class BayesianOptimizationOracle(Oracle):
         number = trial.number or 0
         if dim == 0 or number < n_initial:
             self.num_initial_points = n_initial
-            return self.random_values(trial, self._full_unit(self.design_point(trial)))
+            values = self.random_values(trial, self._full_unit(self.design_point(trial)))
+            # A design point can repeat a tried configuration (a small integer space, or one
+            # that grew while trials ran, define-by-run); the base class asks again, and the
+            # same point would come back every time, so draw at random instead.
+            return values if not self.tried(values) else self.random_values(trial)
         X, y, X_pending = self._observations(space, number)
         if len(y) < 2:
             return self.random_values(trial)
