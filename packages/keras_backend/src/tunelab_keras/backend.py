@@ -9,7 +9,9 @@ keeps the best epoch's weights in ``trial_<id>/model.keras``, and clears the Ker
 
 from __future__ import annotations
 
+import contextlib
 import gc
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -125,10 +127,9 @@ class KerasBackend(Backend):
         objective = tuner.oracle.objective
         results: list[ExecutionResult] = []
         best: tuple[ExecutionResult, Any] | None = None
-        rebuild = settings.distribution_strategy is not None or settings.mixed_precision
         for execution in range(settings.executions_per_trial):
             with build_scope(settings):
-                if execution > 0 or rebuild:
+                if execution > 0 or not _built_for(model, settings):
                     model = build_model(tuner, trial, args, kwargs)
                 trained.append(model)
                 result = fit_execution(tuner, trial, model, args, kwargs, settings, execution)
@@ -153,11 +154,29 @@ class KerasBackend(Backend):
             prune_models(tuner, trial, keep)
         return trial_result(objective, results)
 
+    @contextlib.contextmanager
+    def build_scope(self, tuner: BaseTuner) -> Iterator[None]:
+        """Build in the distribution strategy's scope, with the mixed-precision policy."""
+        with build_scope(KerasOptions.from_options(tuner.backend_kwargs)):
+            yield
+
     def save_model(self, model: Any, path: Path) -> None:
         save_keras_model(model, path)
 
     def load_model(self, path: Path) -> Any:
         return load_keras_model(path)
+
+
+def _built_for(model: Any, settings: KerasOptions) -> bool:
+    """Whether `model` was built as `settings` ask: in the strategy's scope, and with the
+    mixed-precision policy. The tuner builds in `KerasBackend.build_scope` once it knows the
+    backend (from the second trial, or from the first with ``backend="keras"``); a model
+    built before that is built again, in the scope."""
+    strategy = settings.distribution_strategy
+    if strategy is not None and getattr(model, "_distribute_strategy", None) is not strategy:
+        return False
+    policy = getattr(getattr(model, "dtype_policy", None), "name", None)
+    return not settings.mixed_precision or policy == "mixed_float16"
 
 
 def _may_be_kept(tuner: Any, trial: Trial, keep: int) -> bool:
