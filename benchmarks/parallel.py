@@ -8,6 +8,8 @@ executors, not a library's own threads.
 
 Run: ``uv run --frozen python benchmarks/parallel.py`` (about 4 minutes on 2 free cores;
 ``--quick`` for a short check). Prints a table; writes benchmarks/results/parallel.json.
+``--skip-speed --seeds 5`` runs only the search-quality part (not timing-sensitive) and
+writes benchmarks/results/parallel_quality.json.
 The machine may be shared: the load average before and after each measurement is recorded,
 and the same fits are also timed in 2 plain forked processes without any tuner (the
 "machine ceiling"): no executor can beat that speedup on the machine at that moment.
@@ -38,6 +40,7 @@ import tunelab as kt  # noqa: E402
 from tunelab.executors import ProcessPoolExecutor  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "parallel.json"
+QUALITY_RESULTS = RESULTS.with_name("parallel_quality.json")
 WORKERS = 2
 
 
@@ -50,13 +53,16 @@ def make_data(seed: int = 0) -> tuple[np.ndarray, ...]:
     return x[:2000], y[:2000], x[2000:], y[2000:]
 
 
+N_ESTIMATORS = int(os.environ.get("TUNELAB_BENCH_ESTIMATORS", "200"))
+
+
 def fit_and_score(hp: Any, x_train: Any, y_train: Any, x_val: Any, y_val: Any) -> dict:
-    """One trial: fit a gradient-boosting classifier (about 1 s) and score it."""
+    """One trial: fit a gradient-boosting classifier (about 1 s on an idle core) and score it."""
     from sklearn.ensemble import GradientBoostingClassifier
     from sklearn.metrics import accuracy_score, log_loss
 
     model = GradientBoostingClassifier(
-        n_estimators=100,
+        n_estimators=N_ESTIMATORS,
         learning_rate=hp.Float("learning_rate", 1e-2, 1.0, sampling="log"),
         max_depth=hp.Choice("max_depth", [2, 3]),
         subsample=hp.Float("subsample", 0.5, 1.0),
@@ -182,18 +188,41 @@ def dask_speed(data: tuple, trials: int) -> dict[str, Any]:
     return result
 
 
-def quality(data: tuple, trials: int, seeds: list[int]) -> dict[str, Any]:
-    print(f"quality: Bayesian, {trials} trials, seeds {seeds}, 1 vs {WORKERS} workers", flush=True)
-    runs: dict[str, list[dict[str, Any]]] = {"sequential": [], "parallel": []}
-    for seed in seeds:
-        for name, executor in (
-            ("sequential", "inline"),
-            ("parallel", ProcessPoolExecutor(WORKERS)),
-        ):
-            result = run_search(kt.BayesianOptimization, data, trials, seed, executor)
-            del result["configurations"]
-            runs[name].append({"seed": seed, **result})
-            print(f"  seed {seed} {name}: best val_loss {result['best_val_loss']:.4f}", flush=True)
+def quality(
+    data: tuple, trials: int, seeds: list[int], lies: list[str] | None = None
+) -> dict[str, Any]:
+    """Best val_loss of a sequential Bayesian search and of one with `WORKERS` parallel
+    workers, per seed. `lies`: also run the parallel search with these values for the
+    trials still running (see BayesianOptimizationOracle._pending_lie), as "parallel_<lie>"."""
+    oracle_class = kt.oracles.BayesianOptimizationOracle
+    default = oracle_class._pending_lie
+    variants = [("sequential", "inline", default), ("parallel", "pool", default)]
+    variants += [(f"parallel_{lie}", "pool", lie) for lie in lies or [] if lie != default]
+    print(
+        f"quality: Bayesian, {trials} trials, seeds {seeds}, 1 vs {WORKERS} workers "
+        f"(pending trials: {default!r}{''.join(f', {v[2]!r}' for v in variants[2:])})",
+        flush=True,
+    )
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _, _ in variants}
+    try:
+        for seed in seeds:
+            for name, where, lie in variants:
+                oracle_class._pending_lie = lie
+                executor = "inline" if where == "inline" else ProcessPoolExecutor(WORKERS)
+                result = run_search(kt.BayesianOptimization, data, trials, seed, executor)
+                del result["configurations"]
+                runs[name].append({"seed": seed, "pending_lie": lie, **result})
+                print(
+                    f"  seed {seed} {name}: best val_loss {result['best_val_loss']:.4f}",
+                    flush=True,
+                )
+    finally:
+        oracle_class._pending_lie = default
+    return summarize(runs, default)
+
+
+def summarize(runs: dict[str, list[dict[str, Any]]], default: str) -> dict[str, Any]:
+    """The quality report of `runs` (variant -> one row per seed, seeds in the same order)."""
     summary = {
         name: {
             "mean_best_val_loss": statistics.fmean(r["best_val_loss"] for r in rows),
@@ -202,11 +231,33 @@ def quality(data: tuple, trials: int, seeds: list[int]) -> dict[str, Any]:
         }
         for name, rows in runs.items()
     }
-    wins = sum(
-        p["best_val_loss"] <= s["best_val_loss"]
-        for s, p in zip(runs["sequential"], runs["parallel"], strict=True)
-    )
-    return {"runs": runs, "summary": summary, "parallel_no_worse_in_seeds": wins}
+    wins = {
+        name: sum(
+            p["best_val_loss"] <= s["best_val_loss"]
+            for s, p in zip(runs["sequential"], rows, strict=True)
+        )
+        for name, rows in runs.items()
+        if name != "sequential"
+    }
+    return {
+        "pending_lie": default,
+        "runs": runs,
+        "summary": summary,
+        "parallel_no_worse_in_seeds": wins["parallel"],
+        "no_worse_than_sequential_in_seeds": wins,
+    }
+
+
+def merge_quality(paths: list[Path]) -> dict[str, Any]:
+    """One quality report from reports of disjoint seeds (runs split to stay short)."""
+    reports = [json.loads(path.read_text())["quality"] for path in paths]
+    runs: dict[str, list[dict[str, Any]]] = {}
+    for report in reports:
+        for name, rows in report["runs"].items():
+            runs.setdefault(name, []).extend(rows)
+    for rows in runs.values():
+        rows.sort(key=lambda row: row["seed"])
+    return summarize(runs, reports[0]["pending_lie"])
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -214,12 +265,40 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--trials", type=int, default=24, help="trials of the speed runs")
     parser.add_argument("--quality-trials", type=int, default=16)
     parser.add_argument("--seeds", type=int, default=3, help="seeds of the quality runs")
+    parser.add_argument(
+        "--pending-lies",
+        default="",
+        help="comma-separated values for pending trials to compare too (mean, min, max, believer)",
+    )
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds are first-seed, ...")
+    parser.add_argument(
+        "--merge",
+        type=Path,
+        nargs="+",
+        help="write one quality report from these JSON reports (of disjoint seeds)",
+    )
     parser.add_argument("--quick", action="store_true", help="a short check (4 trials, 1 seed)")
     parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument(
+        "--skip-speed",
+        action="store_true",
+        help="quality only (default output: parallel_quality.json)",
+    )
     parser.add_argument("--skip-dask", action="store_true", help="no Dask LocalCluster run")
     parser.add_argument("--host-note", default="", help="a word on the machine, kept in the JSON")
-    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
+    if args.skip_speed and args.skip_quality:
+        parser.error("--skip-speed with --skip-quality leaves nothing to run")
+    if args.output is None:
+        args.output = QUALITY_RESULTS if args.skip_speed or args.merge else RESULTS
+    if args.merge:
+        merged = {"benchmark": "parallel trials", "merged_from": [str(p) for p in args.merge]}
+        merged["quality"] = merge_quality(args.merge)
+        print_quality(merged["quality"])
+        args.output.write_text(json.dumps(merged, indent=2) + "\n")
+        print(f"written {args.output}")
+        return merged
     if args.quick:
         args.trials, args.quality_trials, args.seeds = 4, 4, 1
     data = make_data()
@@ -232,13 +311,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "platform": platform.platform(),
         "loadavg_at_start": os.getloadavg(),
         "host_note": args.host_note,
-        "trial": "GradientBoostingClassifier(n_estimators=100) on 2000x20, scored on 1000",
-        "machine_ceiling_before": ceiling(data),
-        "speed": speed(data, args.trials, dask=not args.skip_dask),
-        "machine_ceiling_after": ceiling(data),
+        "trial": f"GradientBoostingClassifier(n_estimators={N_ESTIMATORS}) on 2000x20, scored on 1000",
     }
+    if not args.skip_speed:
+        report["machine_ceiling_before"] = ceiling(data)
+        report["speed"] = speed(data, args.trials, dask=not args.skip_dask)
+        report["machine_ceiling_after"] = ceiling(data)
     if not args.skip_quality:
-        report["quality"] = quality(data, args.quality_trials, list(range(args.seeds)))
+        lies = [lie for lie in args.pending_lies.split(",") if lie]
+        report["quality"] = quality(
+            data,
+            args.quality_trials,
+            list(range(args.first_seed, args.first_seed + args.seeds)),
+            lies,
+        )
     report["loadavg_at_end"] = os.getloadavg()
     report["total_seconds"] = time.perf_counter() - started
     print_table(report)
@@ -249,6 +335,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 def print_table(report: dict[str, Any]) -> None:
+    if "speed" in report:
+        print_speed(report)
+    if "quality" in report:
+        print_quality(report["quality"])
+
+
+def print_speed(report: dict[str, Any]) -> None:
     speed_rows = report["speed"]
     print(f"\n{'executor':<16}{'trials':>8}{'seconds':>10}{'speedup':>9}{'target':>8}  load avg")
     targets = {"process_pool": 1.8, "dask": 1.7}
@@ -266,18 +359,18 @@ def print_table(report: dict[str, Any]) -> None:
             f"{row['speedup']:>8.2f}x{'':>8}  load {row['loadavg'][0]:.1f}  ({key.split('_')[-1]}:"
             " the machine's own ceiling, no tuner)"
         )
-    if "quality" in report:
-        print(f"\n{'Bayesian':<16}{'mean best val_loss':>20}{'median':>10}{'mean s':>9}")
-        for name, row in report["quality"]["summary"].items():
-            print(
-                f"{name:<16}{row['mean_best_val_loss']:>20.4f}"
-                f"{row['median_best_val_loss']:>10.4f}{row['mean_seconds']:>9.1f}"
-            )
-        seeds = len(report["quality"]["runs"]["sequential"])
+
+
+def print_quality(quality: dict[str, Any]) -> None:
+    print(f"\n{'Bayesian':<16}{'mean best val_loss':>20}{'median':>10}{'mean s':>9}")
+    for name, row in quality["summary"].items():
         print(
-            f"parallel no worse than sequential in "
-            f"{report['quality']['parallel_no_worse_in_seeds']} of {seeds} seeds"
+            f"{name:<16}{row['mean_best_val_loss']:>20.4f}"
+            f"{row['median_best_val_loss']:>10.4f}{row['mean_seconds']:>9.1f}"
         )
+    seeds = len(quality["runs"]["sequential"])
+    for name, wins in quality["no_worse_than_sequential_in_seeds"].items():
+        print(f"{name} no worse than sequential in {wins} of {seeds} seeds")
 
 
 if __name__ == "__main__":

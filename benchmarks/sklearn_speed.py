@@ -17,9 +17,18 @@ Each measurement runs in a fresh process (imports are not timed; the search, ref
 model saving are). The models are kept small so that the whole run stays under ~10 minutes
 on 2 busy cores; the ratios, not the absolute times, are the point.
 
-Run::
+Run it in the environment a user of these two tuners has: the workspace's default
+dependencies plus KerasTuner, with bytecode caches on. Two things in a development box skew
+the ratio against the parallel side only, because joblib's fresh worker processes import
+scikit-learn again while the sequential peer imported it before the clock started:
+``PYTHONDONTWRITEBYTECODE=1`` (every worker compiles scikit-learn from source, ~3 s), and
+torch from the ``bench`` group (scikit-learn's array-API layer then imports it, ~2.5 s per
+process and again in skops). The committed results were made with::
 
-    nice python benchmarks/sklearn_speed.py [--repeats 1] [--only tuner|searchcv]
+    uv sync --all-packages --frozen              # default groups: no torch
+    uv pip install --target /tmp/ktlib --no-deps keras-tuner==1.4.8 kt-legacy
+    env -u PYTHONDONTWRITEBYTECODE PYTHONPATH=/tmp/ktlib \
+        .venv/bin/python benchmarks/sklearn_speed.py --repeats 3 [--only tuner|searchcv]
 
 Results: a table on stdout and ``benchmarks/results/sklearn_speed.json``.
 """

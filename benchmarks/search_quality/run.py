@@ -18,6 +18,7 @@ and tunelab Bayesian's win rates against KerasTuner and Optuna TPE.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import statistics
@@ -43,6 +44,19 @@ BUDGETS = (30, 100)
 CACHE = harness.RESULTS_DIR / "search_quality_runs.jsonl"
 # A median over fewer seeds is shown but not counted in a win rate.
 MIN_SEEDS_TO_COMPARE = 3
+# tunelab's model-based oracle changes with the core; its cached runs are only reused while
+# the sources it is made of are unchanged (random search's draws do not depend on them).
+KEYED_METHODS = {"tunelab_bayesian"}
+CORE = HERE.parents[1] / "packages" / "core" / "src" / "tunelab"
+
+
+def core_hash() -> str:
+    """Short hash of the oracle and search-space sources behind tunelab_bayesian."""
+    digest = hashlib.sha256()
+    for path in sorted([*CORE.glob("oracles/*.py"), *CORE.glob("hyperparameters/*.py")]):
+        digest.update(path.relative_to(CORE).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -55,11 +69,16 @@ def parse_seeds(text: str) -> list[int]:
 
 
 def load_cache(path: Path = CACHE) -> dict[tuple[str, str, int, int], dict[str, Any]]:
+    """Cached runs by (problem, method, seed, budget); the last line wins. Runs of a keyed
+    method made from other core sources than the current ones are left out."""
     runs: dict[tuple[str, str, int, int], dict[str, Any]] = {}
+    current = core_hash()
     if path.exists():
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 r = json.loads(line)
+                if r["method"] in KEYED_METHODS and r.get("core") != current:
+                    continue
                 runs[(r["problem"], r["method"], r["seed"], r["budget"])] = r
     return runs
 
@@ -82,17 +101,18 @@ def planned(
 
 def run_one(problem: str, method: str, seed: int, budget: int) -> dict[str, Any]:
     start = time.perf_counter()
+    key = {"core": core_hash()} if method in KEYED_METHODS else {}
     try:
         values = runner(method)(all_problems()[problem], seed, budget)
     except ImportError as error:
         return {"problem": problem, "method": method, "seed": seed, "budget": budget,
-                "error": f"not installed: {error}"}  # fmt: skip
+                "error": f"not installed: {error}", **key}  # fmt: skip
     except Exception as error:  # one failed run must not stop the others
         return {"problem": problem, "method": method, "seed": seed, "budget": budget,
-                "error": f"{type(error).__name__}: {error}"}  # fmt: skip
+                "error": f"{type(error).__name__}: {error}", **key}  # fmt: skip
     return {
         "problem": problem, "method": method, "seed": seed, "budget": budget,
-        "values": values, "seconds": round(time.perf_counter() - start, 2),
+        "values": values, "seconds": round(time.perf_counter() - start, 2), **key,
     }  # fmt: skip
 
 

@@ -152,4 +152,31 @@ def test_the_model_sees_values_log_compressed_in_the_same_order():
     assert warped.tolist() == pytest.approx(np.log1p([2.0, 0.0, 1.0, 1000.0, 0.5]).tolist())
     # The outlier no longer dwarfs the others: 1000x the median gap becomes ~10x.
     assert warped.max() / np.median(warped) == pytest.approx(math.log(1001) / math.log(2))
-    assert _warp(np.full(4, 2.5)).tolist() == [0.0] * 4  # constant values stay flat
+    assert _warp(np.full(4, 2.5)).tolist() == [2.5] * 4  # constant values stay flat
+
+
+def test_values_without_a_tail_reach_the_model_unwarped():
+    from tunelab.oracles.bayesian import _warp
+
+    # Hartmann-like: a flat bulk above one good point; worst gap 1.2 median gaps.
+    bulk = np.array([-0.2, -0.5, -1.1, -3.0, -0.8, -0.3])
+    assert _warp(bulk).tolist() == bulk.tolist()
+    # Just past twice the median gap the tail is compressed.
+    tail = np.array([0.0, 1.0, 1.0, 1.0, 2.1])
+    assert _warp(tail).tolist() == pytest.approx(np.log1p([0.0, 1.0, 1.0, 1.0, 2.1]).tolist())
+
+
+def test_define_by_run_small_integer_space_runs_every_trial(tmp_path):
+    # The space is unknown until the first trial registers it, so the initial design's
+    # points can land on a value already tried; the search must draw another, not stop
+    # with "exhausted" while untried values remain.
+    def objective(hp):
+        depth = hp.Int("depth", 1, 4)
+        return {"loss": (depth - 2.5) ** 2}
+
+    tuner = kt.BayesianOptimization(
+        objective, objective="loss", max_trials=4, seed=0, directory=tmp_path, project_name="dbr"
+    )
+    tuner.search(verbose=0)
+    tried = sorted(t.hyperparameters.values["depth"] for t in tuner.oracle.trials.values())
+    assert tried == [1, 2, 3, 4]

@@ -321,3 +321,44 @@ def test_bo_beats_random_search_on_branin():
     assert np.median(bo) - BRANIN_MIN < 0.05
     assert np.median(rand) - BRANIN_MIN > 1.0
     assert max(bo) < min(rand)
+
+
+def _ackley_unit(U: np.ndarray) -> np.ndarray:
+    """Ackley on [-32.768, 32.768]^d, from the unit cube: a cone covered in ripples."""
+    x = (U - 0.5) * 65.536
+    bowl = -20.0 * np.exp(-0.2 * np.sqrt(np.mean(x**2, axis=1)))
+    return bowl - np.exp(np.mean(np.cos(2 * np.pi * x), axis=1)) + 20.0 + math.e
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_length_scale_prior_keeps_few_rugged_points_from_extreme_fits(seed, monkeypatch):
+    # 15 Ackley values in 5 dimensions: the likelihood alone sends some length scales to
+    # the upper bound (the dimension "does not matter") and others near the lower one.
+    rng = np.random.default_rng(seed)
+    X = rng.random((15, 5))
+    y = _ackley_unit(X)
+    gp = GaussianProcess(seed=0).fit(X, y)
+    assert np.all((gp.length_scales_ > 0.05) & (gp.length_scales_ < 5.0))
+    assert gp.noise_variance_ < 0.01
+
+    import tunelab.oracles.gaussian_process as module
+
+    monkeypatch.setattr(module, "PRIOR_LOG_SD", 1e6)  # a flat prior: plain likelihood
+    monkeypatch.setattr(module, "NOISE_RATE", 0.0)
+    mle = GaussianProcess(seed=0).fit(X, y)
+    assert mle.length_scales_.max() > 20.0
+
+
+def test_extra_candidates_reach_a_peak_the_sobol_set_misses():
+    # A tent of half-width 0.01 in 4 dimensions: 2048 Sobol points miss it and see zero
+    # everywhere, so only candidates placed near it can find it.
+    peak = np.array([0.123, 0.877, 0.456, 0.789])
+
+    def tent(Z: np.ndarray) -> np.ndarray:
+        return np.maximum(0.0, 1.0 - np.max(np.abs(Z - peak), axis=1) / 0.01)
+
+    near = peak + 0.005 * np.random.default_rng(1).standard_normal((64, 4))
+    blind = optimize_acquisition(tent, 4, rng=np.random.default_rng(0))
+    helped = optimize_acquisition(tent, 4, rng=np.random.default_rng(0), extra_candidates=near)
+    assert np.abs(blind - peak).max() > 0.1
+    assert np.abs(helped - peak).max() < 1e-3

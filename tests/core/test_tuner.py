@@ -189,18 +189,21 @@ def test_nan_and_inf_are_invalid_never_best(tmp_path):
     assert len(tuner.oracle.get_best_trials(4)) == 2
 
 
-def test_wrong_result_type_fails_the_trial(tmp_path):
+def test_wrong_result_type_stops_the_search_without_recording_a_trial(tmp_path):
+    # Neither a result nor a model: every trial would fail the same way, so the search
+    # stops at once and the trial goes back to the oracle instead of a string of FAILED.
     tuner = kt.RandomSearch(
         lambda hp: hp.Float("x", 0.0, 1.0) and "oops",
         objective="loss",
-        max_trials=1,
+        max_trials=3,
         directory=tmp_path,
         project_name="type",
     )
-    tuner.search(verbose=0)
-    trial = next(iter(tuner.oracle.trials.values()))
-    assert trial.status == "FAILED"
-    assert "returned a builtins.str, which no installed backend can train" in trial.message
+    with pytest.raises(TypeError, match="returned a builtins.str, which no installed backend"):
+        tuner.search(verbose=0)
+    with pytest.raises(kt.errors.NotAModelError):
+        tuner.search(verbose=0)
+    assert [t.status for t in tuner.oracle.trials.values()] == ["IDLE"]
 
 
 def test_missing_objective_metric_fails_the_trial(tmp_path):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+import tunelab as kt
 from tunelab.errors import FatalError, InvalidTrialError
 
 
@@ -104,3 +105,37 @@ def hangs_in_c(hp):
 def epochs_objective(hp):
     x = hp.Float("x", 0.0, 1.0)
     return (x - 0.5) ** 2 + 1.0 / hp.get("tuner/epochs")
+
+
+def learning_curve(hp, trial, steps: int = 9, delay: float = 0.02):
+    """Reports a loss that falls with each step, and stops when the oracle says so."""
+    x = hp.Float("x", -2.0, 2.0)
+    for step in range(1, steps + 1):
+        time.sleep(delay)
+        if trial.report({"loss": (x - 0.5) ** 2 + 1.0 / step}, step=step) == "STOPPED":
+            break
+    return None
+
+
+def asha_tuner(tmp_path):
+    """ASHA over `learning_curve`: 10 trials of up to 9 steps, rungs at 1 and 3."""
+    oracle = kt.ASHAOracle(
+        kt.Objective("loss", "min"), max_epochs=9, factor=3, max_trials=10, seed=1
+    )
+    return kt.BaseTuner(oracle, learning_curve, directory=tmp_path, project_name="p")
+
+
+def assert_asha_stopped_trials_early(tuner):
+    """The driver's oracle judged the reports made in the workers: trials that fell behind
+    at a rung stopped there, the others trained to the end."""
+    trials = list(tuner.oracle.trials.values())
+    assert len(trials) == 10
+    last_step = {t.trial_id: t.metrics.get_history("loss")[-1].step for t in trials}
+    stopped = [t.trial_id for t in trials if t.status == "STOPPED"]
+    completed = [t.trial_id for t in trials if t.status == "COMPLETED"]
+    assert len(stopped) >= 3 and len(completed) >= 1
+    assert len(stopped) + len(completed) == 10
+    assert all(last_step[t] in (1, 3) for t in stopped)
+    assert all(last_step[t] == 9 for t in completed)
+    # Every trial's first report reached the rung record kept in the driver's store.
+    assert set(tuner.oracle.rung_records()[1]) == {t.trial_id for t in trials}

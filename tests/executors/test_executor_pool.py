@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from executor_objectives import (
     Payload,
+    asha_tuner,
+    assert_asha_stopped_trials_early,
     define_by_run,
     dies_once,
     epochs_objective,
@@ -305,3 +307,9 @@ def test_importing_the_executors_loads_no_dask():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "False"]
+
+
+def test_asha_stops_trials_running_in_pool_workers(tmp_path):
+    tuner = asha_tuner(tmp_path)
+    tuner.search(executor=ProcessPoolExecutor(2), verbose=0)
+    assert_asha_stopped_trials_early(tuner)

@@ -6,7 +6,14 @@ import os
 import time
 
 import pytest
-from executor_objectives import Payload, dies_once, quadratic, with_payload
+from executor_objectives import (
+    Payload,
+    asha_tuner,
+    assert_asha_stopped_trials_early,
+    dies_once,
+    quadratic,
+    with_payload,
+)
 
 import tunelab as kt
 from tunelab.executors import DaskExecutor
@@ -68,6 +75,25 @@ def test_same_configurations_as_inline(tmp_path, client):
     ]
 
 
+def test_bayesian_on_two_dask_workers_is_reproducible(tmp_path, client):
+    runs = []
+    for name in ("a", "b"):
+        tuner = kt.BayesianOptimization(
+            quadratic,
+            objective="loss",
+            max_trials=5,
+            num_initial_points=2,
+            seed=5,
+            directory=tmp_path / name,
+            project_name="p",
+        )
+        tuner.search(delay=0.05, executor=DaskExecutor(client), verbose=0)
+        runs.append([t.hyperparameters.get("x") for t in tuner.oracle.trials.values()])
+    assert len(runs[0]) == 5
+    # Trials 2-4 were chosen by the model, with the trial before each still pending.
+    assert runs[0] == runs[1]
+
+
 def test_data_is_scattered_to_each_worker_once(tmp_path, client):
     tuner = _tuner(tmp_path, with_payload, max_trials=8)
     tuner.search(Payload(50_000), executor=DaskExecutor(client), verbose=0)
@@ -101,6 +127,14 @@ def test_a_killed_worker_reruns_its_trial_and_the_search_ends_with_max_trials(tm
     while len(client.scheduler_info()["workers"]) < 2 and time.time() < deadline:
         time.sleep(0.2)
     assert len(client.scheduler_info()["workers"]) == 2
+
+
+def test_asha_stops_trials_running_on_dask_workers(tmp_path, client):
+    tuner = asha_tuner(tmp_path)
+    executor = DaskExecutor(client)
+    tuner.search(executor=executor, verbose=0)
+    assert executor.max_parallel_trials == 2
+    assert_asha_stopped_trials_early(tuner)
 
 
 def test_bad_dask_arguments_are_named(client):

@@ -329,3 +329,58 @@ def test_bad_input_names_the_argument():
     for search, data, error, message in cases:
         with pytest.raises(error, match=message):
             search.fit(*data)
+
+
+def test_multimetric_with_train_scores_has_randomized_search_keys_and_dtypes():
+    ours, theirs = both(scoring=["accuracy", "f1_macro"], refit="f1_macro", return_train_score=True)
+    assert_same_results(ours, theirs)  # keys in order, types, dtypes and values
+    assert "mean_train_f1_macro" in ours.cv_results_
+    assert ours.cv_results_["rank_test_f1_macro"].dtype == np.int32
+    assert ours.best_index_ == int(np.argmin(ours.cv_results_["rank_test_f1_macro"]))
+
+
+def test_bad_refit_names_the_argument():
+    X, y = wine()
+    tree = DecisionTreeClassifier(random_state=0)
+    space = {"max_depth": DEPTHS}
+    several = ["accuracy", "f1_macro"]
+    cases = [
+        ({"scoring": several, "refit": True}, ValueError, "refit=True: with several scorers"),
+        ({"scoring": several, "refit": "recall"}, ValueError, "refit='recall'"),
+        ({"refit": lambda results: "first"}, TypeError, "returned 'first'; expected the index"),
+        ({"refit": lambda results: 7}, IndexError, r"returned 7; expected an index in \[0, 2\)"),
+    ]
+    for kwargs, error, message in cases:
+        with pytest.raises(error, match=message):
+            TuneSearchCV(tree, space, n_trials=2, cv=CV, random_state=0, **kwargs).fit(X, y)
+
+
+def test_nested_parameters_and_clone_of_a_fitted_search():
+    X, y = wine()
+    search = TuneSearchCV(
+        DecisionTreeClassifier(random_state=0), {"max_depth": DEPTHS}, n_trials=2, cv=CV
+    )
+    search.set_params(estimator__min_samples_leaf=5, n_trials=3)
+    params = search.get_params(deep=True)
+    assert params["estimator__min_samples_leaf"] == 5 and params["n_trials"] == 3
+    search.fit(X, y)
+    assert search.best_estimator_.min_samples_leaf == 5  # the nested parameter was used
+    assert len(search.cv_results_["params"]) == 3
+    copy = clone(search)
+    assert not hasattr(copy, "cv_results_") and not hasattr(copy, "best_estimator_")
+    assert copy.get_params()["estimator__min_samples_leaf"] == 5
+
+
+def test_a_project_in_nested_cross_validation_says_to_leave_it_unset(tmp_path):
+    X, y = wine()
+    search = TuneSearchCV(
+        DecisionTreeClassifier(random_state=0),
+        {"max_depth": DEPTHS},
+        n_trials=2,
+        cv=3,
+        directory=tmp_path,
+        project_name="nested",
+    )
+    # Each outer fold fits a clone on other rows: the project's guard names the fix.
+    with pytest.raises(ValueError, match="In cross_val_score .* leave directory and project_name"):
+        cross_val_score(search, X, y, cv=3, error_score="raise")

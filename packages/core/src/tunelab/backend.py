@@ -55,6 +55,18 @@ class Backend:
         (e.g. inside a distribution strategy's scope). The default: nowhere special."""
         yield
 
+    def validate_search(
+        self, tuner: BaseTuner, model: Any, args: tuple, kwargs: dict[str, Any]
+    ) -> None:
+        """Check a search's arguments before anything trains; the default accepts them.
+
+        Called once per `search`, with the first model the hypermodel built and the
+        arguments of ``search(*args, **kwargs)``, after `validate_options`. Raise a
+        `tunelab.errors.SearchSetupError` (subclassed with ValueError or TypeError) for data
+        or settings that no trial can run with (e.g. X and y of different lengths): the
+        search stops at once and the trial goes back to the oracle, unrecorded.
+        """
+
     def run_trial(
         self, tuner: BaseTuner, trial: Trial, model: Any, *args: Any, **kwargs: Any
     ) -> Any:

@@ -6,6 +6,8 @@ __all__ = [
     "FailedTrialError",
     "FatalError",
     "InvalidTrialError",
+    "NotAModelError",
+    "SearchSetupError",
     "TooManyFailedTrialsError",
     "TrialTimeoutError",
 ]
@@ -25,6 +27,17 @@ class InvalidTrialError(Exception):
 
 class FatalError(Exception):
     """Raise in a trial to stop the whole search."""
+
+
+class SearchSetupError(FatalError):
+    """The search cannot run at all (bad data, bad backend arguments...), found before the
+    first trial trains: the search stops and that trial goes back to the oracle unrecorded,
+    to run when a corrected search starts. Backends raise it (mixed with ValueError or
+    TypeError) from `Backend.validate_search`."""
+
+
+class NotAModelError(SearchSetupError, TypeError):
+    """The hypermodel returned neither a trial result nor a model that a backend owns."""
 
 
 class TooManyFailedTrialsError(RuntimeError):

@@ -9,6 +9,7 @@ import pluggy
 
 from tunelab import hookspecs
 from tunelab.backend import Backend
+from tunelab.errors import NotAModelError
 
 __all__ = ["backend_for", "backend_named", "backend_options", "plugin_manager", "register"]
 
@@ -31,7 +32,8 @@ def register(plugin: Any, name: str | None = None) -> None:
 
 
 def backend_for(model: Any) -> Backend:
-    """The backend that owns `model`, or a TypeError that says what to install."""
+    """The backend that owns `model`, or a `NotAModelError` (a TypeError) that says what to
+    install."""
     backend = plugin_manager().hook.tunelab_backend_for(model=model)
     if backend is not None:
         return backend
@@ -41,7 +43,7 @@ def backend_for(model: Any) -> Backend:
         hint = " Install the scikit-learn backend: pip install tunelab-sklearn."
     elif kind.startswith(("keras", "tensorflow", "tf_keras")):
         hint = " Install the Keras backend: pip install tunelab-keras."
-    raise TypeError(
+    raise NotAModelError(
         f"the hypermodel returned a {kind}, which no installed backend can train, and which "
         "is not a trial result (a number, a dict of metrics, or a list of dicts)." + hint
     )

@@ -13,7 +13,7 @@ from typing import Any
 from tunelab import plugins
 from tunelab.backend import Backend
 from tunelab.display import results_summary_text, search_space_summary_text
-from tunelab.errors import FailedTrialError, FatalError, InvalidTrialError
+from tunelab.errors import FailedTrialError, FatalError, InvalidTrialError, SearchSetupError
 from tunelab.hypermodel import FunctionHyperModel, HyperModel, as_hypermodel
 from tunelab.hyperparameters import HyperParameters
 from tunelab.oracles.base import Oracle
@@ -161,6 +161,7 @@ class BaseTuner:
         self.project_name = self.project_dir.name
         self.backend_kwargs = kwargs
         self._backend: Backend | None = None
+        self._search_checked = False  # see _trial_backend
         if kwargs:
             unknown = sorted(set(kwargs) - plugins.backend_options())
             if unknown:
@@ -199,6 +200,7 @@ class BaseTuner:
         ``executor=`` and ``max_parallel_trials=`` (see the constructor) run trials in
         worker processes or on a Dask cluster instead of in this process.
         """
+        self._search_checked = False  # new arguments: the backend checks them again
         executor = fit_kwargs.pop("executor", self.executor)
         max_parallel_trials = fit_kwargs.pop("max_parallel_trials", self.max_parallel_trials)
         if executor is not None or max_parallel_trials is not None:
@@ -267,6 +269,9 @@ class BaseTuner:
         except KeyboardInterrupt:
             oracle.release(trial)  # it runs again when the search resumes
             raise
+        except SearchSetupError:
+            oracle.release(trial)  # it never trained: it runs when a corrected search starts
+            raise
         except FatalError as error:
             oracle.tell(trial, error=error)
             raise
@@ -311,7 +316,7 @@ class BaseTuner:
                 "of metric name -> number, or a model; or take a `trial` argument and report "
                 "with trial.report(value, step)"
             )
-        backend = self._backend_for(built)
+        backend = self._trial_backend(built, args, kwargs)
         return backend.run_trial(self, trial, built, *args, **kwargs)
 
     def _build(
@@ -335,6 +340,17 @@ class BaseTuner:
             f"called with the hyperparameters and the arguments given to search(): "
             f"{len(args)} positional, keywords {sorted(kwargs)}"
         )
+
+    def _trial_backend(self, model: Any, args: tuple, kwargs: dict[str, Any]) -> Backend:
+        """The backend for a trial's `model`. The first model of each search also has the
+        backend check the search's arguments, so that bad data stops the search before
+        anything trains. (Checked here, not when `search` starts, because only a built
+        model names its backend, and building a plain function objective runs the trial.)"""
+        backend = self._backend_for(model)
+        if not self._search_checked:
+            backend.validate_search(self, model, args, kwargs)
+            self._search_checked = True
+        return backend
 
     def _backend_for(self, model: Any) -> Backend:
         if self._backend is None:

@@ -265,7 +265,7 @@ class Hyperband(BaseTuner):
         built = self._build(trial.hyperparameters, args, kwargs, trial)
         if is_trial_result(built):
             return built
-        backend = self._backend_for(built)
+        backend = self._trial_backend(built, args, kwargs)
         values = trial.hyperparameters.values
         if "tuner/epochs" in values:
             kwargs = {

@@ -11,7 +11,7 @@ from typing import Any
 import keras
 
 from tunelab.oracles.outcomes import objective_score
-from tunelab.trial import Trial
+from tunelab.trial import Trial, TrialStatus
 
 __all__ = [
     "MODEL_FILENAME",
@@ -98,13 +98,30 @@ def kept_trials(tuner: Any, trial: Trial, keep: int) -> tuple[set[str], bool]:
 
 
 def prune_models(tuner: Any, trial: Trial, keep: int) -> list[str]:
-    """Delete the model files of trials outside the best `keep` (counting `trial`, which is
-    not told yet); returns the ids whose files were deleted."""
+    """Delete the model files of finished trials outside the best `keep` (counting `trial`,
+    which is not told yet); returns the ids whose files were deleted.
+
+    Besides `trial`, only trials the oracle knows as finished lose their file: a trial still
+    running in another worker or process (its model saved, its result not told yet) keeps it.
+    """
+    oracle = tuner.oracle
     kept, _ = kept_trials(tuner, trial, keep)
     deleted = []
     for path in tuner.project_dir.glob(f"trial_*/{MODEL_FILENAME}"):
         trial_id = path.parent.name[len("trial_") :]
-        if trial_id not in kept:
+        # This trial's own model goes when it ranks below the best; another trial's only
+        # when that trial has finished.
+        mine = trial_id == str(trial.trial_id)
+        if trial_id not in kept and (mine or _finished(oracle, trial_id)):
             path.unlink(missing_ok=True)
             deleted.append(trial_id)
     return deleted
+
+
+def _finished(oracle: Any, trial_id: str) -> bool:
+    """Whether `oracle` knows `trial_id` as a finished trial (a worker knows only some)."""
+    try:
+        status = oracle.get_trial(trial_id).status
+    except KeyError:
+        return False
+    return status not in (TrialStatus.RUNNING, TrialStatus.IDLE)

@@ -20,7 +20,7 @@ from sklearn.exceptions import FitFailedWarning
 from sklearn.model_selection import KFold
 
 from tunelab.backend import Backend
-from tunelab.errors import FatalError, InvalidTrialError
+from tunelab.errors import InvalidTrialError, SearchSetupError
 from tunelab.objective import DEFAULT_OBJECTIVE
 from tunelab_sklearn.cross_validation import (
     CandidateResult,
@@ -47,15 +47,15 @@ __all__ = ["CVSettings", "SearchInputError", "SklearnBackend", "default_cv"]
 FOLD_MODELS = FoldModelCache()
 
 
-class SearchInputError(FatalError, ValueError):
+class SearchInputError(SearchSetupError, ValueError):
     """Bad data or settings: the search stops at once (it is a ValueError for callers)."""
 
 
-class SettingsTypeError(FatalError, TypeError):
+class SettingsTypeError(SearchSetupError, TypeError):
     """A backend argument of the wrong type: the search stops at once."""
 
 
-class NotAnEstimatorError(FatalError, TypeError):
+class NotAnEstimatorError(SearchSetupError, TypeError):
     """The hypermodel returned something that is not a scikit-learn estimator."""
 
 
@@ -229,15 +229,24 @@ class SklearnBackend(Backend):
         except ValueError as error:
             raise SearchInputError(str(error)) from None
 
+    def validate_search(
+        self, tuner: BaseTuner, model: Any, args: tuple, kwargs: dict[str, Any]
+    ) -> None:
+        """Before anything is fitted: the model is an estimator, X and y match, `cv` can
+        split y (a stratified fold per class), and the objective is a recorded metric."""
+        check_estimator_type(model)
+        settings = CVSettings.from_options(tuner.backend_kwargs)
+        data = search_data(args, kwargs)
+        try:
+            check_splits(settings.splitter(), data, model)
+        except ValueError as error:
+            raise SearchInputError(str(error)) from None
+        check_objective(tuner.oracle, metric_names(settings.scorers(), settings.return_train_score))
+
     def run_trial(
         self, tuner: BaseTuner, trial: Trial, model: Any, *args: Any, **kwargs: Any
     ) -> dict[str, float]:
-        if not is_estimator(model):
-            raise NotAnEstimatorError(
-                f"the hypermodel returned {type(model).__module__}.{type(model).__qualname__}"
-                f" ({model!r:.80}); the sklearn backend needs a scikit-learn estimator (an "
-                "object with fit and get_params, e.g. a Pipeline or RandomForestClassifier)"
-            )
+        check_estimator_type(model)
         settings = CVSettings.from_options(tuner.backend_kwargs)
         epochs, initial_epoch = kwargs.pop("epochs", None), kwargs.pop("initial_epoch", 0)
         data = search_data(args, kwargs)
@@ -302,6 +311,16 @@ class SklearnBackend(Backend):
 
     def load_model(self, path: Path) -> Any:
         return load_estimator(path)
+
+
+def check_estimator_type(model: Any) -> None:
+    """A `NotAnEstimatorError` unless `model` is a scikit-learn estimator."""
+    if not is_estimator(model):
+        raise NotAnEstimatorError(
+            f"the hypermodel returned {type(model).__module__}.{type(model).__qualname__}"
+            f" ({model!r:.80}); the sklearn backend needs a scikit-learn estimator (an "
+            "object with fit and get_params, e.g. a Pipeline or RandomForestClassifier)"
+        )
 
 
 def evaluate(

@@ -315,7 +315,9 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
             raise ValueError(
                 f"the project {oracle.project_dir} holds trials cross-validated on other data "
                 "(or other folds, scorers or return_train_score); use another project_name "
-                "or delete the project to start afresh"
+                "or delete the project to start afresh. In cross_val_score or another "
+                "meta-estimator, which fits clones on other data, leave directory and "
+                "project_name unset"
             )
 
     def _finish(

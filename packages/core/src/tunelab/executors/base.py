@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tunelab.executors.worker import TrialOutcome, TrialTask, WorkerJob
+    from tunelab.executors.worker import Reporter, TrialOutcome, TrialTask, WorkerJob
 
 __all__ = ["Executor", "check_max_parallel_trials"]
 
@@ -36,11 +36,17 @@ class Executor:
         Whether results reach the oracle in the order trials were asked (reproducible
         searches; see `tunelab.executors.loop.run_search`). None: only for oracles that
         learn from results.
+    report_handler : callable or None
+        Set by the search loop before `start`: ``handler(trial_id, metrics, step)`` records
+        a running trial's report in the driver's oracle and returns its status. An executor
+        serves its workers' reports with it while it `wait`s, so the oracle can stop trials
+        early (ASHA); `wait` may then return [] before any trial ends.
     """
 
     max_parallel_trials: int = 1
     hard_timeout_grace: float | None = None
     ordered: bool | None = None
+    report_handler: Reporter | None = None
 
     def start(self, job: WorkerJob) -> None:
         """Start the workers (if needed) and send them `job` once."""

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import contextlib
+import queue
+import threading
+import time
 import uuid
 from typing import Any
 
 from tunelab.executors.base import Executor, check_max_parallel_trials
-from tunelab.executors.worker import TrialOutcome, TrialTask, WorkerJob, dumps, loads, run_task
+from tunelab.executors.worker import (
+    TrialOutcome,
+    TrialTask,
+    WorkerJob,
+    answer_report,
+    dumps,
+    loads,
+    reply_status,
+    run_task,
+)
+from tunelab.trial import TrialStatus
 
 try:
     import distributed
@@ -21,6 +34,22 @@ __all__ = ["DaskExecutor"]
 
 # The searches installed in this (worker) process, by id.
 _JOBS: dict[str, WorkerJob] = {}
+# This worker's handle on each search's report queue (one create on the scheduler each).
+_REPORT_QUEUES: dict[str, Any] = {}
+
+# Seconds a trial waits for the driver's answer to a report before it goes on as if told
+# to continue (the driver may be busy asking the oracle, or gone).
+_REPLY_TIMEOUT = 120.0
+# What the driver puts in its own report queue to end the thread that reads it.
+_STOP = "stop"
+
+
+def _reports_name(job_id: str) -> str:
+    return f"{job_id}-reports"
+
+
+def _reply_name(job_id: str, trial_id: str) -> str:
+    return f"{job_id}-reply-{trial_id}"
 
 
 class _InstallJob(WorkerPlugin):
@@ -37,6 +66,37 @@ class _InstallJob(WorkerPlugin):
 
     def teardown(self, worker: Any) -> None:
         _JOBS.pop(self.job_id, None)
+        queue = _REPORT_QUEUES.pop(self.job_id, None)
+        if queue is not None:
+            with contextlib.suppress(Exception):
+                queue.close()
+
+
+class _QueueReporter:
+    """Sends a trial's reports to the driver through the search's Dask queue, and reads
+    the answers from a queue of the trial's own (made before the first question, so the
+    answer cannot come first)."""
+
+    def __init__(self, job_id: str, trial_id: str) -> None:
+        self.job_id, self.trial_id = job_id, trial_id
+        self.replies: Any = None
+
+    def __call__(self, trial_id: str, metrics: dict[str, float], step: int) -> str:
+        if self.replies is None:
+            self.replies = distributed.Queue(_reply_name(self.job_id, self.trial_id))
+        reports = _REPORT_QUEUES.get(self.job_id)
+        if reports is None:
+            reports = _REPORT_QUEUES[self.job_id] = distributed.Queue(_reports_name(self.job_id))
+        reports.put(("report", trial_id, metrics, step))
+        try:
+            return reply_status(self.replies.get(timeout=_REPLY_TIMEOUT))
+        except TimeoutError:
+            return TrialStatus.RUNNING
+
+    def close(self) -> None:
+        if self.replies is not None:
+            with contextlib.suppress(Exception):
+                self.replies.close()
 
 
 def _run_installed(job_id: str, task: TrialTask) -> TrialOutcome:
@@ -48,7 +108,11 @@ def _run_installed(job_id: str, task: TrialTask) -> TrialOutcome:
             error_kind="fatal",
             message=f"the search {job_id} is not installed on this Dask worker",
         )
-    return run_task(job, task)
+    reporter = _QueueReporter(job_id, task.trial_id)
+    try:
+        return run_task(job, task, reporter=reporter)
+    finally:
+        reporter.close()
 
 
 def _import_distributed() -> Any:
@@ -126,6 +190,12 @@ class DaskExecutor(Executor):
         self.max_parallel_trials = self._requested or 0
         self._futures: dict[str, Any] = {}
         self._job: str | None = None
+        self._reports: Any = None
+        self._replies: dict[str, Any] = {}
+        # Reports (read from the Dask queue by a thread) and "a task ended" (None, from the
+        # futures' callbacks) in one local queue: the driver blocks on both at once.
+        self._inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._pump: threading.Thread | None = None
 
     def __repr__(self) -> str:
         return (
@@ -157,6 +227,26 @@ class DaskExecutor(Executor):
         # One copy per worker, sent and unpickled once; tasks name it by id.
         self._job = f"tunelab-job-{uuid.uuid4().hex}"
         self.client.register_plugin(_InstallJob(self._job, dumps(job)), name=self._job)
+        # Reports come back through a Dask queue only when the oracle can stop trials.
+        if getattr(job.tuner.oracle, "_prunes", False):
+            self._reports = distributed.Queue(_reports_name(self._job), client=self.client)
+            self._pump = threading.Thread(
+                target=self._read_reports, name="tunelab-dask-reports", daemon=True
+            )
+            self._pump.start()
+
+    def _read_reports(self) -> None:
+        """Move reports from the Dask queue to the local inbox (a blocking get without a
+        timeout: the scheduler logs an error for every get that times out)."""
+        reports = self._reports
+        while True:
+            try:
+                item = reports.get()
+            except Exception:  # the client or the cluster closed
+                return
+            if item == _STOP:
+                return
+            self._inbox.put(item)
 
     def submit(self, task: TrialTask) -> None:
         future = self.client.submit(
@@ -168,10 +258,14 @@ class DaskExecutor(Executor):
             resources=self.resources,
         )
         self._futures[task.trial_id] = future
+        if self._reports is not None:
+            future.add_done_callback(lambda _: self._inbox.put(None))
 
     def wait(self, timeout: float | None = None) -> list[TrialOutcome]:
         if not self._futures:
             return []
+        if self._reports is not None:
+            return self._wait_serving_reports(timeout)
         distributed = _import_distributed()
         try:
             distributed.wait(
@@ -179,11 +273,43 @@ class DaskExecutor(Executor):
             )
         except TimeoutError:
             return []
+        return self._collect()
+
+    def _wait_serving_reports(self, timeout: float | None) -> list[TrialOutcome]:
+        """Answer the trials' reports until a trial ends (or `timeout` passes)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not any(future.done() for future in self._futures.values()):
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return []
+            try:
+                request = self._inbox.get(timeout=left)
+            except queue.Empty:
+                return []
+            if request is None:  # a task ended: its future says how
+                continue
+            trial_id = request[1]
+            replies = self._replies.get(trial_id)
+            if replies is None:
+                name = _reply_name(self._job or "", trial_id)
+                replies = distributed.Queue(name, client=self.client)
+                self._replies[trial_id] = replies
+            replies.put(answer_report(self.report_handler, request))
+        return self._collect()
+
+    def _release_replies(self, trial_id: str) -> None:
+        replies = self._replies.pop(trial_id, None)
+        if replies is not None:
+            with contextlib.suppress(Exception):
+                replies.close()
+
+    def _collect(self) -> list[TrialOutcome]:
         outcomes = []
         for trial_id, future in list(self._futures.items()):
             if not future.done():
                 continue
             del self._futures[trial_id]
+            self._release_replies(trial_id)
             if future.status == "finished":
                 outcomes.append(future.result())
                 continue
@@ -208,12 +334,24 @@ class DaskExecutor(Executor):
         if future is None:
             return False
         future.cancel()
+        self._release_replies(trial_id)
         return True
 
     def shutdown(self) -> None:
         futures, self._futures = list(self._futures.values()), {}
         if futures:
             self.client.cancel(futures)
+        for trial_id in list(self._replies):
+            self._release_replies(trial_id)
+        reports, self._reports = self._reports, None
+        if reports is not None:
+            with contextlib.suppress(Exception):
+                reports.put(_STOP)
+            if self._pump is not None:
+                self._pump.join(timeout=5)
+                self._pump = None
+            with contextlib.suppress(Exception):
+                reports.close()
         if self._job is not None:
             name, self._job = self._job, None
             # The cluster may be gone already (closed first); nothing is left to free then.

@@ -10,7 +10,7 @@ import contextlib
 import time
 from typing import TYPE_CHECKING, Any
 
-from tunelab.errors import FatalError
+from tunelab.errors import FatalError, SearchSetupError
 from tunelab.executors.base import Executor
 from tunelab.executors.worker import TrialOutcome, make_job, restore_metrics, task_for
 from tunelab.oracles.grid import GridSearchOracle
@@ -38,6 +38,11 @@ def tell_outcome(tuner: BaseTuner, trial: Trial, outcome: TrialOutcome) -> None:
             store.set_meta(key, value)
     if outcome.kind == "error":
         message = outcome.message or "the trial failed in its worker"
+        if outcome.error_kind == "setup":
+            # The backend rejected the search's data or settings before fitting anything:
+            # as in the inline loop, the trial goes back to the oracle, unrecorded.
+            oracle.release(trial)
+            raise SearchSetupError(f"the search cannot run (trial {trial.trial_id}):\n{message}")
         if outcome.error_kind == "fatal":
             oracle.tell(trial, error=message)
             raise FatalError(f"trial {trial.trial_id} stopped the search:\n{message}")
@@ -125,6 +130,14 @@ def run_search(
     flight = _Flight()
     deaths: dict[str, int] = {}
     tuner.on_search_begin()
+
+    def serve_report(trial_id: str, metrics: dict[str, float], step: int) -> str:
+        trial = flight.trials.get(trial_id)
+        if trial is None:  # cancelled or released meanwhile: nobody waits for its result
+            return TrialStatus.STOPPED
+        return oracle.update_trial(trial, metrics, step=step)
+
+    executor.report_handler = serve_report
     executor.start(make_job(tuner, fit_args, fit_kwargs))
 
     def fill() -> None:

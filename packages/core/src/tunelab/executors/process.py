@@ -17,7 +17,16 @@ from typing import Any
 
 from tunelab.executors.base import Executor, check_max_parallel_trials
 from tunelab.executors.gpus import visible_gpus, worker_environments
-from tunelab.executors.worker import TrialOutcome, TrialTask, WorkerJob, dumps, loads, run_task
+from tunelab.executors.worker import (
+    TrialOutcome,
+    TrialTask,
+    WorkerJob,
+    answer_report,
+    dumps,
+    loads,
+    reply_status,
+    run_task,
+)
 
 __all__ = ["ProcessPoolExecutor"]
 
@@ -61,8 +70,19 @@ def _worker_main(conn: Connection, job_bytes: bytes, environment: dict[str, str]
         if job is None:
             outcome = TrialOutcome(task.trial_id, "error", error_kind="fatal", message=load_error)
         else:
-            outcome = run_task(job, task)
+            outcome = run_task(job, task, reporter=_pipe_reporter(conn))
         conn.send(outcome)
+
+
+def _pipe_reporter(conn: Connection) -> Any:
+    """Reports travel over the worker's own pipe; the driver answers on it while it waits
+    for outcomes (one question at a time: the trial waits for the answer)."""
+
+    def report(trial_id: str, metrics: dict[str, float], step: int) -> str:
+        conn.send(("report", trial_id, metrics, step))
+        return reply_status(conn.recv())
+
+    return report
 
 
 @contextlib.contextmanager
@@ -267,9 +287,12 @@ class ProcessPoolExecutor(Executor):
         # A result sent just before the process ended is still read.
         try:
             if slot.conn.poll():
-                outcome = slot.conn.recv()
+                message = slot.conn.recv()
+                if isinstance(message, tuple) and message[0] == "report":
+                    slot.conn.send(answer_report(self.report_handler, message))
+                    return None
                 slot.trial_id = None
-                return outcome
+                return message
         except (EOFError, OSError):
             pass
         if slot.process.is_alive():

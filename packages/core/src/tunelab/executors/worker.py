@@ -16,12 +16,13 @@ import pickle
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tunelab.errors import FailedTrialError, FatalError, InvalidTrialError
+from tunelab.errors import FailedTrialError, FatalError, InvalidTrialError, SearchSetupError
 from tunelab.hyperparameters import HyperParameter, HyperParameters
 from tunelab.oracles.outcomes import format_error, metric_dicts
 from tunelab.timeout import time_limit
@@ -31,7 +32,22 @@ if TYPE_CHECKING:
     from tunelab.oracles.base import Oracle
     from tunelab.tuner import BaseTuner
 
-__all__ = ["TrialOutcome", "TrialTask", "WorkerJob", "WorkerOracle", "dumps", "loads", "run_task"]
+__all__ = [
+    "Reporter",
+    "TrialOutcome",
+    "TrialTask",
+    "WorkerJob",
+    "WorkerOracle",
+    "answer_report",
+    "dumps",
+    "loads",
+    "reply_status",
+    "run_task",
+]
+
+# Sends one report (trial id, metrics, step) to the driver's oracle and returns the status
+# it answers; how it travels (a pipe, a Dask queue) is the executor's business.
+Reporter = Callable[[str, dict[str, float], int], str]
 
 
 def dumps(obj: Any) -> bytes:
@@ -68,8 +84,13 @@ class WorkerOracle:
     It has the objective, the search space and the oracle's settings; `update_trial` (and
     `trial.report`) records metrics in the trial, which go back to the driver with the
     result; `get_best_trials` and `get_trial` answer from a snapshot sent with the trial (the
-    best finished trial, and the parent trial a Hyperband trial continues). Early stopping
-    is decided by the driver's oracle only, so a trial in a worker is never stopped early.
+    10 best finished trials, and the parent trial a Hyperband trial continues).
+
+    Early stopping is decided by the driver's oracle, the single writer: when that oracle
+    can stop trials (it overrides `should_stop`, as ASHA does), each report also travels to
+    the driver through the executor's reporter, and the status the driver's oracle answers
+    (STOPPED: stop now) comes back. Other oracles never stop a trial, so their reports stay
+    in the worker until the trial ends, at no cost.
     """
 
     # Attributes read from the (detached) driver oracle.
@@ -99,6 +120,10 @@ class WorkerOracle:
         self._snapshot: dict[str, dict[str, Any]] = {}
         self._best: list[str] = []
         self._recorder = _MetaRecorder()
+        from tunelab.oracles.base import Oracle
+
+        self._prunes = type(oracle).should_stop is not Oracle.should_stop
+        self._reporter: Reporter | None = None
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or name not in WorkerOracle._SHARED:
@@ -112,7 +137,8 @@ class WorkerOracle:
             raise AttributeError(name)
         return getattr(detached, name)
 
-    def _begin(self, task: TrialTask) -> None:
+    def _begin(self, task: TrialTask, reporter: Reporter | None = None) -> None:
+        self._reporter = reporter
         self._snapshot = dict(task.known_trials)
         self._best = list(task.best_trial_ids)
         self._recorder = _MetaRecorder()
@@ -126,8 +152,16 @@ class WorkerOracle:
                 f"trial={trial!r}: in a worker, report with the Trial object the tuner gave "
                 "to run_trial"
             )
-        for name, value in metric_dicts(self.objective, metrics)[0].items():
+        values = {
+            name: float(value) for name, value in metric_dicts(self.objective, metrics)[0].items()
+        }
+        for name, value in values.items():
             trial.metrics.update(name, value, step)
+        asks = self._prunes and self._reporter is not None
+        if asks and trial.status == TrialStatus.RUNNING:
+            status = self._reporter(trial.trial_id, values, int(step))  # type: ignore[misc,arg-type]
+            if status == TrialStatus.STOPPED:
+                trial.status = TrialStatus.STOPPED
         return trial.status
 
     def end_trial(self, trial: Trial, status: str | None = None) -> None:
@@ -137,8 +171,8 @@ class WorkerOracle:
     def get_trial(self, trial_id: str) -> Trial:
         if trial_id not in self._snapshot:
             raise KeyError(
-                f"trial {trial_id!r} was not sent to this worker (a worker knows the best "
-                "trial and the trial a Hyperband trial continues)"
+                f"trial {trial_id!r} was not sent to this worker (a worker knows the 10 best "
+                "trials and the trial a Hyperband trial continues)"
             )
         return Trial.from_config(self._snapshot[trial_id])
 
@@ -169,6 +203,11 @@ def make_job(tuner: BaseTuner, args: tuple, kwargs: dict[str, Any]) -> WorkerJob
     return WorkerJob(worker_tuner, args, kwargs, tuner.oracle._base_seed)
 
 
+# How many of the best finished trials a worker knows: enough for `get_best_trials` and for
+# a backend that keeps the best N models (the Keras backend keeps 10 by default).
+_KNOWN_BEST = 10
+
+
 @dataclass
 class TrialTask:
     """One trial to run: its id, number, values and space, and what it may read."""
@@ -190,7 +229,7 @@ def task_for(trial: Trial, oracle: Oracle, timeout: float | None) -> TrialTask:
     hp._tune_new_entries = trial.hyperparameters._tune_new_entries
     hp._allow_new_entries = trial.hyperparameters._allow_new_entries
     known: dict[str, dict[str, Any]] = {}
-    best = oracle.get_best_trials(1) if oracle.store is not None else []
+    best = oracle.get_best_trials(_KNOWN_BEST) if oracle.store is not None else []
     for finished in best:
         known[finished.trial_id] = finished.get_config()  # type: ignore[index]
     parent = hp.values.get("tuner/trial_id")
@@ -234,6 +273,8 @@ class TrialOutcome:
 
 
 def _error_kind(error: BaseException) -> str:
+    if isinstance(error, SearchSetupError):
+        return "setup"
     if isinstance(error, FatalError):
         return "fatal"
     if isinstance(error, InvalidTrialError):
@@ -243,12 +284,33 @@ def _error_kind(error: BaseException) -> str:
     return "error"
 
 
-def run_task(job: WorkerJob, task: TrialTask) -> TrialOutcome:
+def answer_report(handler: Reporter | None, request: Any) -> tuple[str, str]:
+    """The driver's answer to a worker's report ``("report", trial_id, metrics, step)``:
+    ``("status", status)``, or ``("error", message)`` when the oracle refused it."""
+    _, trial_id, metrics, step = request
+    if handler is None:
+        return ("status", TrialStatus.RUNNING)
+    try:
+        return ("status", handler(trial_id, dict(metrics), int(step)))
+    except Exception as error:  # the worker raises it in the trial, as inline code would
+        return ("error", f"oracle.update_trial refused the report: {type(error).__name__}: {error}")
+
+
+def reply_status(reply: Any) -> str:
+    """The status in the driver's reply to a report; raises the oracle's refusal."""
+    kind, value = reply
+    if kind == "error":
+        raise RuntimeError(value)
+    return str(value)
+
+
+def run_task(job: WorkerJob, task: TrialTask, reporter: Reporter | None = None) -> TrialOutcome:
     """Run one trial in this worker and describe how it went (never raises for the trial's
-    own errors)."""
+    own errors). `reporter` sends reports to the driver's oracle and returns its status
+    (None: the trial is never stopped early)."""
     tuner = job.tuner
     oracle: WorkerOracle = tuner.oracle  # type: ignore[assignment]
-    oracle._begin(task)
+    oracle._begin(task, reporter)
     hp = task.hyperparameters
     trial = Trial(hp, trial_id=task.trial_id)
     trial.number, trial.retries = task.number, task.retries
@@ -274,6 +336,7 @@ def run_task(job: WorkerJob, task: TrialTask) -> TrialOutcome:
         outcome.message = format_error(error)
     outcome.duration = time.monotonic() - started
     hp._sampler = None
+    oracle._reporter = None
     outcome.hyperparameters = hp
     outcome.metrics = trial.metrics.get_config()
     outcome.status = trial.status

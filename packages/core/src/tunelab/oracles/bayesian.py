@@ -68,6 +68,13 @@ class BayesianOptimizationOracle(Oracle):
     default_initial_design = "sobol"
     # Fit the model to a log-compressed copy of the values (same order, same best).
     warp_outputs = True
+    # The value a trial still running elsewhere counts with: "mean" (constant liar at the
+    # mean observed value), "min", "max", or "believer" (the model's own prediction).
+    _pending_lie = "mean"
+    # Acquisition candidates drawn around each of the three best observations, besides the
+    # Sobol set: at small budgets most of the gain is in polishing a good basin, and 2048
+    # space-filling points rarely land close enough to the incumbent to do it.
+    local_candidates = 64
 
     def __init__(
         self,
@@ -170,7 +177,11 @@ class BayesianOptimizationOracle(Oracle):
         number = trial.number or 0
         if dim == 0 or number < n_initial:
             self.num_initial_points = n_initial
-            return self.random_values(trial, self._full_unit(self.design_point(trial)))
+            values = self.random_values(trial, self._full_unit(self.design_point(trial)))
+            # A design point can repeat a tried configuration (a small integer space, or one
+            # that grew while trials ran, define-by-run); the base class asks again, and the
+            # same point would come back every time, so draw at random instead.
+            return values if not self.tried(values) else self.random_values(trial)
         X, y, X_pending = self._observations(space, number)
         if len(y) < 2:
             return self.random_values(trial)
@@ -224,7 +235,12 @@ class BayesianOptimizationOracle(Oracle):
         gp = self._gp.fit(X, y)
         best = float(y.min())
         if len(X_pending):
-            X_aug, y_aug = fantasize(X, y, X_pending, "mean")
+            if self._pending_lie == "believer":
+                # Kriging believer: each pending point takes the model's own prediction.
+                X_aug = np.vstack([X, X_pending])
+                y_aug = np.concatenate([y, gp.predict(X_pending, return_std=False)])
+            else:
+                X_aug, y_aug = fantasize(X, y, X_pending, self._pending_lie)
             gp.fit(X_aug, y_aug, optimize_hyperparameters=False)
         if self.acquisition == "ucb":
 
@@ -239,6 +255,7 @@ class BayesianOptimizationOracle(Oracle):
 
         discrete = [i for i, hp in enumerate(space) if hp.is_discrete]
         exclude = np.vstack([X, X_pending]) if len(X_pending) else X
+        extra = _near_best(X, y, self.local_candidates, rng) if self.local_candidates else None
         return optimize_acquisition(
             acquisition,
             len(space),
@@ -246,7 +263,21 @@ class BayesianOptimizationOracle(Oracle):
             exclude=exclude,
             discrete_dims=discrete,
             snap=_snapper(space),
+            extra_candidates=extra,
         )
+
+
+def _near_best(X: np.ndarray, y: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """`count` points around each of the three best observations.
+
+    The basin's width is unknown, so each point's step size is drawn log-uniformly between
+    0.005 and 0.2 of the unit range: some candidates polish the incumbent, others probe
+    just beyond it.
+    """
+    best = X[np.argsort(y, kind="stable")[:3]]
+    scale = np.exp(rng.uniform(np.log(0.005), np.log(0.2), size=(len(best), count, 1)))
+    points = best[:, None, :] + scale * rng.standard_normal((len(best), count, X.shape[1]))
+    return np.clip(points, 0.0, 1.0).reshape(-1, X.shape[1])
 
 
 def _warp(y: np.ndarray) -> np.ndarray:
@@ -258,12 +289,26 @@ def _warp(y: np.ndarray) -> np.ndarray:
     mixed space, stuck for 80 trials in a suboptimal category). ``log1p`` of the gap to the
     best value, in units of the median gap, keeps the good region's shape and turns the tail
     logarithmic.
+
+    Values without such a tail (the worst gap within `_TAIL_RATIO` median gaps, as on
+    Hartmann-6 or Ackley, where a flat bulk sits above a narrow good region) are returned
+    as they are: there is nothing to compress, and the logarithm only bends the slope that
+    leads from the bulk down to the best points (10 seeds at 30 trials without it: Ackley-5
+    median regret 15.3 -> 10.8, Hartmann-6 0.50 -> 0.37; Rosenbrock-4 and the mixed space,
+    which have tails, got 30 and 100 times worse when unwarped).
     """
     gap = y - y.min()
     scale = float(np.median(gap))
     if not scale > 0:
         scale = float(gap.max()) or 1.0
+    if gap.max() <= _TAIL_RATIO * scale:
+        return y
     return np.log1p(gap / scale)
+
+
+# On 20 random points the worst gap to the best is 1.1-1.7 median gaps for Hartmann-6 and
+# Ackley, 3-6 for Levy-4, Rosenbrock-4, Branin and the mixed space.
+_TAIL_RATIO = 2.0
 
 
 def _snapper(space: list[HyperParameter]) -> Any:
