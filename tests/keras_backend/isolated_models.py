@@ -33,3 +33,27 @@ class RecordPid(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs["pid"] = float(os.getpid())
+
+
+class HookLoggingTuner(kt.RandomSearch):
+    """Appends ``<hook> <pid> <epoch or batch>`` to ``self.log_path`` from every hook."""
+
+    def __init__(self, *args, log_path, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.log_path = str(log_path)
+
+    def _log(self, hook, step):
+        with open(self.log_path, "a", encoding="utf-8") as handle:
+            handle.write(f"{hook} {os.getpid()} {step}\n")
+
+    def on_epoch_begin(self, trial, model, epoch, logs=None):
+        self._log("on_epoch_begin", epoch)
+
+    def on_epoch_end(self, trial, model, epoch, logs=None):
+        self._log("on_epoch_end", epoch)
+
+    def on_batch_begin(self, trial, model, batch, logs=None):
+        self._log("on_batch_begin", batch)
+
+    def on_batch_end(self, trial, model, batch, logs=None):
+        self._log("on_batch_end", batch)

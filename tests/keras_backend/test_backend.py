@@ -249,3 +249,29 @@ def test_mixed_precision_builds_in_mixed_float16_and_restores_the_policy(tmp_pat
     model = tuner.get_best_models()[0]
     assert model.layers[0].dtype_policy.name == "mixed_float16"
     assert keras.config.dtype_policy().name == "float32"
+
+
+def test_mixed_precision_keeps_a_float32_output_layer(tmp_path, data):
+    x, y = data
+
+    def build(hp):
+        model = keras.Sequential(
+            [
+                keras.Input((4,)),
+                keras.layers.Dense(hp.Int("units", 2, 8, step=2), activation="relu"),
+                keras.layers.Dense(3, activation="softmax", dtype="float32"),
+            ]
+        )
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        return model
+
+    tuner = kt.RandomSearch(
+        build, objective="loss", max_trials=1, mixed_precision=True, directory=tmp_path
+    )
+    tuner.search(x, y, epochs=1, verbose=0)
+    model = tuner.get_best_models()[0]
+    assert model.layers[0].dtype_policy.name == "mixed_float16"
+    assert model.layers[0].compute_dtype == "float16"
+    assert model.layers[-1].dtype_policy.name == "float32"
+    assert str(model.predict(x[:2], verbose=0).dtype) == "float32"
+    assert keras.config.dtype_policy().name == "float32"

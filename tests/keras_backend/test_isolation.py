@@ -161,3 +161,34 @@ def test_jax_backend(tmp_path):
     assert report["backend"] == "jax"
     assert report["statuses"] == ["COMPLETED", "COMPLETED"] and report["steps"] == [0, 1]
     assert report["reloaded_loss"] == pytest.approx(report["score"], rel=1e-5)
+
+
+@pytest.mark.slow
+def test_a_tuner_subclass_hooks_are_called_in_the_trial_process(tmp_path):
+    from isolated_models import HookLoggingTuner
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 4)).astype("float32")
+    y = x.sum(axis=1)
+    log = tmp_path / "hooks.log"
+    tuner = HookLoggingTuner(
+        CrashingHyperModel(),
+        log_path=log,
+        objective="loss",
+        max_trials=1,
+        trial_isolation="process",
+        directory=tmp_path,
+    )
+    tuner.oracle.enqueue_trial({"crash": False})
+    tuner.search(x, y, epochs=2, batch_size=20, verbose=0)
+    assert tuner.oracle.get_best_trials(1)[0].status == "COMPLETED"
+    lines = [line.split() for line in log.read_text().splitlines()]
+    assert {pid for _, pid, _ in lines} != {str(os.getpid())}  # called in the child
+    assert len({pid for _, pid, _ in lines}) == 1
+    calls = [(hook, int(step)) for hook, _, step in lines]
+    expected = []
+    for epoch in range(2):  # 40 samples in batches of 20: 2 batches an epoch
+        expected += [("on_epoch_begin", epoch)]
+        expected += [(f"on_batch_{e}", b) for b in range(2) for e in ("begin", "end")]
+        expected += [("on_epoch_end", epoch)]
+    assert calls == expected

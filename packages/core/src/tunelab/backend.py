@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +48,12 @@ class Backend:
                 f"the {self.name} backend does not accept the argument(s) {unknown}; "
                 f"it accepts {sorted(self.options)}"
             )
+
+    @contextlib.contextmanager
+    def build_scope(self, tuner: BaseTuner) -> Iterator[None]:
+        """Where the tuner builds a trial's model once it knows this backend owns its models
+        (e.g. inside a distribution strategy's scope). The default: nowhere special."""
+        yield
 
     def validate_search(
         self, tuner: BaseTuner, model: Any, args: tuple, kwargs: dict[str, Any]

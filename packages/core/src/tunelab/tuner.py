@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 import shutil
@@ -298,7 +299,12 @@ class BaseTuner:
         The default builds the hypermodel: a returned number or dict is the result; a model
         is trained and evaluated by the backend that owns it.
         """
-        built = self._build(trial.hyperparameters, args, kwargs, trial)
+        # A backend known from earlier trials (or backend=) may need the model built in a
+        # context of its own (a distribution strategy's scope): built once, not rebuilt.
+        backend = getattr(self, "_backend", None)
+        scope = backend.build_scope(self) if backend else contextlib.nullcontext()
+        with scope:
+            built = self._build(trial.hyperparameters, args, kwargs, trial)
         if is_trial_result(built):
             return built
         if built is None and isinstance(self.hypermodel, FunctionHyperModel):

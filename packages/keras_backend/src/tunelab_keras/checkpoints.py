@@ -13,7 +13,13 @@ import keras
 from tunelab.oracles.outcomes import objective_score
 from tunelab.trial import Trial, TrialStatus
 
-__all__ = ["MODEL_FILENAME", "load_keras_model", "prune_models", "save_keras_model"]
+__all__ = [
+    "MODEL_FILENAME",
+    "kept_trials",
+    "load_keras_model",
+    "prune_models",
+    "save_keras_model",
+]
 
 MODEL_FILENAME = "model.keras"
 
@@ -75,13 +81,9 @@ def load_keras_model(path: Path) -> Any:
     return keras.saving.load_model(path, compile=True, safe_mode=True)
 
 
-def prune_models(tuner: Any, trial: Trial, keep: int) -> list[str]:
-    """Delete the model files of finished trials outside the best `keep` (counting `trial`,
-    which is not told yet); returns the ids whose files were deleted.
-
-    Besides `trial`, only trials the oracle knows as finished lose their file: a trial still
-    running in another worker or process (its model saved, its result not told yet) keeps it.
-    """
+def kept_trials(tuner: Any, trial: Trial, keep: int) -> tuple[set[str], bool]:
+    """The ids of the best `keep` trials, counting `trial` (not told yet), and whether
+    `trial` has a score to be ranked by."""
     oracle = tuner.oracle
     objective = oracle.objective
     ranked: list[tuple[float, str]] = []
@@ -92,7 +94,18 @@ def prune_models(tuner: Any, trial: Trial, keep: int) -> list[str]:
     if score is not None:
         ranked.append((score, str(trial.trial_id)))
     ranked.sort(key=lambda item: -objective.sign() * item[0])
-    kept = {trial_id for _, trial_id in ranked[:keep]}
+    return {trial_id for _, trial_id in ranked[:keep]}, score is not None
+
+
+def prune_models(tuner: Any, trial: Trial, keep: int) -> list[str]:
+    """Delete the model files of finished trials outside the best `keep` (counting `trial`,
+    which is not told yet); returns the ids whose files were deleted.
+
+    Besides `trial`, only trials the oracle knows as finished lose their file: a trial still
+    running in another worker or process (its model saved, its result not told yet) keeps it.
+    """
+    oracle = tuner.oracle
+    kept, _ = kept_trials(tuner, trial, keep)
     deleted = []
     for path in tuner.project_dir.glob(f"trial_*/{MODEL_FILENAME}"):
         trial_id = path.parent.name[len("trial_") :]

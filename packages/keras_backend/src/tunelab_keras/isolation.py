@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import traceback
+import types
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,7 @@ def run_in_process(
                 "project_dir": str(tuner.project_dir),
                 "args": args,
                 "kwargs": kwargs,
+                **_user_hooks(tuner),
             }
         )
     except Exception as error:
@@ -94,6 +96,49 @@ def run_in_process(
     if settings.keep_best_models is not None and "tuner/epochs" not in trial.hyperparameters.values:
         prune_models(tuner, trial, settings.keep_best_models)
     return result
+
+
+HOOKS = ("on_epoch_begin", "on_epoch_end", "on_batch_begin", "on_batch_end")
+# The tuner's own state: the child has its stand-ins for these (or must not get them).
+_RESERVED = frozenset({"oracle", "hypermodel", "backend_kwargs", "project_dir", "logger"})
+
+
+def _user_hooks(tuner: Any) -> dict[str, Any]:
+    """The epoch/batch hooks a tuner subclass overrides, and its picklable attributes (the
+    hooks may read them as ``self.x``), to call the hooks in the child."""
+    import cloudpickle
+
+    from tunelab_keras.tuner import Tuner
+
+    cls = type(tuner)
+    hooks = {
+        name: getattr(cls, name)
+        for name in HOOKS
+        if getattr(cls, name, None) is not None
+        and getattr(cls, name) is not getattr(Tuner, name, None)
+    }
+    if not hooks:
+        return {}
+    # The hooks may call the subclass's other methods: take those of the user's classes.
+    methods: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        if klass.__module__.split(".")[0] in ("tunelab", "tunelab_keras", "builtins"):
+            continue
+        for name, value in vars(klass).items():
+            if name.startswith("__") or hasattr(_ChildTuner, name):
+                continue
+            if isinstance(value, (types.FunctionType, staticmethod, classmethod, property)):
+                methods[name] = value
+    state = {}
+    for key, value in vars(tuner).items():
+        if key in _RESERVED or key.startswith("_") or callable(value):
+            continue
+        try:
+            cloudpickle.dumps(value)
+        except Exception:  # noqa: BLE001 - what cannot travel stays in the driver
+            continue
+        state[key] = value
+    return {"hooks": {**methods, **hooks}, "tuner_state": state}
 
 
 def _serve(tuner: Any, trial: Trial, connection: Connection, process: Any) -> Any:
@@ -171,6 +216,18 @@ class _ChildTuner:
         return load_keras_model(path)
 
 
+def _child_tuner(payload: dict[str, Any], connection: Connection) -> _ChildTuner:
+    """A `_ChildTuner`, with the user's hooks as its methods when the tuner had some."""
+    hooks = payload.get("hooks")
+    if not hooks:
+        return _ChildTuner(payload, connection)
+    cls = type("ChildTunerWithHooks", (_ChildTuner,), dict(hooks))
+    tuner = cls(payload, connection)
+    for key, value in payload.get("tuner_state", {}).items():
+        setattr(tuner, key, value)
+    return tuner
+
+
 def _child(fd: int) -> None:
     import cloudpickle
 
@@ -188,7 +245,7 @@ def _child(fd: int) -> None:
         from tunelab_keras.options import KerasOptions
         from tunelab_keras.training import build_scope
 
-        tuner = _ChildTuner(payload, connection)
+        tuner = _child_tuner(payload, connection)
         settings = KerasOptions.from_options({**payload["options"], "keep_best_models": None})
         trial = Trial(
             HyperParameters.from_config(payload["hyperparameters"]),

@@ -48,7 +48,11 @@ class KerasOptions:
         "process": every trial runs in a fresh Python process, so that a leak or a crash
         (segfault, out of memory) fails that trial only.
     mixed_precision : bool
-        Build and train models with the ``mixed_float16`` policy (for GPUs).
+        Build and train models with the ``mixed_float16`` policy (for GPUs); the previous
+        policy is restored after each trial. The model is the user's: as Keras advises, give
+        its output layer ``dtype="float32"`` (e.g. ``Dense(10, activation="softmax",
+        dtype="float32")``) so that the softmax and the loss are computed in float32;
+        tunelab does not change the layers.
 
     Examples
     --------

@@ -1,0 +1,43 @@
+"""With a distribution strategy (or mixed precision), a trial's model is built once, in it."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import build_classifier, keras, make_data
+
+import tunelab as kt
+
+
+def _counting_build(built):
+    def build(hp):
+        model = build_classifier(hp)
+        built.append(model)
+        return model
+
+    return build
+
+
+@pytest.mark.parametrize(("backend", "builds"), [("keras", 3), (None, 4)])
+def test_a_strategy_trial_builds_its_model_once_in_the_scope(tmp_path, backend, builds):
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("tf.distribute strategies need the TensorFlow backend")
+    import tensorflow as tf
+
+    strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
+    x, y = make_data(40)
+    built: list = []
+    tuner = kt.RandomSearch(
+        _counting_build(built),
+        objective="loss",
+        max_trials=3,
+        seed=0,
+        distribution_strategy=strategy,
+        directory=tmp_path,
+        backend=backend,
+    )
+    tuner.search(x, y, epochs=1, verbose=0)
+    assert [t.status for t in tuner.oracle.trials.values()] == ["COMPLETED"] * 3
+    # backend="keras": every model built in the scope; else the first trial's first model is
+    # built before the tuner knows its backend, and built again in the scope
+    assert len(built) == builds
+    assert all(m._distribute_strategy is strategy for m in built[builds - 3 :])
