@@ -72,8 +72,13 @@ def run_tunelab(directory: str, n: int, stamps: Stamps, mode: str) -> tuple[floa
         declared.Int("z", *Z_RANGE)
     stamps.start()
     oracle = kt.oracles.RandomSearchOracle(
-        objective=kt.Objective("loss", "min"), max_trials=n, seed=0, hyperparameters=declared,
-        directory=directory, project_name="bench")
+        objective=kt.Objective("loss", "min"),
+        max_trials=n,
+        seed=0,
+        hyperparameters=declared,
+        directory=directory,
+        project_name="bench",
+    )
     while not stamps.over_budget():
         trial = oracle.ask()
         if trial is None:
@@ -81,8 +86,9 @@ def run_tunelab(directory: str, n: int, stamps: Stamps, mode: str) -> tuple[floa
         stamps.hit()
         hp = trial.hyperparameters
         if declared is None:
-            value = quadratic(hp.Float("x", *X_RANGE), hp.Float("y", *Y_RANGE),
-                              hp.Int("z", *Z_RANGE))
+            value = quadratic(
+                hp.Float("x", *X_RANGE), hp.Float("y", *Y_RANGE), hp.Int("z", *Z_RANGE)
+            )
         else:
             values = hp.values
             value = quadratic(values["x"], values["y"], values["z"])
@@ -91,28 +97,38 @@ def run_tunelab(directory: str, n: int, stamps: Stamps, mode: str) -> tuple[floa
     return t_end, sum(t.status == "COMPLETED" for t in oracle.trials.values())
 
 
-def run_optuna(directory: str, n: int, stamps: Stamps, mode: str,
-               wal: bool = False) -> tuple[float, int]:
+def run_optuna(
+    directory: str, n: int, stamps: Stamps, mode: str, wal: bool = False
+) -> tuple[float, int]:
     import optuna
     from optuna.distributions import FloatDistribution, IntDistribution
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     declared = None
     if mode == "declared":
-        declared = {"x": FloatDistribution(*X_RANGE), "y": FloatDistribution(*Y_RANGE),
-                    "z": IntDistribution(*Z_RANGE)}
+        declared = {
+            "x": FloatDistribution(*X_RANGE),
+            "y": FloatDistribution(*Y_RANGE),
+            "z": IntDistribution(*Z_RANGE),
+        }
     stamps.start()
-    study = optuna.create_study(storage=optuna_storage(directory, wal), study_name="bench",
-                                direction="minimize",
-                                sampler=optuna.samplers.RandomSampler(seed=0))
+    study = optuna.create_study(
+        storage=optuna_storage(directory, wal),
+        study_name="bench",
+        direction="minimize",
+        sampler=optuna.samplers.RandomSampler(seed=0),
+    )
     for _ in range(n):
         if stamps.over_budget():
             break
         trial = study.ask(declared)
         stamps.hit()
         if declared is None:
-            value = quadratic(trial.suggest_float("x", *X_RANGE),
-                              trial.suggest_float("y", *Y_RANGE), trial.suggest_int("z", *Z_RANGE))
+            value = quadratic(
+                trial.suggest_float("x", *X_RANGE),
+                trial.suggest_float("y", *Y_RANGE),
+                trial.suggest_int("z", *Z_RANGE),
+            )
         else:
             params = trial.params
             value = quadratic(params["x"], params["y"], params["z"])
@@ -142,21 +158,35 @@ def measure(library: str, n: int, budget_s: float, mode: str) -> dict[str, Any]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def report(results: dict[str, dict[str, dict[int, dict[str, Any]]]], sizes: list[int],
-           libraries: list[str], modes: list[str]) -> tuple[str, dict[str, Any]]:
+def report(
+    results: dict[str, dict[str, dict[int, dict[str, Any]]]],
+    sizes: list[int],
+    libraries: list[str],
+    modes: list[str],
+) -> tuple[str, dict[str, Any]]:
     rows, ratios, flatness, verdict = [], {}, {}, {}
     small, large = min(sizes), max(sizes)
     for mode in modes:
         for n in sizes:
             cells = {lib: results[mode].get(lib, {}).get(n, {}) for lib in libraries}
             mine = cells["tunelab"].get("per_trial_ms")
-            r = {f"tunelab/{lib}": ratio(mine, cells[lib].get("per_trial_ms"))
-                 for lib in libraries if lib != "tunelab"}
+            r = {
+                f"tunelab/{lib}": ratio(mine, cells[lib].get("per_trial_ms"))
+                for lib in libraries
+                if lib != "tunelab"
+            }
             ratios.setdefault(mode, {})[str(n)] = r
-            rows.append([mode, str(n),
-                         *(fmt(c.get("per_trial_ms"), ".3f") + ("*" if c.get("capped") else "")
-                           for c in cells.values()),
-                         fmt(r.get("tunelab/optuna"), ".4f")])
+            rows.append(
+                [
+                    mode,
+                    str(n),
+                    *(
+                        fmt(c.get("per_trial_ms"), ".3f") + ("*" if c.get("capped") else "")
+                        for c in cells.values()
+                    ),
+                    fmt(r.get("tunelab/optuna"), ".4f"),
+                ]
+            )
         for lib in libraries:
             a = results[mode].get(lib, {}).get(small, {})
             b = results[mode].get(lib, {}).get(large, {})
@@ -165,43 +195,87 @@ def report(results: dict[str, dict[str, dict[int, dict[str, Any]]]], sizes: list
                 "loop_per_trial": ratio(b.get("loop_per_trial_ms"), a.get("loop_per_trial_ms")),
                 "within_largest_run": ratio(b.get("last_tenth_ms"), b.get("first_tenth_ms")),
             }
-    headers = ["space", "trials", *(f"{LABELS[lib]} ms/trial" for lib in libraries),
-               "tunelab/Optuna"]
+    headers = [
+        "space",
+        "trials",
+        *(f"{LABELS[lib]} ms/trial" for lib in libraries),
+        "tunelab/Optuna",
+    ]
     text = [table(headers, rows)]
-    flat_rows = [[mode, LABELS[lib], fmt(f["per_trial"], ".2f"), fmt(f["loop_per_trial"], ".2f"),
-                  fmt(f["within_largest_run"], ".2f")]
-                 for mode, by_lib in flatness.items() for lib, f in by_lib.items()]
-    text.append(f"\nFlatness (1.00 = flat): per-trial time at {large} / at {small} trials, and "
-                f"within the {large}-trial run, last tenth / first tenth")
-    text.append(table(["space", "library", f"total {large}/{small}", f"loop {large}/{small}",
-                       "last/first"], flat_rows))
-    vs_optuna = [r["tunelab/optuna"] for by_n in ratios.values() for r in by_n.values()
-                 if r.get("tunelab/optuna") is not None]
+    flat_rows = [
+        [
+            mode,
+            LABELS[lib],
+            fmt(f["per_trial"], ".2f"),
+            fmt(f["loop_per_trial"], ".2f"),
+            fmt(f["within_largest_run"], ".2f"),
+        ]
+        for mode, by_lib in flatness.items()
+        for lib, f in by_lib.items()
+    ]
+    text.append(
+        f"\nFlatness (1.00 = flat): per-trial time at {large} / at {small} trials, and "
+        f"within the {large}-trial run, last tenth / first tenth"
+    )
+    text.append(
+        table(
+            ["space", "library", f"total {large}/{small}", f"loop {large}/{small}", "last/first"],
+            flat_rows,
+        )
+    )
+    vs_optuna = [
+        r["tunelab/optuna"]
+        for by_n in ratios.values()
+        for r in by_n.values()
+        if r.get("tunelab/optuna") is not None
+    ]
     if vs_optuna:
         verdict["at_least_as_fast_as_optuna"] = max(vs_optuna) <= 1.0
     mine = [flatness[m]["tunelab"] for m in modes]
     if all(f["loop_per_trial"] is not None for f in mine):
-        verdict["flat"] = all(f["loop_per_trial"] <= FLAT_TOLERANCE and
-                              (f["within_largest_run"] or 0) <= FLAT_TOLERANCE for f in mine)
-    text.append("\nTargets for tunelab: " + ", ".join(
-        f"{k}: {'met' if v else 'MISSED'}" for k, v in verdict.items()))
+        verdict["flat"] = all(
+            f["loop_per_trial"] <= FLAT_TOLERANCE
+            and (f["within_largest_run"] or 0) <= FLAT_TOLERANCE
+            for f in mine
+        )
+    text.append(
+        "\nTargets for tunelab: "
+        + ", ".join(f"{k}: {'met' if v else 'MISSED'}" for k, v in verdict.items())
+    )
     return "\n".join(text), {"ratios": ratios, "flatness": flatness, "targets": verdict}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="1000,5000",
-                        help="comma-separated trial counts (default: %(default)s)")
-    parser.add_argument("--repeats", type=int, default=3, help="runs per measurement; the "
-                        "median is reported (default: %(default)s)")
-    parser.add_argument("--budget", type=float, default=300.0, help="seconds one run may take "
-                        "before it stops early (default: %(default)s)")
-    parser.add_argument("--libraries", default=",".join(LIBRARIES),
-                        help="comma-separated, from " + ", ".join(LIBRARIES))
-    parser.add_argument("--modes", default=",".join(MODES),
-                        help="comma-separated, from " + ", ".join(MODES))
-    parser.add_argument("--out", type=Path, default=None, help="JSON report path (default: "
-                        "benchmarks/results/ask_tell.json)")
+    parser.add_argument(
+        "--sizes", default="1000,5000", help="comma-separated trial counts (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="runs per measurement; the median is reported (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=300.0,
+        help="seconds one run may take before it stops early (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--libraries",
+        default=",".join(LIBRARIES),
+        help="comma-separated, from " + ", ".join(LIBRARIES),
+    )
+    parser.add_argument(
+        "--modes", default=",".join(MODES), help="comma-separated, from " + ", ".join(MODES)
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="JSON report path (default: benchmarks/results/ask_tell.json)",
+    )
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
     libraries = [lib for lib in args.libraries.split(",") if lib]
@@ -221,29 +295,51 @@ def main(argv: list[str] | None = None) -> int:
                 for lib in libraries:  # interleaved: machine noise hits every library alike
                     if lib in missing:
                         continue
-                    result = run_worker(__file__, [lib, str(n), str(args.budget), mode],
-                                        timeout_s=2 * args.budget + 300)
+                    result = run_worker(
+                        __file__,
+                        [lib, str(n), str(args.budget), mode],
+                        timeout_s=2 * args.budget + 300,
+                    )
                     runs[mode][lib][n].append(result)
-                    shown = result.get("error") or (f"{result['per_trial_ms']:.3f} ms/trial"
-                                                    f" ({result['completed_trials']} trials)")
-                    print(f"[{repeat + 1}/{args.repeats}] {mode:<13} {lib:<10} N={n:<6} "
-                          f"{shown}", file=sys.stderr, flush=True)
+                    shown = result.get("error") or (
+                        f"{result['per_trial_ms']:.3f} ms/trial"
+                        f" ({result['completed_trials']} trials)"
+                    )
+                    print(
+                        f"[{repeat + 1}/{args.repeats}] {mode:<13} {lib:<10} N={n:<6} {shown}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                     if str(result.get("error", "")).startswith("not installed"):
                         missing.add(lib)
 
-    results = {m: {lib: {n: aggregate(r) for n, r in by_n.items()} for lib, by_n in by_lib.items()}
-               for m, by_lib in runs.items()}
+    results = {
+        m: {lib: {n: aggregate(r) for n, r in by_n.items()} for lib, by_n in by_lib.items()}
+        for m, by_lib in runs.items()
+    }
     text, summary = report(results, sizes, libraries, modes)
-    print(f"Ask/tell round trip per trial on SQLite, random search, median of {args.repeats} "
-          "run(s) (ms = total wall time / trials)\n")
+    print(
+        f"Ask/tell round trip per trial on SQLite, random search, median of {args.repeats} "
+        "run(s) (ms = total wall time / trials)\n"
+    )
     print(text)
-    path = write_report("ask_tell", {
-        "sizes": sizes, "repeats": args.repeats, "budget_s": args.budget, "modes": modes,
-        "warmup_trials": WARMUP_TRIALS, "metric": "per_trial_ms = total wall time / trials",
-        "results": {m: {lib: {str(n): s for n, s in by_n.items()} for lib, by_n in by_lib.items()}
-                    for m, by_lib in results.items()},
-        **summary,
-    }, args.out)
+    path = write_report(
+        "ask_tell",
+        {
+            "sizes": sizes,
+            "repeats": args.repeats,
+            "budget_s": args.budget,
+            "modes": modes,
+            "warmup_trials": WARMUP_TRIALS,
+            "metric": "per_trial_ms = total wall time / trials",
+            "results": {
+                m: {lib: {str(n): s for n, s in by_n.items()} for lib, by_n in by_lib.items()}
+                for m, by_lib in results.items()
+            },
+            **summary,
+        },
+        args.out,
+    )
     print(f"\nWritten {path}")
     return 0
 

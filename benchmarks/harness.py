@@ -169,9 +169,17 @@ def aggregate(runs: list[dict[str, Any]]) -> dict[str, Any]:
     good = [r for r in runs if "error" not in r]
     if not good:
         return {"error": runs[0].get("error") if runs else "no run", "runs": runs}
-    keys = ("per_trial_ms", "loop_per_trial_ms", "first_tenth_ms", "last_tenth_ms",
-            "first_tenth_median_ms", "last_tenth_median_ms", "setup_s", "total_s",
-            "completed_trials")
+    keys = (
+        "per_trial_ms",
+        "loop_per_trial_ms",
+        "first_tenth_ms",
+        "last_tenth_ms",
+        "first_tenth_median_ms",
+        "last_tenth_median_ms",
+        "setup_s",
+        "total_s",
+        "completed_trials",
+    )
     out: dict[str, Any] = {k: median_of(good, k) for k in keys}
     out.update(capped=any(r["capped"] for r in good), repeats=len(good), runs=runs)
     return out

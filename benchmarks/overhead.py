@@ -55,8 +55,12 @@ from harness import (  # noqa: E402  (the benchmarks folder is not a package)
 )
 
 LIBRARIES = ("tunelab", "kerastuner", "optuna", "optuna-wal")
-LABELS = {"tunelab": "tunelab", "kerastuner": "KerasTuner", "optuna": "Optuna",
-          "optuna-wal": "Optuna (WAL)"}
+LABELS = {
+    "tunelab": "tunelab",
+    "kerastuner": "KerasTuner",
+    "optuna": "Optuna",
+    "optuna-wal": "Optuna (WAL)",
+}
 WARMUP_TRIALS = 5
 # Targets from the issue: at least 5x less overhead than KerasTuner, no more than Optuna,
 # flat. "Flat" is read as: per-trial time at the largest size within 25% of the smallest.
@@ -71,15 +75,20 @@ def run_tunelab(directory: str, n: int, stamps: Stamps) -> tuple[float, int]:
 
     def objective(hp: kt.HyperParameters) -> float:
         stamps.hit()
-        value = quadratic(hp.Float("x", *X_RANGE), hp.Float("y", *Y_RANGE),
-                          hp.Int("z", *Z_RANGE))
+        value = quadratic(hp.Float("x", *X_RANGE), hp.Float("y", *Y_RANGE), hp.Int("z", *Z_RANGE))
         if stamps.over_budget():  # the next ask() finds max_trials reached
             tuner.oracle.max_trials = len(stamps.times)
         return value
 
     stamps.start()
-    tuner = kt.RandomSearch(objective, objective=kt.Objective("loss", "min"), max_trials=n,
-                            seed=0, directory=directory, project_name="bench")
+    tuner = kt.RandomSearch(
+        objective,
+        objective=kt.Objective("loss", "min"),
+        max_trials=n,
+        seed=0,
+        directory=directory,
+        project_name="bench",
+    )
     tuner.search(verbose=0)
     t_end = time.perf_counter()
     return t_end, sum(t.status == "COMPLETED" for t in tuner.oracle.trials.values())
@@ -90,8 +99,7 @@ def run_kerastuner(directory: str, n: int, stamps: Stamps) -> tuple[float, int]:
     from keras_tuner.engine.base_tuner import BaseTuner
 
     def hypermodel(hp: Any) -> float:
-        return quadratic(hp.Float("x", *X_RANGE), hp.Float("y", *Y_RANGE),
-                         hp.Int("z", *Z_RANGE))
+        return quadratic(hp.Float("x", *X_RANGE), hp.Float("y", *Y_RANGE), hp.Int("z", *Z_RANGE))
 
     class FunctionTuner(BaseTuner):
         # KerasTuner's own loop (create_trial, run_trial, update_trial, end_trial, save);
@@ -105,9 +113,9 @@ def run_kerastuner(directory: str, n: int, stamps: Stamps) -> tuple[float, int]:
 
     stamps.start()
     oracle = keras_tuner.oracles.RandomSearchOracle(
-        objective=keras_tuner.Objective("loss", "min"), max_trials=n, seed=0)
-    tuner = FunctionTuner(oracle, hypermodel=hypermodel, directory=directory,
-                          project_name="bench")
+        objective=keras_tuner.Objective("loss", "min"), max_trials=n, seed=0
+    )
+    tuner = FunctionTuner(oracle, hypermodel=hypermodel, directory=directory, project_name="bench")
     tuner.search(verbose=0)
     t_end = time.perf_counter()
     return t_end, sum(t.status == "COMPLETED" for t in oracle.trials.values())
@@ -143,16 +151,22 @@ def run_optuna(directory: str, n: int, stamps: Stamps, wal: bool = False) -> tup
 
     def objective(trial: Any) -> float:
         stamps.hit()
-        value = quadratic(trial.suggest_float("x", *X_RANGE), trial.suggest_float("y", *Y_RANGE),
-                          trial.suggest_int("z", *Z_RANGE))
+        value = quadratic(
+            trial.suggest_float("x", *X_RANGE),
+            trial.suggest_float("y", *Y_RANGE),
+            trial.suggest_int("z", *Z_RANGE),
+        )
         if stamps.over_budget():
             trial.study.stop()
         return value
 
     stamps.start()
-    study = optuna.create_study(storage=optuna_storage(directory, wal), study_name="bench",
-                                direction="minimize",
-                                sampler=optuna.samplers.RandomSampler(seed=0))
+    study = optuna.create_study(
+        storage=optuna_storage(directory, wal),
+        study_name="bench",
+        direction="minimize",
+        sampler=optuna.samplers.RandomSampler(seed=0),
+    )
     study.optimize(objective, n_trials=n)
     t_end = time.perf_counter()
     states = (optuna.trial.TrialState.COMPLETE,)
@@ -188,8 +202,9 @@ def cell(summary: dict[str, Any] | None, key: str = "per_trial_ms") -> str:
     return fmt(summary[key], ".3f") + mark
 
 
-def report(results: dict[str, dict[int, dict[str, Any]]], sizes: list[int],
-           libraries: list[str]) -> tuple[str, dict[str, Any]]:
+def report(
+    results: dict[str, dict[int, dict[str, Any]]], sizes: list[int], libraries: list[str]
+) -> tuple[str, dict[str, Any]]:
     """The printed tables and the ratios/verdicts for the JSON report."""
     rows, ratios = [], {}
     for n in sizes:
@@ -197,42 +212,86 @@ def report(results: dict[str, dict[int, dict[str, Any]]], sizes: list[int],
         kt_ = results.get("kerastuner", {}).get(n, {}).get("per_trial_ms")
         op = results.get("optuna", {}).get(n, {}).get("per_trial_ms")
         opw = results.get("optuna-wal", {}).get(n, {}).get("per_trial_ms")
-        ratios[n] = {"tunelab/kerastuner": ratio(mine, kt_), "tunelab/optuna": ratio(mine, op),
-                     "tunelab/optuna-wal": ratio(mine, opw)}
+        ratios[n] = {
+            "tunelab/kerastuner": ratio(mine, kt_),
+            "tunelab/optuna": ratio(mine, op),
+            "tunelab/optuna-wal": ratio(mine, opw),
+        }
         r = ratios[n]
-        rows.append([str(n), *(cell(results.get(lib, {}).get(n)) for lib in libraries),
-                     fmt(r["tunelab/kerastuner"], ".3f"), fmt(r["tunelab/optuna"], ".4f")])
-    headers = ["trials", *(f"{LABELS[lib]} ms/trial" for lib in libraries),
-               "tunelab/KerasTuner", "tunelab/Optuna"]
+        rows.append(
+            [
+                str(n),
+                *(cell(results.get(lib, {}).get(n)) for lib in libraries),
+                fmt(r["tunelab/kerastuner"], ".3f"),
+                fmt(r["tunelab/optuna"], ".4f"),
+            ]
+        )
+    headers = [
+        "trials",
+        *(f"{LABELS[lib]} ms/trial" for lib in libraries),
+        "tunelab/KerasTuner",
+        "tunelab/Optuna",
+    ]
     text = [table(headers, rows)]
-    capped = [f"{LABELS[lib]} at {n}: {int(s['completed_trials'])} of {n} trials"
-              for lib in libraries for n, s in results.get(lib, {}).items() if s.get("capped")]
+    capped = [
+        f"{LABELS[lib]} at {n}: {int(s['completed_trials'])} of {n} trials"
+        for lib in libraries
+        for n, s in results.get(lib, {}).items()
+        if s.get("capped")
+    ]
     if capped:
-        text.append("* stopped by the time budget; per-trial time measured on the completed "
-                    "trials (" + "; ".join(capped) + ")")
+        text.append(
+            "* stopped by the time budget; per-trial time measured on the completed "
+            "trials (" + "; ".join(capped) + ")"
+        )
 
     small, large = min(sizes), max(sizes)
     flat_rows, flatness = [], {}
     for lib in libraries:
         a, b = results.get(lib, {}).get(small, {}), results.get(lib, {}).get(large, {})
-        f = {"per_trial": ratio(b.get("per_trial_ms"), a.get("per_trial_ms")),
-             "loop_per_trial": ratio(b.get("loop_per_trial_ms"), a.get("loop_per_trial_ms")),
-             "within_largest_run": ratio(b.get("last_tenth_ms"), b.get("first_tenth_ms")),
-             "within_largest_run_median": ratio(b.get("last_tenth_median_ms"),
-                                                b.get("first_tenth_median_ms"))}
+        f = {
+            "per_trial": ratio(b.get("per_trial_ms"), a.get("per_trial_ms")),
+            "loop_per_trial": ratio(b.get("loop_per_trial_ms"), a.get("loop_per_trial_ms")),
+            "within_largest_run": ratio(b.get("last_tenth_ms"), b.get("first_tenth_ms")),
+            "within_largest_run_median": ratio(
+                b.get("last_tenth_median_ms"), b.get("first_tenth_median_ms")
+            ),
+        }
         flatness[lib] = f
-        flat_rows.append([LABELS[lib], fmt(f["per_trial"], ".2f"), fmt(f["loop_per_trial"], ".2f"),
-                          fmt(b.get("first_tenth_ms"), ".3f"), fmt(b.get("last_tenth_ms"), ".3f"),
-                          fmt(f["within_largest_run"], ".2f"),
-                          fmt(b.get("first_tenth_median_ms"), ".3f"),
-                          fmt(b.get("last_tenth_median_ms"), ".3f"),
-                          fmt(f["within_largest_run_median"], ".2f")])
-    text.append(f"\nFlatness (1.00 = flat): time per trial at {large} / at {small} trials, and "
-                f"within the {large}-trial run, last tenth / first tenth (mean, then median "
-                "of the per-trial intervals)")
-    text.append(table(["library", f"total {large}/{small}", f"loop {large}/{small}",
-                       "first tenth ms", "last tenth ms", "last/first", "first med ms",
-                       "last med ms", "med last/first"], flat_rows))
+        flat_rows.append(
+            [
+                LABELS[lib],
+                fmt(f["per_trial"], ".2f"),
+                fmt(f["loop_per_trial"], ".2f"),
+                fmt(b.get("first_tenth_ms"), ".3f"),
+                fmt(b.get("last_tenth_ms"), ".3f"),
+                fmt(f["within_largest_run"], ".2f"),
+                fmt(b.get("first_tenth_median_ms"), ".3f"),
+                fmt(b.get("last_tenth_median_ms"), ".3f"),
+                fmt(f["within_largest_run_median"], ".2f"),
+            ]
+        )
+    text.append(
+        f"\nFlatness (1.00 = flat): time per trial at {large} / at {small} trials, and "
+        f"within the {large}-trial run, last tenth / first tenth (mean, then median "
+        "of the per-trial intervals)"
+    )
+    text.append(
+        table(
+            [
+                "library",
+                f"total {large}/{small}",
+                f"loop {large}/{small}",
+                "first tenth ms",
+                "last tenth ms",
+                "last/first",
+                "first med ms",
+                "last med ms",
+                "med last/first",
+            ],
+            flat_rows,
+        )
+    )
 
     verdict: dict[str, Any] = {}
     vs_kt = [r["tunelab/kerastuner"] for r in ratios.values() if r["tunelab/kerastuner"]]
@@ -246,27 +305,54 @@ def report(results: dict[str, dict[int, dict[str, Any]]], sizes: list[int],
         # The within-run test uses medians: per-trial means on a shared machine mostly
         # measure the other processes (both are in the table and the JSON).
         within = flat.get("within_largest_run_median")
-        verdict["flat"] = (flat["loop_per_trial"] <= FLAT_TOLERANCE
-                           and within is not None and within <= FLAT_TOLERANCE)
-    text.append("\nTargets for tunelab: " + ", ".join(
-        f"{k}: {'met' if v else 'MISSED'}" for k, v in verdict.items()))
+        verdict["flat"] = (
+            flat["loop_per_trial"] <= FLAT_TOLERANCE
+            and within is not None
+            and within <= FLAT_TOLERANCE
+        )
+    text.append(
+        "\nTargets for tunelab: "
+        + ", ".join(f"{k}: {'met' if v else 'MISSED'}" for k, v in verdict.items())
+    )
     return "\n".join(text), {"ratios": ratios, "flatness": flatness, "targets": verdict}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="100,1000,5000",
-                        help="comma-separated trial counts (default: %(default)s)")
-    parser.add_argument("--repeats", type=int, default=3, help="runs per measurement; the "
-                        "median is reported (default: %(default)s)")
-    parser.add_argument("--budget", type=float, default=300.0, help="seconds one run may take "
-                        "before it stops early (default: %(default)s)")
-    parser.add_argument("--libraries", default=",".join(LIBRARIES),
-                        help="comma-separated, from " + ", ".join(LIBRARIES))
-    parser.add_argument("--out", type=Path, default=None, help="JSON report path (default: "
-                        "benchmarks/results/overhead.json)")
-    parser.add_argument("--from-json", type=Path, default=None, help="re-render the tables "
-                        "and verdicts from the raw runs kept in an earlier JSON report")
+    parser.add_argument(
+        "--sizes",
+        default="100,1000,5000",
+        help="comma-separated trial counts (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="runs per measurement; the median is reported (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=300.0,
+        help="seconds one run may take before it stops early (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--libraries",
+        default=",".join(LIBRARIES),
+        help="comma-separated, from " + ", ".join(LIBRARIES),
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="JSON report path (default: benchmarks/results/overhead.json)",
+    )
+    parser.add_argument(
+        "--from-json",
+        type=Path,
+        default=None,
+        help="re-render the tables and verdicts from the raw runs kept in an earlier JSON report",
+    )
     args = parser.parse_args(argv)
     if args.from_json is not None:
         earlier = json.loads(args.from_json.read_text())
@@ -281,8 +367,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeats < 1 or min(sizes) < 20:
         parser.error("--repeats must be >= 1 and every size >= 20")
 
-    runs: dict[str, dict[int, list[dict[str, Any]]]] = {lib: {n: [] for n in sizes}
-                                                        for lib in libraries}
+    runs: dict[str, dict[int, list[dict[str, Any]]]] = {
+        lib: {n: [] for n in sizes} for lib in libraries
+    }
     missing: set[str] = set()
     if args.from_json is not None:
         for lib, by_n in earlier["results"].items():
@@ -293,28 +380,44 @@ def main(argv: list[str] | None = None) -> int:
             for lib in libraries:  # interleaved, so machine noise hits every library alike
                 if lib in missing:
                     continue
-                result = run_worker(__file__, [lib, str(n), str(args.budget)],
-                                    timeout_s=2 * args.budget + 300)
+                result = run_worker(
+                    __file__, [lib, str(n), str(args.budget)], timeout_s=2 * args.budget + 300
+                )
                 runs[lib][n].append(result)
-                shown = result.get("error") or (f"{result['per_trial_ms']:.3f} ms/trial"
-                                                f" ({result['completed_trials']} trials)")
-                print(f"[{repeat + 1}/{args.repeats}] {lib:<11} N={n:<6} {shown}",
-                      file=sys.stderr, flush=True)
+                shown = result.get("error") or (
+                    f"{result['per_trial_ms']:.3f} ms/trial ({result['completed_trials']} trials)"
+                )
+                print(
+                    f"[{repeat + 1}/{args.repeats}] {lib:<11} N={n:<6} {shown}",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 if str(result.get("error", "")).startswith("not installed"):
                     missing.add(lib)
 
     results = {lib: {n: aggregate(r) for n, r in by_n.items()} for lib, by_n in runs.items()}
     text, summary = report(results, sizes, libraries)
-    print(f"Oracle + store overhead per trial, random search, median of {args.repeats} "
-          "run(s) (ms = total wall time / trials)\n")
+    print(
+        f"Oracle + store overhead per trial, random search, median of {args.repeats} "
+        "run(s) (ms = total wall time / trials)\n"
+    )
     print(text)
-    path = write_report("overhead", {
-        "sizes": sizes, "repeats": args.repeats, "budget_s": args.budget,
-        "warmup_trials": WARMUP_TRIALS, "metric": "per_trial_ms = total wall time / trials",
-        "results": {lib: {str(n): s for n, s in by_n.items()} for lib, by_n in results.items()},
-        **{k: ({str(n): v for n, v in s.items()} if k == "ratios" else s)
-           for k, s in summary.items()},
-    }, args.out)
+    path = write_report(
+        "overhead",
+        {
+            "sizes": sizes,
+            "repeats": args.repeats,
+            "budget_s": args.budget,
+            "warmup_trials": WARMUP_TRIALS,
+            "metric": "per_trial_ms = total wall time / trials",
+            "results": {lib: {str(n): s for n, s in by_n.items()} for lib, by_n in results.items()},
+            **{
+                k: ({str(n): v for n, v in s.items()} if k == "ratios" else s)
+                for k, s in summary.items()
+            },
+        },
+        args.out,
+    )
     print(f"\nWritten {path}")
     return 0
 
