@@ -185,6 +185,30 @@ def aggregate(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def add_run_arguments(parser: Any, sizes: str, libraries: Sequence[str]) -> None:
+    """The options that the per-trial speed benchmarks (overhead, ask/tell) share."""
+    parser.add_argument(
+        "--sizes", default=sizes, help="comma-separated trial counts (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="runs per measurement; the median is reported (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=300.0,
+        help="seconds one run may take before it stops early (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--libraries",
+        default=",".join(libraries),
+        help="comma-separated, from " + ", ".join(libraries),
+    )
+
+
 def ratio(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None or b == 0 else a / b
 

@@ -43,6 +43,7 @@ from harness import (  # noqa: E402  (the benchmarks folder is not a package)
     Y_RANGE,
     Z_RANGE,
     Stamps,
+    add_run_arguments,
     aggregate,
     fmt,
     quadratic,
@@ -319,28 +320,7 @@ def report(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--sizes",
-        default="100,1000,5000",
-        help="comma-separated trial counts (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--repeats",
-        type=int,
-        default=3,
-        help="runs per measurement; the median is reported (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--budget",
-        type=float,
-        default=300.0,
-        help="seconds one run may take before it stops early (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--libraries",
-        default=",".join(LIBRARIES),
-        help="comma-separated, from " + ", ".join(LIBRARIES),
-    )
+    add_run_arguments(parser, "100,1000,5000", LIBRARIES)
     parser.add_argument(
         "--out",
         type=Path,
