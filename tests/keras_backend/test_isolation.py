@@ -163,6 +163,69 @@ def test_jax_backend(tmp_path):
     assert report["reloaded_loss"] == pytest.approx(report["score"], rel=1e-5)
 
 
+JAX_DATA_PARALLEL = textwrap.dedent(
+    """
+    import json, os, sys
+    os.environ["KERAS_BACKEND"] = "jax"
+    os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
+    import numpy as np
+    import keras
+    import tunelab as kt
+
+    builds, layouts = [], []
+
+    class Layout(keras.callbacks.Callback):
+        # The devices the first kernel is spread over while the trial trains.
+        def on_train_begin(self, logs=None):
+            layouts.append(len(self.model.weights[0].value.sharding.device_set))
+
+    def build(hp):
+        builds.append(1)
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(hp.Int("units", 2, 8)),
+                                  keras.layers.Dense(1)])
+        model.compile(optimizer="adam", loss="mse")
+        return model
+
+    devices = keras.distribution.list_devices("cpu")
+    tuner = kt.RandomSearch(build, objective="val_loss", max_trials=3, seed=0,
+                            directory=sys.argv[1], backend="keras",
+                            distribution_strategy=keras.distribution.DataParallel(devices=devices))
+    x = np.random.default_rng(0).normal(size=(48, 4)).astype("float32")
+    tuner.search(x, x.sum(axis=1), epochs=1, batch_size=8, validation_split=0.25,
+                 callbacks=[Layout()], verbose=0)
+    print(json.dumps({
+        "devices": len(devices),
+        "statuses": [t.status for t in tuner.oracle.trials.values()],
+        "builds": len(builds),
+        "layouts": layouts,
+        "after": keras.distribution.distribution() is None,
+    }))
+    """
+)
+
+
+@pytest.mark.slow
+def test_jax_data_parallel_distribution(tmp_path):
+    # keras.distribution.DataParallel over 2 simulated CPU devices: each trial's model is
+    # built once, in the distribution's scope, and trains with its weights on both devices.
+    pytest.importorskip("jax")
+    done = subprocess.run(
+        [sys.executable, "-c", JAX_DATA_PARALLEL, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report == {
+        "devices": 2,
+        "statuses": ["COMPLETED"] * 3,
+        "builds": 3,
+        "layouts": [2, 2, 2],
+        "after": True,  # the global distribution is restored after the search
+    }
+
+
 @pytest.mark.slow
 def test_a_tuner_subclass_hooks_are_called_in_the_trial_process(tmp_path):
     from isolated_models import HookLoggingTuner

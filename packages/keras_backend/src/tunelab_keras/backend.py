@@ -173,7 +173,12 @@ def _built_for(model: Any, settings: KerasOptions) -> bool:
     backend (from the second trial, or from the first with ``backend="keras"``); a model
     built before that is built again, in the scope."""
     strategy = settings.distribution_strategy
-    if strategy is not None and getattr(model, "_distribute_strategy", None) is not strategy:
+    if hasattr(strategy, "device_mesh"):
+        # A keras.distribution one (JAX; Keras has no public base class to test for): a
+        # model built in its scope has its variables laid out over the device mesh.
+        if not all(hasattr(getattr(v.value, "sharding", None), "mesh") for v in model.weights):
+            return False
+    elif strategy is not None and getattr(model, "_distribute_strategy", None) is not strategy:
         return False
     policy = getattr(getattr(model, "dtype_policy", None), "name", None)
     return not settings.mixed_precision or policy == "mixed_float16"

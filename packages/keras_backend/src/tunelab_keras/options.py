@@ -36,8 +36,10 @@ class KerasOptions:
     optimizer, loss, metrics : optional
         Override the hypermodel's ``compile`` arguments (or compile a model the hypermodel
         left uncompiled; then `loss` is needed). An optimizer instance is copied per model.
-    distribution_strategy : tf.distribute.Strategy, optional
-        Every trial builds and trains its model under ``strategy.scope()``.
+    distribution_strategy : tf.distribute.Strategy or keras.distribution.Distribution, optional
+        Every trial builds and trains its model under ``strategy.scope()``: e.g.
+        ``tf.distribute.MirroredStrategy()`` with TensorFlow, or
+        ``keras.distribution.DataParallel(devices=...)`` with the JAX backend.
     executions_per_trial : int
         Models trained per trial (fresh weights each); the per-epoch metrics are averaged
         over executions and each execution's history is kept in the trial's folder.
@@ -93,7 +95,8 @@ class KerasOptions:
         if strategy is not None and not callable(getattr(strategy, "scope", None)):
             raise TypeError(
                 f"distribution_strategy={strategy!r}; expected a tf.distribute.Strategy "
-                "(an object with a scope() method), e.g. tf.distribute.MirroredStrategy()"
+                "or a keras.distribution.Distribution (an object with a scope() method), e.g. "
+                "tf.distribute.MirroredStrategy() or keras.distribution.DataParallel()"
             )
         if settings.loss is not None and not (
             isinstance(settings.loss, (str, list, dict)) or callable(settings.loss)
