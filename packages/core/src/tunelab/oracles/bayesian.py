@@ -177,19 +177,20 @@ class BayesianOptimizationOracle(Oracle):
         number = trial.number or 0
         if dim == 0 or number < n_initial:
             self.num_initial_points = n_initial
-            values = self.random_values(trial, self._full_unit(self.design_point(trial)))
-            # A design point can repeat a tried configuration (a small integer space, or one
-            # that grew while trials ran, define-by-run); the base class asks again, and the
-            # same point would come back every time, so draw at random instead.
-            return values if not self.tried(values) else self.random_values(trial)
-        X, y, X_pending = self._observations(space, number)
-        if len(y) < 2:
-            return self.random_values(trial)
-        with _one_blas_thread():
-            unit = self._suggest(space, X, y, X_pending, self.rng(trial))
+            unit = self._full_unit(self.design_point(trial))
+        else:
+            X, y, X_pending = self._observations(space, number)
+            if len(y) < 2:
+                return self.random_values(trial)
+            with _one_blas_thread():
+                suggestion = self._suggest(space, X, y, X_pending, self.rng(trial))
+            unit = self._full_unit(suggestion, space)
         if unit is None:
             return self.random_values(trial)
-        values = self.random_values(trial, self._full_unit(unit, space))
+        values = self.random_values(trial, unit)
+        # A design point or a suggestion can repeat a tried configuration (a small integer
+        # space, or one that grew while trials ran, define-by-run); the base class would ask
+        # again and get the same point every time, so draw at random instead.
         return values if not self.tried(values) else self.random_values(trial)
 
     def _full_unit(
