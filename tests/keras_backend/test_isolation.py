@@ -59,6 +59,16 @@ def test_tf_data_cannot_be_sent_to_a_trial_process(tmp_path):
         tuner.search(data, epochs=1, verbose=0)
 
 
+def run_script(script: str, tmp_path) -> dict:
+    """Run `script` in a fresh Python (a Keras backend or device setting is chosen before
+    keras is imported) with `tmp_path` as its argument; its last line of output is JSON."""
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=240
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 MIRRORED = textwrap.dedent(
     """
     import json, os, sys
@@ -102,14 +112,7 @@ MIRRORED = textwrap.dedent(
 @pytest.mark.slow
 def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
     # Logical devices must be set before TensorFlow starts: a process of its own.
-    done = subprocess.run(
-        [sys.executable, "-c", MIRRORED, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report = run_script(MIRRORED, tmp_path)
     assert report == {
         "statuses": ["COMPLETED", "COMPLETED"],
         "replicas": [2, 2],  # every trial trained on both replicas
@@ -156,11 +159,7 @@ def test_jax_and_torch_backends(tmp_path, backend):
     # torch only with the "bench" group (its wheel is too large for CI).
     pytest.importorskip(backend)
     script = JAX.replace('"KERAS_BACKEND"] = "jax"', f'"KERAS_BACKEND"] = "{backend}"')
-    done = subprocess.run(
-        [sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=240
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report = run_script(script, tmp_path)
     assert report["backend"] == backend
     assert report["statuses"] == ["COMPLETED", "COMPLETED"] and report["steps"] == [0, 1]
     assert report["reloaded_loss"] == pytest.approx(report["score"], rel=1e-5)
@@ -212,14 +211,7 @@ def test_jax_data_parallel_distribution(tmp_path):
     # keras.distribution.DataParallel over 2 simulated CPU devices: each trial's model is
     # built once, in the distribution's scope, and trains with its weights on both devices.
     pytest.importorskip("jax")
-    done = subprocess.run(
-        [sys.executable, "-c", JAX_DATA_PARALLEL, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report = run_script(JAX_DATA_PARALLEL, tmp_path)
     assert report == {
         "devices": 2,
         "statuses": ["COMPLETED"] * 3,
