@@ -46,33 +46,26 @@ def _clear(error: BaseException) -> None:
     assert len(str(error)) > 10, repr(error)
 
 
+def numeric_definitions(kind: str) -> st.SearchStrategy:
+    """hp.Int or hp.Float calls (the same arguments) with fuzzed bounds, step and default."""
+    return st.builds(
+        lambda name, lo, hi, step, sampling, default: (
+            kind,
+            (name, lo, hi),
+            dict(step=step, sampling=sampling, default=default),
+        ),
+        names,
+        scalars,
+        scalars,
+        st.one_of(st.none(), scalars),
+        samplings,
+        st.one_of(st.none(), scalars),
+    )
+
+
 definitions = st.one_of(
-    st.builds(
-        lambda name, lo, hi, step, sampling, default: (
-            "Int",
-            (name, lo, hi),
-            dict(step=step, sampling=sampling, default=default),
-        ),
-        names,
-        scalars,
-        scalars,
-        st.one_of(st.none(), scalars),
-        samplings,
-        st.one_of(st.none(), scalars),
-    ),
-    st.builds(
-        lambda name, lo, hi, step, sampling, default: (
-            "Float",
-            (name, lo, hi),
-            dict(step=step, sampling=sampling, default=default),
-        ),
-        names,
-        scalars,
-        scalars,
-        st.one_of(st.none(), scalars),
-        samplings,
-        st.one_of(st.none(), scalars),
-    ),
+    numeric_definitions("Int"),
+    numeric_definitions("Float"),
     st.builds(
         lambda name, values, ordered, default: (
             "Choice",
