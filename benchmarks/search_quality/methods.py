@@ -27,11 +27,8 @@ def _active(param: Param, values: dict[str, Any]) -> bool:
     return param.when is None or values.get(param.when[0]) in param.when[1]
 
 
-# -- tunelab ------------------------------------------------------------------------------
-def _tunelab_space(params: list[Param]) -> Any:
-    import tunelab as kt
-
-    hp = kt.HyperParameters()
+def _define_space(hp: Any, params: list[Param]) -> Any:
+    """Declare `params` on `hp`: a tunelab or a KerasTuner HyperParameters (same API)."""
 
     def define(p: Param) -> None:
         if p.kind == "choice":
@@ -48,6 +45,13 @@ def _tunelab_space(params: list[Param]) -> Any:
             with hp.conditional_scope(p.when[0], list(p.when[1])):
                 define(p)
     return hp
+
+
+# -- tunelab ------------------------------------------------------------------------------
+def _tunelab_space(params: list[Param]) -> Any:
+    import tunelab as kt
+
+    return _define_space(kt.HyperParameters(), params)
 
 
 def _run_tunelab(oracle_cls: Any, problem: Problem, seed: int, budget: int) -> list[float]:
@@ -79,22 +83,7 @@ def _run_tunelab(oracle_cls: Any, problem: Problem, seed: int, budget: int) -> l
 def _run_kerastuner(problem: Problem, seed: int, budget: int) -> list[float]:
     import keras_tuner
 
-    hp = keras_tuner.HyperParameters()
-
-    def define(p: Param) -> None:
-        if p.kind == "choice":
-            hp.Choice(p.name, list(p.choices))
-        elif p.kind == "int":
-            hp.Int(p.name, int(p.low), int(p.high), sampling="log" if p.log else "linear")
-        else:
-            hp.Float(p.name, p.low, p.high, sampling="log" if p.log else "linear")
-
-    for p in problem.params:
-        if p.when is None:
-            define(p)
-        else:
-            with hp.conditional_scope(p.when[0], list(p.when[1])):
-                define(p)
+    hp = _define_space(keras_tuner.HyperParameters(), problem.params)
     oracle = keras_tuner.oracles.BayesianOptimizationOracle(
         objective=keras_tuner.Objective("loss", "min"),
         max_trials=budget,
