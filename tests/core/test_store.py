@@ -106,6 +106,63 @@ def test_a_foreign_file_is_never_used_or_overwritten(tmp_path):
         assert conn.execute("SELECT name FROM sqlite_master").fetchall() == [("accounts",)]
 
 
+def _freeze_mid_transaction(target, setup, interrupted):
+    """`target` (and its journal) as a process killed inside a write leaves them: `setup` is
+    committed, `interrupted` was written to the file (a spilled cache) but never committed.
+    The files are copied while the writer still holds its transaction, so the copy has a hot
+    rollback journal and no process holding it."""
+    source = target.with_name("writer.sqlite")
+    conn = sqlite3.connect(source, isolation_level=None)
+    conn.executescript(setup)
+    conn.execute("PRAGMA cache_size=1")  # spill every change to the file before COMMIT
+    conn.execute("BEGIN IMMEDIATE")
+    for statement in interrupted:
+        conn.execute(statement)
+    for suffix in ("", "-journal"):
+        with open(f"{source}{suffix}", "rb") as src, open(f"{target}{suffix}", "wb") as dst:
+            dst.write(src.read())
+    conn.execute("ROLLBACK")
+    conn.close()
+
+
+def test_a_store_killed_while_it_was_being_created_opens(tmp_path):
+    """A SIGKILL inside the store's first transaction (switching to WAL, creating the tables)
+    leaves a hot journal that a read-only look cannot undo: the next run recovers it (SQLite's
+    own rollback) and goes on instead of calling the file foreign (a CI failure, seed 111241)."""
+    folder = tmp_path / "proj"
+    folder.mkdir()
+    target = folder / STORE_FILENAME
+    blob = "x" * 4000
+    _freeze_mid_transaction(
+        target,
+        "PRAGMA user_version=0; VACUUM;",
+        ["CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"]
+        + [f"INSERT INTO meta VALUES ('k{i}', '{blob}')" for i in range(100)],
+    )
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        sqlite3.connect(f"file:{target}?mode=ro", uri=True).execute("SELECT * FROM sqlite_master")
+    tuner = make(tmp_path)
+    tuner.search(verbose=0)
+    assert len(tuner.oracle.trials) == 5
+    assert tuner.oracle._store().get_meta("format") == "tunelab-store"
+
+
+def test_a_foreign_file_with_a_hot_journal_is_refused_and_keeps_its_data(tmp_path):
+    folder = tmp_path / "proj"
+    folder.mkdir()
+    target = folder / STORE_FILENAME
+    blob = "y" * 4000
+    _freeze_mid_transaction(
+        target,
+        "CREATE TABLE accounts (id INTEGER, note TEXT); INSERT INTO accounts VALUES (1, 'kept');",
+        [f"INSERT INTO accounts VALUES ({i}, '{blob}')" for i in range(2, 100)],
+    )
+    with pytest.raises(StoreError, match="SQLite file but not a tunelab store"):
+        make(tmp_path, overwrite=True)
+    with sqlite3.connect(target) as conn:
+        assert conn.execute("SELECT id, note FROM accounts").fetchall() == [(1, "kept")]
+
+
 def test_a_corrupted_store_gives_a_clear_error(tmp_path):
     tuner = make(tmp_path)
     tuner.search(verbose=0)

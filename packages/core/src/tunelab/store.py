@@ -147,6 +147,14 @@ def _is_busy(error: sqlite3.OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
+def _needs_recovery(error: sqlite3.OperationalError) -> bool:
+    """A read-only connection met a crashed writer's journal (or WAL) that it cannot undo."""
+    name = getattr(error, "sqlite_errorname", "")  # Python 3.11+
+    if name:
+        return name in ("SQLITE_READONLY_ROLLBACK", "SQLITE_READONLY_RECOVERY")
+    return "readonly" in str(error).lower()
+
+
 def _is_write_failure(error: sqlite3.OperationalError) -> bool:
     """A disk that refuses the write (full, read-only, I/O error), not a bug in a query."""
     name = getattr(error, "sqlite_errorname", "")  # Python 3.11+
@@ -222,8 +230,24 @@ class Store:
     def _inspect(path: Path) -> tuple[Any, str | None]:
         """The store's format tag ("new" for an SQLite file with no tables yet: another process
         is creating it, tables and tag in one transaction) and why this version cannot use
-        it, or None. Read-only: a file that is refused is never changed."""
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        it, or None. Read-only: a file that is refused keeps its committed content.
+
+        One exception to read-only: a process killed inside a write transaction leaves a hot
+        rollback journal (or a WAL whose index must be rebuilt) that a read-only connection
+        cannot undo (SQLITE_READONLY_ROLLBACK / _RECOVERY). Then the file is opened for
+        writing only so that SQLite's own crash recovery restores its last committed state;
+        nothing else is written.
+        """
+        try:
+            return Store._inspect_at(f"file:{path}?mode=ro")
+        except sqlite3.OperationalError as error:
+            if not _needs_recovery(error):
+                raise
+        return Store._inspect_at(f"file:{path}?mode=rw")
+
+    @staticmethod
+    def _inspect_at(uri: str) -> tuple[Any, str | None]:
+        conn = sqlite3.connect(uri, uri=True, timeout=30)
         try:
             return Store._inspect_open(conn)
         except UnicodeDecodeError as error:  # text that is not UTF-8: not a store we wrote
