@@ -33,7 +33,9 @@ __all__ = [
 _FD_STEP = 1e-6  # forward-difference step for acquisition gradients (acq is C^2 in x)
 
 
-def log_expected_improvement(mean: np.ndarray, std: np.ndarray, best: float) -> np.ndarray:
+def log_expected_improvement(
+    mean: np.ndarray, std: np.ndarray, best: float | np.ndarray
+) -> np.ndarray:
     """Logarithm of expected improvement below ``best`` (minimization); bigger is better.
 
     Stays finite far into the tail where EI itself underflows to 0, so an optimizer
@@ -98,7 +100,7 @@ def optimize_acquisition(
     n_refine: int = 5,
     exclude: np.ndarray | None = None,
     discrete_dims: Sequence[int] = (),
-    min_distance: float = 1e-6,
+    min_distance: float | np.ndarray = 1e-6,
     snap: Callable[[np.ndarray], np.ndarray] | None = None,
     extra_candidates: np.ndarray | None = None,
 ) -> np.ndarray | None:
@@ -121,7 +123,8 @@ def optimize_acquisition(
         from each row.
     discrete_dims : sequence of int
         Columns not refined continuously (categorical, integer, boolean encodings).
-    min_distance : float
+    min_distance : float or ndarray of shape (k,)
+        One distance for all excluded rows, or one per row.
     snap : callable, optional
         Maps (m, dim) points to the nearest valid encodings (e.g. bin centres of discrete
         columns). Applied before scoring and before the exclusion check, so exclusion
@@ -158,7 +161,7 @@ def optimize_acquisition(
         return np.where(np.isfinite(v), v, -np.inf)
 
     def allowed(x: np.ndarray) -> bool:
-        return ex is None or bool(np.min(np.max(np.abs(ex - x), axis=1)) > min_distance)
+        return ex is None or bool(np.all(np.max(np.abs(ex - x), axis=1) > min_distance))
 
     cands = _sobol(dim, int(n_candidates), rng)
     if extra_candidates is not None and np.size(extra_candidates):

@@ -32,8 +32,10 @@ class BayesianOptimizationOracle(Oracle):
     booleans are compared as categories (same or different), not as numbers. A conditional
     hyperparameter that is inactive in a trial sits at the middle of its range for the model.
     Failed and invalid trials count as the worst value seen, so the search moves away from
-    them. Trials still running elsewhere (other workers) are given a "constant liar" value,
-    so parallel workers get different suggestions.
+    them. Trials still running elsewhere (other workers) count by their possible outcomes:
+    expected improvement is averaged over outcomes the model draws for them, so parallel
+    workers get different suggestions and a point next to a running trial is worth only
+    what that trial's result would leave to gain.
 
     Parameters
     ----------
@@ -68,9 +70,14 @@ class BayesianOptimizationOracle(Oracle):
     default_initial_design = "sobol"
     # Fit the model to a log-compressed copy of the values (same order, same best).
     warp_outputs = True
-    # The value a trial still running elsewhere counts with: "mean" (constant liar at the
-    # mean observed value), "min", "max", or "believer" (the model's own prediction).
-    _pending_lie = "mean"
+    # How trials still running elsewhere count: "fantasies" (log-EI averaged over outcomes
+    # drawn for them, see oracles/fantasies.py), or one made-up value each: "mean" (constant
+    # liar at the mean observed value), "min", "max", or "believer" (the model's prediction).
+    # With UCB, "fantasies" falls back to "mean" (UCB is linear in the mean: averaging over
+    # outcomes gives the believer's value). Simulated 2 workers, 30 trials, 10 seeds, mean
+    # log10 regret against sequential (benchmarks/parallel_bayesian.py): fantasies +0.17,
+    # the mean liar +0.27 (better on 4 of 5 problems; the mixed space is the exception).
+    _pending_lie = "fantasies"
     # Acquisition candidates drawn around each of the three best observations, besides the
     # Sobol set: at small budgets most of the gain is in polishing a good basin, and 2048
     # space-filling points rarely land close enough to the incumbent to do it.
@@ -215,11 +222,11 @@ class BayesianOptimizationOracle(Oracle):
         rng: np.random.Generator,
     ) -> np.ndarray | None:
         # Imported here: scipy.optimize takes a second to import, and only this needs it.
+        from tunelab.oracles.fantasies import FantasyPosterior
         from tunelab.oracles.gaussian_process import (
             GaussianProcess,
             fantasize,
             log_expected_improvement,
-            optimize_acquisition,
             upper_confidence_bound,
         )
 
@@ -236,13 +243,21 @@ class BayesianOptimizationOracle(Oracle):
             y = _warp(y)
         gp = self._gp.fit(X, y)
         best = float(y.min())
+        if len(X_pending) and self._pending_lie == "fantasies" and self.acquisition == "log_ei":
+            posterior = FantasyPosterior(gp, X_pending, rng=rng)
+
+            def acquisition(Z: np.ndarray) -> np.ndarray:
+                return posterior.log_expected_improvement(Z, best)
+
+            return self._optimize(space, acquisition, X, y, X_pending, rng)
         if len(X_pending):
             if self._pending_lie == "believer":
                 # Kriging believer: each pending point takes the model's own prediction.
                 X_aug = np.vstack([X, X_pending])
                 y_aug = np.concatenate([y, gp.predict(X_pending, return_std=False)])
             else:
-                X_aug, y_aug = fantasize(X, y, X_pending, self._pending_lie)
+                lie = "mean" if self._pending_lie == "fantasies" else self._pending_lie
+                X_aug, y_aug = fantasize(X, y, X_pending, lie)
             gp.fit(X_aug, y_aug, optimize_hyperparameters=False)
         if self.acquisition == "ucb":
 
@@ -255,14 +270,31 @@ class BayesianOptimizationOracle(Oracle):
                 mean, std = gp.predict(Z)
                 return log_expected_improvement(mean, std, best)
 
+        return self._optimize(space, acquisition, X, y, X_pending, rng)
+
+    def _optimize(
+        self,
+        space: list[HyperParameter],
+        acquisition: Any,
+        X: np.ndarray,
+        y: np.ndarray,
+        X_pending: np.ndarray,
+        rng: np.random.Generator,
+    ) -> np.ndarray | None:
+        from tunelab.oracles.acquisition import optimize_acquisition
+
         discrete = [i for i, hp in enumerate(space) if hp.is_discrete]
         exclude = np.vstack([X, X_pending]) if len(X_pending) else X
+        # A point within 1% of the range of a running trial (in every dimension) would
+        # learn next to nothing that trial does not; tried points only must not repeat.
+        distance = np.r_[np.full(len(X), 1e-6), np.full(len(X_pending), _PENDING_DISTANCE)]
         extra = _near_best(X, y, self.local_candidates, rng) if self.local_candidates else None
         return optimize_acquisition(
             acquisition,
             len(space),
             rng=rng,
             exclude=exclude,
+            min_distance=distance,
             discrete_dims=discrete,
             snap=_snapper(space),
             extra_candidates=extra,
@@ -282,6 +314,7 @@ def _near_best(X: np.ndarray, y: np.ndarray, count: int, rng: np.random.Generato
     return np.clip(points, 0.0, 1.0).reshape(-1, X.shape[1])
 
 
+_PENDING_DISTANCE = 0.01
 _BLAS_CONTROLLER: Any = None
 
 

@@ -341,6 +341,7 @@ class GaussianProcess:
         K = self.signal_variance_ * _matern52(r2)
         K[np.diag_indices(n)] += self.noise_variance_
         self._L = _cholesky(K)
+        self._ys = ys
         self._weights = linalg.cho_solve((self._L, True), ys, check_finite=False)
         # predict is called hundreds of times per suggestion on a few dozen rows; a matmul
         # with the explicit inverse factor costs a fraction of a triangular solve there.
@@ -388,6 +389,18 @@ class GaussianProcess:
             chunk = slice(i, i + rows)
             mean[chunk], std[chunk] = self._predict_chunk(X[chunk], return_std)
         return (mean, std) if return_std else mean
+
+    def correlation(self, A: np.ndarray, B: np.ndarray) -> np.ndarray:
+        """The kernel's unit-variance correlation between the rows of `A` and of `B`, at the
+        fitted length scales (shape ``(len(A), len(B))``)."""
+        a = (A[:, self._cont] - 0.5) / self.length_scales_[self._cont]
+        b = (B[:, self._cont] - 0.5) / self.length_scales_[self._cont]
+        r2 = np.sum(a**2, axis=1)[:, None] + np.sum(b**2, axis=1)[None, :] - 2.0 * a @ b.T
+        np.maximum(r2, 0.0, out=r2)
+        codes_a, codes_b = self._codes(A), self._codes(B)
+        for k, j in enumerate(self._cat):
+            r2 += np.not_equal.outer(codes_a[:, k], codes_b[:, k]) / self.length_scales_[j] ** 2
+        return _matern52(r2)
 
     def _predict_chunk(self, X: np.ndarray, return_std: bool) -> tuple[np.ndarray, np.ndarray]:
         A = (X[:, self._cont] - 0.5) / self.length_scales_[self._cont]
