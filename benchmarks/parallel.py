@@ -25,6 +25,7 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import math  # noqa: E402
 import platform  # noqa: E402
 import shutil  # noqa: E402
 import statistics  # noqa: E402
@@ -245,6 +246,27 @@ def summarize(runs: dict[str, list[dict[str, Any]]], default: str) -> dict[str, 
         "summary": summary,
         "parallel_no_worse_in_seeds": wins["parallel"],
         "no_worse_than_sequential_in_seeds": wins,
+        "paired_difference": {
+            name: _paired(runs["sequential"], rows)
+            for name, rows in runs.items()
+            if name != "sequential"
+        },
+    }
+
+
+def _paired(sequential: list[dict[str, Any]], parallel: list[dict[str, Any]]) -> dict[str, float]:
+    """Parallel minus sequential best val_loss, seed by seed: mean, its standard error and a
+    95% interval (normal approximation); an interval that holds 0 cannot tell them apart."""
+    diffs = [
+        p["best_val_loss"] - s["best_val_loss"] for s, p in zip(sequential, parallel, strict=True)
+    ]
+    mean = statistics.fmean(diffs)
+    se = statistics.stdev(diffs) / math.sqrt(len(diffs)) if len(diffs) > 1 else math.nan
+    return {
+        "mean": mean,
+        "standard_error": se,
+        "low_95": mean - 1.96 * se,
+        "high_95": mean + 1.96 * se,
     }
 
 
@@ -371,6 +393,11 @@ def print_quality(quality: dict[str, Any]) -> None:
     seeds = len(quality["runs"]["sequential"])
     for name, wins in quality["no_worse_than_sequential_in_seeds"].items():
         print(f"{name} no worse than sequential in {wins} of {seeds} seeds")
+    for name, d in quality.get("paired_difference", {}).items():
+        print(
+            f"{name} minus sequential, per seed: mean {d['mean']:+.4f} "
+            f"(95% interval {d['low_95']:+.4f} to {d['high_95']:+.4f})"
+        )
 
 
 if __name__ == "__main__":
