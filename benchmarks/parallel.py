@@ -290,7 +290,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--pending-lies",
         default="",
-        help="comma-separated values for pending trials to compare too (mean, min, max, believer)",
+        help="comma-separated ways to count pending trials to compare too (fantasies, mean, min, max, believer)",
     )
     parser.add_argument("--first-seed", type=int, default=0, help="seeds are first-seed, ...")
     parser.add_argument(

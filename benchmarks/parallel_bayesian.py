@@ -69,11 +69,11 @@ def run(problem: Problem, seed: int, budget: int, workers: int, lie: str) -> lis
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--problems", default="branin,hartmann6,levy4,mixed")
+    parser.add_argument("--problems", default="branin,hartmann6,levy4,mixed,rosenbrock4")
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--budget", type=int, default=30)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--lies", default="mean,believer,min,max")
+    parser.add_argument("--lies", default="fantasies,mean,believer")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     problems = synthetic_problems()
