@@ -133,10 +133,17 @@ class BOHBSampler:
         return oracle.random_values(trial, unit)
 
     def _draw(self, good: np.ndarray, n_cats: list[int], rng: np.random.Generator) -> np.ndarray:
-        """Candidates: a good point each, moved by the widened kernel."""
+        """Candidates: a good point each, moved by the widened kernel cut to the cube."""
+        from scipy.stats import truncnorm  # scipy is slow to import: only when modelling
+
         width = _bandwidths(good) * self.bandwidth_factor
         centres = good[rng.integers(len(good), size=self.n_candidates)]
-        out = np.clip(centres + rng.normal(size=centres.shape) * width, 0.0, 1.0)
+        # Truncated, not clipped: clipping put every draw that left the cube exactly on its
+        # face, and the density ratio, largest far from the bad points, then chose a face
+        # for most proposals (the extreme learning rate or width, say).
+        low, high = -centres / width, (1.0 - centres) / width
+        out = centres + truncnorm.rvs(low, high, random_state=rng) * width
+        out = np.clip(out, 0.0, 1.0)  # rounding only
         for j, n in enumerate(n_cats):
             if n:  # a categorical coordinate changes category with a small probability
                 flip = rng.random(self.n_candidates) < min(0.5, width[j])
