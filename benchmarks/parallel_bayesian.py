@@ -19,15 +19,13 @@ import json
 import math
 import statistics
 import sys
-import tempfile
 import time
-from collections import deque
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "search_quality"))
 
-from methods import _tunelab_space  # noqa: E402
+from methods import _run_tunelab  # noqa: E402
 from problems import Problem, synthetic_problems  # noqa: E402
 
 import tunelab as kt  # noqa: E402
@@ -41,28 +39,7 @@ def run(problem: Problem, seed: int, budget: int, workers: int, lie: str) -> lis
     saved = oracle_class._pending_lie
     oracle_class._pending_lie = lie
     try:
-        with tempfile.TemporaryDirectory() as directory:
-            oracle = oracle_class(
-                objective=kt.Objective("loss", "min"),
-                max_trials=budget,
-                seed=seed,
-                hyperparameters=_tunelab_space(problem.params),
-                directory=directory,
-                project_name="bench",
-            )
-            values: dict[int, float] = {}
-            flight: deque[Any] = deque()
-            while True:
-                while len(flight) < workers and (trial := oracle.ask()) is not None:
-                    flight.append(trial)
-                if not flight:
-                    break
-                trial = flight.popleft()  # the oldest trial in flight is told first
-                hp = trial.hyperparameters
-                point = {p.name: hp.get(p.name) for p in problem.params if hp.is_active(p.name)}
-                values[trial.number] = problem.evaluate(point)
-                oracle.tell(trial, values[trial.number])
-            return [values[n] for n in sorted(values)]
+        return _run_tunelab(oracle_class, problem, seed, budget, workers)
     finally:
         oracle_class._pending_lie = saved
 

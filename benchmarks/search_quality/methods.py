@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import tempfile
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -54,7 +55,12 @@ def _tunelab_space(params: list[Param]) -> Any:
     return _define_space(kt.HyperParameters(), params)
 
 
-def _run_tunelab(oracle_cls: Any, problem: Problem, seed: int, budget: int) -> list[float]:
+def _run_tunelab(
+    oracle_cls: Any, problem: Problem, seed: int, budget: int, workers: int = 1
+) -> list[float]:
+    """The values of one search's trials, in trial order. With ``workers > 1`` that many
+    trials are in flight and the oldest is told first: trial m is asked knowing trials 0 to
+    m - workers, as in a seeded search with that many workers (parallel_bayesian.py)."""
     import tunelab as kt
 
     with tempfile.TemporaryDirectory() as directory:
@@ -67,16 +73,19 @@ def _run_tunelab(oracle_cls: Any, problem: Problem, seed: int, budget: int) -> l
             project_name="bench",
         )
         out = []
-        while (trial := oracle.ask()) is not None:
-            values = {
-                p.name: trial.hyperparameters.get(p.name)
-                for p in problem.params
-                if trial.hyperparameters.is_active(p.name)
-            }
-            value = problem.evaluate(values)
+        flight: deque[Any] = deque()
+        while True:
+            while len(flight) < workers and (trial := oracle.ask()) is not None:
+                flight.append(trial)
+            if not flight:
+                return out
+            trial = flight.popleft()
+            hp = trial.hyperparameters
+            value = problem.evaluate(
+                {p.name: hp.get(p.name) for p in problem.params if hp.is_active(p.name)}
+            )
             oracle.tell(trial, value)
             out.append(value)
-        return out
 
 
 # -- KerasTuner ---------------------------------------------------------------------------
