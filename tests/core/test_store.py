@@ -106,11 +106,14 @@ def test_a_foreign_file_is_never_used_or_overwritten(tmp_path):
         assert conn.execute("SELECT name FROM sqlite_master").fetchall() == [("accounts",)]
 
 
-def _freeze_mid_transaction(target, setup, interrupted):
-    """`target` (and its journal) as a process killed inside a write leaves them: `setup` is
-    committed, `interrupted` was written to the file (a spilled cache) but never committed.
-    The files are copied while the writer still holds its transaction, so the copy has a hot
-    rollback journal and no process holding it."""
+def _freeze_mid_transaction(tmp_path, setup, interrupted):
+    """The project's store file (and its journal) as a process killed inside a write leaves
+    them: `setup` is committed, `interrupted` was written to the file (a spilled cache) but
+    never committed. The files are copied while the writer still holds its transaction, so
+    the copy has a hot rollback journal and no process holding it. Returns the store path."""
+    folder = tmp_path / "proj"
+    folder.mkdir()
+    target = folder / STORE_FILENAME
     source = target.with_name("writer.sqlite")
     conn = sqlite3.connect(source, isolation_level=None)
     conn.executescript(setup)
@@ -123,18 +126,16 @@ def _freeze_mid_transaction(target, setup, interrupted):
             dst.write(src.read())
     conn.execute("ROLLBACK")
     conn.close()
+    return target
 
 
 def test_a_store_killed_while_it_was_being_created_opens(tmp_path):
     """A SIGKILL inside the store's first transaction (switching to WAL, creating the tables)
     leaves a hot journal that a read-only look cannot undo: the next run recovers it (SQLite's
     own rollback) and goes on instead of calling the file foreign (a CI failure, seed 111241)."""
-    folder = tmp_path / "proj"
-    folder.mkdir()
-    target = folder / STORE_FILENAME
     blob = "x" * 4000
-    _freeze_mid_transaction(
-        target,
+    target = _freeze_mid_transaction(
+        tmp_path,
         "PRAGMA user_version=0; VACUUM;",
         ["CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"]
         + [f"INSERT INTO meta VALUES ('k{i}', '{blob}')" for i in range(100)],
@@ -148,12 +149,9 @@ def test_a_store_killed_while_it_was_being_created_opens(tmp_path):
 
 
 def test_a_foreign_file_with_a_hot_journal_is_refused_and_keeps_its_data(tmp_path):
-    folder = tmp_path / "proj"
-    folder.mkdir()
-    target = folder / STORE_FILENAME
     blob = "y" * 4000
-    _freeze_mid_transaction(
-        target,
+    target = _freeze_mid_transaction(
+        tmp_path,
         "CREATE TABLE accounts (id INTEGER, note TEXT); INSERT INTO accounts VALUES (1, 'kept');",
         [f"INSERT INTO accounts VALUES ({i}, '{blob}')" for i in range(2, 100)],
     )
