@@ -101,13 +101,8 @@ class FantasyPosterior:
 
     def predict(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior means, shape ``(m, n_draws)``, and the standard deviation, ``(m,)``."""
-        gp = self.gp
-        s2 = gp.signal_variance_
-        K_star = gp.correlation(np.asarray(Z, dtype=float), self._X_aug)
-        means = K_star @ self._weights * (s2 * gp.y_std_) + gp.y_mean_
-        V = self._L_inv @ K_star.T
-        var = s2 * (1.0 - s2 * np.einsum("ij,ij->j", V, V))
-        return means, np.sqrt(np.maximum(var, 0.0)) * gp.y_std_
+        K_star = self.gp.correlation(np.asarray(Z, dtype=float), self._X_aug)
+        return self.gp._posterior(K_star, self._weights, self._L_inv)
 
     def log_expected_improvement(self, Z: np.ndarray, best: float) -> np.ndarray:
         """Log of the expected improvement below the incumbent, averaged over the draws."""

@@ -350,7 +350,7 @@ class GaussianProcess:
         self.X_train_ = X
         # Centre before scaling so the |a|^2 + |b|^2 - 2ab distance trick in predict
         # loses as little precision as possible.
-        self._B = (X[:, self._cont] - 0.5) / self.length_scales_[self._cont]
+        self._B = self._scaled(X)
         self._B_sq = np.sum(self._B**2, axis=1)
         self._codes_train = codes
         return self
@@ -393,31 +393,44 @@ class GaussianProcess:
     def correlation(self, A: np.ndarray, B: np.ndarray) -> np.ndarray:
         """The kernel's unit-variance correlation between the rows of `A` and of `B`, at the
         fitted length scales (shape ``(len(A), len(B))``)."""
-        a = (A[:, self._cont] - 0.5) / self.length_scales_[self._cont]
-        b = (B[:, self._cont] - 0.5) / self.length_scales_[self._cont]
-        r2 = np.sum(a**2, axis=1)[:, None] + np.sum(b**2, axis=1)[None, :] - 2.0 * a @ b.T
-        np.maximum(r2, 0.0, out=r2)
-        codes_a, codes_b = self._codes(A), self._codes(B)
-        for k, j in enumerate(self._cat):
-            r2 += np.not_equal.outer(codes_a[:, k], codes_b[:, k]) / self.length_scales_[j] ** 2
-        return _matern52(r2)
+        b = self._scaled(B)
+        return self._correlation(A, b, np.sum(b**2, axis=1), self._codes(B))
 
-    def _predict_chunk(self, X: np.ndarray, return_std: bool) -> tuple[np.ndarray, np.ndarray]:
-        A = (X[:, self._cont] - 0.5) / self.length_scales_[self._cont]
-        r2 = A @ self._B.T
+    def _scaled(self, X: np.ndarray) -> np.ndarray:
+        """Continuous columns, centred and divided by their length scales."""
+        return (X[:, self._cont] - 0.5) / self.length_scales_[self._cont]
+
+    def _correlation(
+        self, X: np.ndarray, B: np.ndarray, B_sq: np.ndarray, codes_B: np.ndarray
+    ) -> np.ndarray:
+        """Correlation of the rows of `X` with points given scaled (`B`, their squared norms
+        `B_sq`) and by category codes: predict passes the training points' cached ones."""
+        A = self._scaled(X)
+        r2 = A @ B.T
         r2 *= -2.0
         r2 += np.sum(A**2, axis=1)[:, None]
-        r2 += self._B_sq[None, :]
+        r2 += B_sq[None, :]
         np.maximum(r2, 0.0, out=r2)
         codes = self._codes(X)
         for k, j in enumerate(self._cat):
-            diff = np.not_equal.outer(codes[:, k], self._codes_train[:, k])
+            diff = np.not_equal.outer(codes[:, k], codes_B[:, k])
             r2 += diff / self.length_scales_[j] ** 2
-        K_star = _matern52(r2)
-        mean = K_star @ self._weights * (self.signal_variance_ * self.y_std_) + self.y_mean_
+        return _matern52(r2)
+
+    def _predict_chunk(self, X: np.ndarray, return_std: bool) -> tuple[np.ndarray, np.ndarray]:
+        K_star = self._correlation(X, self._B, self._B_sq, self._codes_train)
+        return self._posterior(K_star, self._weights, self._L_inv, return_std)
+
+    def _posterior(
+        self, K_star: np.ndarray, weights: np.ndarray, L_inv: np.ndarray, return_std: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and std (original units) from the correlations `K_star` with the points the
+        model is conditioned on, their `weights` (one column per set of targets) and the
+        inverse Cholesky factor `L_inv` of their kernel matrix."""
+        mean = K_star @ weights * (self.signal_variance_ * self.y_std_) + self.y_mean_
         if not return_std:
             return mean, mean
-        V = self._L_inv @ K_star.T
+        V = L_inv @ K_star.T
         # V holds unit-variance columns, so var = s2 - s2^2 |V|^2 after rescaling.
         var = self.signal_variance_ * (1.0 - self.signal_variance_ * np.einsum("ij,ij->j", V, V))
         return mean, np.sqrt(np.maximum(var, 0.0)) * self.y_std_
