@@ -212,7 +212,9 @@ def report(runs: dict[tuple[str, str, int, int], dict[str, Any]]) -> dict[str, A
 
 
 def _win_rate(table: dict[str, dict[str, dict[str, Any]]], ours: str, peer: str) -> dict[str, Any]:
-    """Share of (problem, budget) cells where our median regret is strictly lower."""
+    """Share of (problem, budget) cells where our median regret is strictly lower, with the
+    cells tied (equal medians: on the tuning tasks both often reach the lowest CV error any
+    run found, a multiple of 1 / samples) and lost counted apart."""
     per_budget: dict[str, Any] = {}
     for budget in [*BUDGETS, None]:
         cells = [
@@ -220,9 +222,11 @@ def _win_rate(table: dict[str, dict[str, dict[str, Any]]], ours: str, peer: str)
             if ours in c and peer in c and (budget is None or k.endswith(f"@{budget}"))
             and min(c[ours]["seeds"], c[peer]["seeds"]) >= MIN_SEEDS_TO_COMPARE
         ]  # fmt: skip
-        won = [k for k, c in table.items() if c in cells and c[ours]["median"] < c[peer]["median"]]
+        won = sum(c[ours]["median"] < c[peer]["median"] for c in cells)
+        tied = sum(c[ours]["median"] == c[peer]["median"] for c in cells)
         per_budget["all" if budget is None else str(budget)] = {
-            "won": len(won), "of": len(cells), "rate": len(won) / len(cells) if cells else None,
+            "won": won, "tied": tied, "lost": len(cells) - won - tied, "of": len(cells),
+            "rate": won / len(cells) if cells else None,
         }  # fmt: skip
     return per_budget
 
@@ -259,7 +263,8 @@ def markdown(result: dict[str, Any]) -> str:
     ]
     for peer, rates in result["win_rate_tunelab_bayesian"].items():
         text = ", ".join(
-            f"{b}: {r['won']}/{r['of']}" + (f" ({r['rate']:.0%})" if r["rate"] is not None else "")
+            f"{b}: {r['won']}/{r['of']}"
+            + (f" ({r['rate']:.0%}; {r['tied']} tied, {r['lost']} lost)" if r["of"] else "")
             for b, r in rates.items()
         )
         lines.append(f"- vs {peer}: {text}")
