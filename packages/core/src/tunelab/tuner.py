@@ -305,19 +305,27 @@ class BaseTuner:
         scope = backend.build_scope(self) if backend else contextlib.nullcontext()
         with scope:
             built = self._build(trial.hyperparameters, args, kwargs, trial)
-        if is_trial_result(built):
+        if self._is_result(built, trial):
             return built
+        backend = self._trial_backend(built, args, kwargs)
+        return backend.run_trial(self, trial, built, *args, **kwargs)
+
+    def _is_result(self, built: Any, trial: Trial) -> bool:
+        """Whether what the hypermodel returned is the trial's result rather than a model:
+        a number, a dict or a list of dicts, or None from a function that reported its
+        metrics with `trial.report` (None with nothing reported is a TypeError)."""
+        if is_trial_result(built):
+            return True
         if built is None and isinstance(self.hypermodel, FunctionHyperModel):
             if trial.metrics.metrics:
-                return None  # the function reported its metrics with trial.report
+                return True
             name = getattr(self.hypermodel.function, "__name__", "the objective function")
             raise TypeError(
                 f"{name} returned None: an objective function must return a number, a dict "
                 "of metric name -> number, or a model; or take a `trial` argument and report "
                 "with trial.report(value, step)"
             )
-        backend = self._trial_backend(built, args, kwargs)
-        return backend.run_trial(self, trial, built, *args, **kwargs)
+        return False
 
     def _build(
         self, hp: HyperParameters, args: tuple, kwargs: dict[str, Any], trial: Trial | None = None
