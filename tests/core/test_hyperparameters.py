@@ -191,6 +191,19 @@ def test_bad_definitions_raise_clear_value_errors(call, message):
         call(kt.HyperParameters())
 
 
+def test_choice_default_takes_the_type_of_the_values():
+    # A default equal to a value but of another type (1.0 or True for int values) used to
+    # be kept as given, so the trial got a float or a bool where every value is an int.
+    hp = kt.HyperParameters()
+    assert hp.Choice("units", [16, 32], default=32.0) == 32
+    assert type(hp.values["units"]) is int
+    assert type(hp.space[0].default) is int
+    with pytest.raises(ValueError, match=r"'flag': default=True is not one of values \[0, 1\]"):
+        hp.Choice("flag", [0, 1], default=True)
+    with pytest.raises(ValueError, match=r"'rate': default=True is not one of values \[0.5, 1.0\]"):
+        hp.Choice("rate", [0.5, 1.0], default=True)
+
+
 def test_same_name_with_a_different_definition_is_an_error():
     hp = kt.HyperParameters()
     hp.Int("units", 8, 64)
