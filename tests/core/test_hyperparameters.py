@@ -204,6 +204,26 @@ def test_choice_default_takes_the_type_of_the_values():
         hp.Choice("rate", [0.5, 1.0], default=True)
 
 
+def test_stepped_float_values_are_the_decimal_values_and_stay_in_bounds(tmp_path):
+    # min_value + k * step in binary floating point gave 0.30000000000000004 (above
+    # max_value=0.3) and 0.8500000000000001: out of the space, and shown as such to users.
+    hp = kt.HyperParameters()
+    hp.Float("f", 0.1, 0.3, step=0.1)
+    hp.Float("subsample", 0.05, 0.95, step=0.05)
+    hp.Float("lr", 1e-4, 1e-1, step=10, sampling="log")
+    f, subsample, lr = hp.space
+    assert f.grid_values() == [0.1, 0.2, 0.3]
+    assert subsample.grid_values()[-3:] == [0.85, 0.9, 0.95]
+    assert lr.grid_values() == [1e-4, 1e-3, 1e-2, 1e-1]
+    assert f.from_unit(1.0) == 0.3 and subsample.from_unit(1.0) == 0.95
+    tuner = kt.GridSearch(
+        lambda hp: hp.Float("f", 0.1, 0.3, step=0.1), objective="loss", directory=tmp_path
+    )
+    tuner.search(verbose=0)
+    values = [t.hyperparameters["f"] for t in tuner.oracle.trials.values()]
+    assert values == [0.1, 0.2, 0.3]
+
+
 def test_same_name_with_a_different_definition_is_an_error():
     hp = kt.HyperParameters()
     hp.Int("units", 8, 64)
