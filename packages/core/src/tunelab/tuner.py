@@ -16,7 +16,7 @@ from tunelab.display import results_summary_text, search_space_summary_text
 from tunelab.errors import FailedTrialError, FatalError, InvalidTrialError, SearchSetupError
 from tunelab.hypermodel import FunctionHyperModel, HyperModel, as_hypermodel
 from tunelab.hyperparameters import HyperParameters
-from tunelab.oracles.base import Oracle
+from tunelab.oracles.base import Oracle, _check_int
 from tunelab.oracles.outcomes import is_number
 from tunelab.progress import SearchProgress
 from tunelab.store import STORE_FILENAME, project_path
@@ -419,6 +419,7 @@ class BaseTuner:
 
     def get_best_models(self, num_models: int = 1) -> list[Any]:
         """The best trials' models, best first."""
+        num_models = _check_int("num_models", num_models, 1)
         return [self.load_model(t) for t in self.oracle.get_best_trials(num_models)]
 
     def get_best_hyperparameters(self, num_trials: int = 1) -> list[HyperParameters]:
