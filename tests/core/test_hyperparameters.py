@@ -169,8 +169,13 @@ def test_summary_configs_match_kerastuner_format():
         (lambda hp: hp.Choice("c", []), "'c': values is empty"),
         (lambda hp: hp.Choice("c", [1, 1, 2]), "'c': value 1 appears more than once"),
         (lambda hp: hp.Choice("c", [1, "a"]), "'c': values mix types"),
-        (lambda hp: hp.Int("u", 1, 10, default=11), "value 11 for Int hyperparameter 'u'"),
-        (lambda hp: hp.Float("f", 0.0, 1.0, default=2.0), "value 2.0 for Float hyperparameter"),
+        # The default is named as the argument it is (it was "value 11 for ...").
+        (lambda hp: hp.Int("u", 1, 10, default=11), "'u': default=11 is not in its space"),
+        (lambda hp: hp.Float("f", 0.0, 1.0, default=2.0), "'f': default=2.0 is not in its space"),
+        (
+            lambda hp: hp.Int("u", 0, 9, step=3, default=4),
+            "default=4 is not in its space: expected",
+        ),
         (lambda hp: hp.Choice("c", ["a"], default="b"), "'c': default='b' is not one of"),
         (
             lambda hp: hp.Float("f", 0.0, 1.0, sampling="log"),

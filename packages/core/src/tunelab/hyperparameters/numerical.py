@@ -65,7 +65,14 @@ class _Numerical(HyperParameter):
         self.max_value = max_value
         self.step = step
         if default is not None:
-            self._default = self.validate(default)
+            try:
+                self._default = self.validate(default)
+            except ValueError:
+                raise bad_definition(
+                    self.kind,
+                    name,
+                    f"default={default!r} is not in its space: expected {self.describe()}",
+                ) from None
 
     # The finite list of values when a step is given (linear: additive, log: multiplicative).
     def _stepped_values(self) -> list[Any] | None:
