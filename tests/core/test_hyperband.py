@@ -294,6 +294,28 @@ def test_a_function_objective_reads_the_epochs_and_a_search_resumes(tmp_path):
         Hyperband(train, objective="loss", max_epochs=27, directory=tmp_path, project_name="resume")
 
 
+def test_a_function_objective_that_reports_each_epoch_runs_every_trial(tmp_path):
+    # A function that reports with trial.report and returns None works under RandomSearch;
+    # under Hyperband it used to stop the search with "no installed backend" on trial 0.
+    def train(hp, trial):
+        x = hp.Float("x", 0.0, 1.0)
+        for epoch in range(hp.get("tuner/initial_epoch"), hp.get("tuner/epochs")):
+            trial.report((x - 0.3) ** 2 + 1.0 / (epoch + 1), epoch)
+
+    tuner = Hyperband(
+        train, objective="loss", max_epochs=9, seed=0, directory=tmp_path, project_name="rep"
+    )
+    tuner.search(verbose=0)
+    trials = tuner.oracle.trials.values()
+    assert len(trials) == 22
+    assert {t.status for t in trials} == {"COMPLETED"}
+    best = tuner.get_best_trials(1)[0]
+    x = best.hyperparameters.get("x")
+    assert best.score == pytest.approx(
+        (x - 0.3) ** 2 + 1.0 / best.hyperparameters.get("tuner/epochs")
+    )
+
+
 def test_a_backend_model_continues_from_its_parents_checkpoint(tmp_path):
     from tunelab import plugins
     from tunelab.backend import Backend

@@ -169,8 +169,13 @@ def test_summary_configs_match_kerastuner_format():
         (lambda hp: hp.Choice("c", []), "'c': values is empty"),
         (lambda hp: hp.Choice("c", [1, 1, 2]), "'c': value 1 appears more than once"),
         (lambda hp: hp.Choice("c", [1, "a"]), "'c': values mix types"),
-        (lambda hp: hp.Int("u", 1, 10, default=11), "value 11 for Int hyperparameter 'u'"),
-        (lambda hp: hp.Float("f", 0.0, 1.0, default=2.0), "value 2.0 for Float hyperparameter"),
+        # The default is named as the argument it is (it was "value 11 for ...").
+        (lambda hp: hp.Int("u", 1, 10, default=11), "'u': default=11 is not in its space"),
+        (lambda hp: hp.Float("f", 0.0, 1.0, default=2.0), "'f': default=2.0 is not in its space"),
+        (
+            lambda hp: hp.Int("u", 0, 9, step=3, default=4),
+            "default=4 is not in its space: expected",
+        ),
         (lambda hp: hp.Choice("c", ["a"], default="b"), "'c': default='b' is not one of"),
         (
             lambda hp: hp.Float("f", 0.0, 1.0, sampling="log"),
@@ -189,6 +194,39 @@ def test_summary_configs_match_kerastuner_format():
 def test_bad_definitions_raise_clear_value_errors(call, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         call(kt.HyperParameters())
+
+
+def test_choice_default_takes_the_type_of_the_values():
+    # A default equal to a value but of another type (1.0 or True for int values) used to
+    # be kept as given, so the trial got a float or a bool where every value is an int.
+    hp = kt.HyperParameters()
+    assert hp.Choice("units", [16, 32], default=32.0) == 32
+    assert type(hp.values["units"]) is int
+    assert type(hp.space[0].default) is int
+    with pytest.raises(ValueError, match=r"'flag': default=True is not one of values \[0, 1\]"):
+        hp.Choice("flag", [0, 1], default=True)
+    with pytest.raises(ValueError, match=r"'rate': default=True is not one of values \[0.5, 1.0\]"):
+        hp.Choice("rate", [0.5, 1.0], default=True)
+
+
+def test_stepped_float_values_are_the_decimal_values_and_stay_in_bounds(tmp_path):
+    # min_value + k * step in binary floating point gave 0.30000000000000004 (above
+    # max_value=0.3) and 0.8500000000000001: out of the space, and shown as such to users.
+    hp = kt.HyperParameters()
+    hp.Float("f", 0.1, 0.3, step=0.1)
+    hp.Float("subsample", 0.05, 0.95, step=0.05)
+    hp.Float("lr", 1e-4, 1e-1, step=10, sampling="log")
+    f, subsample, lr = hp.space
+    assert f.grid_values() == [0.1, 0.2, 0.3]
+    assert subsample.grid_values()[-3:] == [0.85, 0.9, 0.95]
+    assert lr.grid_values() == [1e-4, 1e-3, 1e-2, 1e-1]
+    assert f.from_unit(1.0) == 0.3 and subsample.from_unit(1.0) == 0.95
+    tuner = kt.GridSearch(
+        lambda hp: hp.Float("f", 0.1, 0.3, step=0.1), objective="loss", directory=tmp_path
+    )
+    tuner.search(verbose=0)
+    values = [t.hyperparameters["f"] for t in tuner.oracle.trials.values()]
+    assert values == [0.1, 0.2, 0.3]
 
 
 def test_same_name_with_a_different_definition_is_an_error():

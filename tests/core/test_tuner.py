@@ -312,6 +312,18 @@ def test_get_best_models_without_models_says_why(tmp_path):
         tuner.get_best_models()
 
 
+def test_a_bad_count_of_best_models_names_num_models(tmp_path):
+    # get_best_models(num_models=0) said "num_trials=0", an argument the caller never gave.
+    tuner = kt.RandomSearch(
+        quadratic, objective="loss", max_trials=1, directory=tmp_path, project_name="count"
+    )
+    tuner.search(verbose=0)
+    with pytest.raises(ValueError, match=r"^num_models=0; expected an int >= 1$"):
+        tuner.get_best_models(num_models=0)
+    with pytest.raises(ValueError, match=r"^num_trials='2'; expected an int >= 1$"):
+        tuner.get_best_hyperparameters(num_trials="2")
+
+
 def test_a_plugin_backend_trains_returned_models(tmp_path):
     """A backend registered with pluggy receives the models the hypermodel builds."""
     from tunelab import plugins

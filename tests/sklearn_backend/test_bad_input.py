@@ -195,3 +195,16 @@ def test_bad_input_stops_a_search_on_a_process_pool_before_any_fit(tmp_path):
     assert {t.status for t in tuner.oracle.trials.values()} == {TrialStatus.IDLE}
     tuner.search(X, Y, verbose=0)
     assert len(finished(tuner)) == MAX_TRIALS
+
+
+def test_a_bad_count_of_best_models_names_num_models(tmp_path):
+    # SklearnTuner.get_best_models(num_models=0) said "num_trials=0".
+    def plain_tree(hp):
+        return DecisionTreeClassifier(max_depth=hp.Int("max_depth", 1, 20), random_state=0)
+
+    X, y = datasets.load_iris(return_X_y=True)
+    tuner = make_tuner("sklearn", plain_tree, tmp_path, cv=3)
+    tuner.search(X, y, verbose=0)
+    with pytest.raises(ValueError, match=r"^num_models=0; expected an int >= 1$"):
+        tuner.get_best_models(num_models=0)
+    assert tuner.get_best_models(num_models=1)[0].get_params()["max_depth"] in range(1, 21)

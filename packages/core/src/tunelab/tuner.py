@@ -16,7 +16,7 @@ from tunelab.display import results_summary_text, search_space_summary_text
 from tunelab.errors import FailedTrialError, FatalError, InvalidTrialError, SearchSetupError
 from tunelab.hypermodel import FunctionHyperModel, HyperModel, as_hypermodel
 from tunelab.hyperparameters import HyperParameters
-from tunelab.oracles.base import Oracle
+from tunelab.oracles.base import Oracle, _check_int
 from tunelab.oracles.outcomes import is_number
 from tunelab.progress import SearchProgress
 from tunelab.store import STORE_FILENAME, project_path
@@ -305,19 +305,27 @@ class BaseTuner:
         scope = backend.build_scope(self) if backend else contextlib.nullcontext()
         with scope:
             built = self._build(trial.hyperparameters, args, kwargs, trial)
-        if is_trial_result(built):
+        if self._is_result(built, trial):
             return built
+        backend = self._trial_backend(built, args, kwargs)
+        return backend.run_trial(self, trial, built, *args, **kwargs)
+
+    def _is_result(self, built: Any, trial: Trial) -> bool:
+        """Whether what the hypermodel returned is the trial's result rather than a model:
+        a number, a dict or a list of dicts, or None from a function that reported its
+        metrics with `trial.report` (None with nothing reported is a TypeError)."""
+        if is_trial_result(built):
+            return True
         if built is None and isinstance(self.hypermodel, FunctionHyperModel):
             if trial.metrics.metrics:
-                return None  # the function reported its metrics with trial.report
+                return True
             name = getattr(self.hypermodel.function, "__name__", "the objective function")
             raise TypeError(
                 f"{name} returned None: an objective function must return a number, a dict "
                 "of metric name -> number, or a model; or take a `trial` argument and report "
                 "with trial.report(value, step)"
             )
-        backend = self._trial_backend(built, args, kwargs)
-        return backend.run_trial(self, trial, built, *args, **kwargs)
+        return False
 
     def _build(
         self, hp: HyperParameters, args: tuple, kwargs: dict[str, Any], trial: Trial | None = None
@@ -411,6 +419,7 @@ class BaseTuner:
 
     def get_best_models(self, num_models: int = 1) -> list[Any]:
         """The best trials' models, best first."""
+        num_models = _check_int("num_models", num_models, 1)
         return [self.load_model(t) for t in self.oracle.get_best_trials(num_models)]
 
     def get_best_hyperparameters(self, num_trials: int = 1) -> list[HyperParameters]:

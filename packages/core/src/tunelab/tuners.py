@@ -16,7 +16,7 @@ from tunelab.oracles import (
     RandomSearchOracle,
 )
 from tunelab.trial import Trial
-from tunelab.tuner import BaseTuner, is_trial_result
+from tunelab.tuner import BaseTuner
 
 __all__ = ["BayesianOptimization", "GridSearch", "Hyperband", "RandomSearch"]
 
@@ -263,7 +263,7 @@ class Hyperband(BaseTuner):
 
     def run_trial(self, trial: Trial, *args: Any, **kwargs: Any) -> Any:
         built = self._build(trial.hyperparameters, args, kwargs, trial)
-        if is_trial_result(built):
+        if self._is_result(built, trial):  # also None from a function using trial.report
             return built
         backend = self._trial_backend(built, args, kwargs)
         values = trial.hyperparameters.values

@@ -9,7 +9,7 @@ import joblib
 
 from tunelab.hyperparameters import HyperParameters
 from tunelab.objective import DEFAULT_OBJECTIVE, Objective
-from tunelab.oracles.base import Oracle
+from tunelab.oracles.base import Oracle, _check_int
 from tunelab.trial import Trial
 from tunelab.tuner import BaseTuner
 from tunelab_sklearn.backend import (
@@ -248,6 +248,7 @@ class SklearnTuner(BaseTuner):
                 "one with tuner.hypermodel.build(tuner.get_best_hyperparameters()[0]) and fit "
                 "it, or create the tuner with refit=True"
             )
+        num_models = _check_int("num_models", num_models, 1)
         models = []
         for trial in self.oracle.get_best_trials(num_models):
             if self._model_path(trial).exists():

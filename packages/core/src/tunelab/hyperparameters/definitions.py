@@ -189,10 +189,17 @@ class Choice(HyperParameter):
         if ordered and not numeric:
             raise bad_definition("Choice", name, "ordered=True needs numeric values")
         self.ordered = numeric if ordered is None else bool(ordered)
-        if default is not None and default not in values:
-            raise bad_definition(
-                "Choice", name, f"default={default!r} is not one of values {values!r}"
-            )
+        if default is not None:
+            # `in` would accept 1.0 or True for int values; keep the values' own type.
+            try:
+                cast = self.cast(default)
+            except (TypeError, ValueError, OverflowError):
+                cast = None
+            if cast is None or not self.contains(cast):
+                raise bad_definition(
+                    "Choice", name, f"default={default!r} is not one of values {values!r}"
+                )
+            self._default = cast
 
     @property
     def default(self) -> Any:

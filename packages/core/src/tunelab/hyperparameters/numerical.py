@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -64,7 +65,14 @@ class _Numerical(HyperParameter):
         self.max_value = max_value
         self.step = step
         if default is not None:
-            self._default = self.validate(default)
+            try:
+                self._default = self.validate(default)
+            except ValueError:
+                raise bad_definition(
+                    self.kind,
+                    name,
+                    f"default={default!r} is not in its space: expected {self.describe()}",
+                ) from None
 
     # The finite list of values when a step is given (linear: additive, log: multiplicative).
     def _stepped_values(self) -> list[Any] | None:
@@ -302,6 +310,24 @@ class Float(_Numerical):
     def _snap(self, value: float) -> float:
         return float(value)
 
+    def _stepped_values(self) -> list[Any] | None:
+        values = super()._stepped_values()
+        if values is None:
+            return None
+        if self.sampling == "linear":
+            # min_value + k * step carries binary rounding noise (0.1 + 2 * 0.1 is
+            # 0.30000000000000004, above max_value=0.3): round to the decimals the user
+            # wrote in min_value and step, which gives the decimal value they meant.
+            digits = max(_decimals(self.min_value), _decimals(self.step))  # type: ignore[arg-type]
+            values = [round(v, digits) for v in values]
+        return [min(self.max_value, v) for v in values]
+
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _decimals(value: float) -> int:
+    """Digits after the point in the shortest text of `value` (0.05 -> 2, 1e-4 -> 4)."""
+    exponent = decimal.Decimal(repr(float(value))).as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
