@@ -80,9 +80,6 @@ def test_ctrl_c_keeps_finished_trials_and_the_running_one_runs_again(tmp_path):
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        # The default SIGINT disposition, as at a terminal: a test run started in the
-        # background without job control would pass on SIGINT ignored.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.time() + 60
     done = 0

@@ -110,9 +110,6 @@ def test_ctrl_c_releases_running_trials_and_stops_the_workers(tmp_path):
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        # The default SIGINT disposition, as at a terminal: a test run started in the
-        # background without job control would pass on SIGINT ignored.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.time() + 90

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -25,21 +24,12 @@ def settings(tmp: Path, max_trials: int, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _interruptible() -> None:
-    """Run in the child before exec: SIGINT with its default disposition. A test run started
-    in the background by a shell without job control has SIGINT ignored, the child would
-    inherit that, and Python then installs no KeyboardInterrupt handler; a user at a
-    terminal always has the default."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def start(config: dict[str, Any]) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, str(WORKER), json.dumps(config)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=_interruptible,
     )
 
 
@@ -49,7 +39,6 @@ def run(config: dict[str, Any], timeout: float = 120) -> subprocess.CompletedPro
         capture_output=True,
         text=True,
         timeout=timeout,
-        preexec_fn=_interruptible,
     )
 
 
