@@ -145,7 +145,7 @@ def test_a_store_killed_while_it_was_being_created_opens(tmp_path):
     tuner = make(tmp_path)
     tuner.search(verbose=0)
     assert len(tuner.oracle.trials) == 5
-    assert tuner.oracle._store().get_meta("format") == "tunelab-store"
+    assert tuner.oracle.store.get_meta("format") == "tunelab-store"
 
 
 def test_a_foreign_file_with_a_hot_journal_is_refused_and_keeps_its_data(tmp_path):
@@ -166,7 +166,7 @@ def test_a_corrupted_store_gives_a_clear_error(tmp_path):
     tuner.search(verbose=0)
     # Closing the last connection checkpoints the WAL into the file we corrupt: without it,
     # whether the trials are in the file or still in the WAL depends on garbage collection.
-    tuner.oracle._store().close()
+    tuner.oracle.store.close()
     path = tmp_path / "proj" / STORE_FILENAME
     data = bytearray(path.read_bytes())
     data[100:4000] = b"\xff" * 3900

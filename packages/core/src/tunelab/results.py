@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from tunelab.hyperparameters import HyperParameters
 from tunelab.objective import Objective, create_objective
-from tunelab.store import STORE_FILENAME, Store, StoreError, loads
-from tunelab.trial import MetricsTracker, Trial
+from tunelab.storage import STORE_FILENAME, Store, StoreError
+from tunelab.trial import Trial
 
 if TYPE_CHECKING:
     import pandas
@@ -119,18 +119,7 @@ def _from_store(path: str | os.PathLike) -> Results:
             if objective_config
             else Objective("default_objective", "min")
         )
-        trials = []
-        for row in store.select_trials():
-            hp = space.copy()
-            hp.values = loads(row["hp_values"])
-            trial = Trial(
-                hp, trial_id=row["trial_id"], status=row["status"], message=row["message"]
-            )
-            trial.number = row["number"]
-            trial.metrics = MetricsTracker.from_config(loads(row["metrics"]))
-            trial.score, trial.best_step = row["score"], row["best_step"]
-            trial.started_at, trial.ended_at = row["started_at"], row["ended_at"]
-            trials.append(trial)
+        trials = [stored.to_trial(space) for stored in store.get_trials()]
         backend = store.get_meta("backend")
     finally:
         store.close()

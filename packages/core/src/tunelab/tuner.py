@@ -12,12 +12,13 @@ from typing import Any
 
 from tunelab import plugins
 from tunelab.backend import Backend
+from tunelab.checks import check_int
 from tunelab.display import results_summary_text, search_space_summary_text
 from tunelab.errors import FailedTrialError, FatalError, InvalidTrialError, SearchSetupError
 from tunelab.hypermodel import FunctionHyperModel, HyperModel, as_hypermodel
 from tunelab.hyperparameters import HyperParameters
-from tunelab.oracles.base import Oracle, _check_int
-from tunelab.oracles.outcomes import is_number
+from tunelab.oracles.base import Oracle
+from tunelab.outcomes import is_number
 from tunelab.progress import SearchProgress
 from tunelab.store import STORE_FILENAME, project_path
 from tunelab.timeout import time_limit
@@ -237,7 +238,7 @@ class BaseTuner:
 
     def _progress(self, verbose: Any) -> SearchProgress:
         """The bar and lines for this search, starting from what the project already has."""
-        counts = self.oracle._store().count_by_status()
+        counts = self.oracle.study.storage.count_by_status()
         best = self.oracle.get_best_trials(1)
         return SearchProgress(
             self.oracle.objective,
@@ -250,7 +251,7 @@ class BaseTuner:
 
     def _interrupted(self) -> None:
         """Ctrl-C: one line, not a traceback, in a script; back to the prompt in a notebook."""
-        counts = self.oracle._store().count_by_status()
+        counts = self.oracle.study.storage.count_by_status()
         finished = sum(counts.get(s, 0) for s in TrialStatus.FINISHED)
         print(
             f"Search interrupted: {finished} finished trials are kept in {self._location}; "
@@ -365,7 +366,7 @@ class BaseTuner:
             backend = plugins.backend_for(model)
             backend.validate_options(self.backend_kwargs)
             self._backend = backend
-            store = self.oracle._store()
+            store = self.oracle.study.storage
             store.set_meta("backend", backend.name)
         return self._backend
 
@@ -393,7 +394,7 @@ class BaseTuner:
     def _saved_backend(self) -> Backend:
         if self._backend is not None:
             return self._backend
-        name = self.oracle._store().get_meta("backend")
+        name = self.oracle.study.storage.get_meta("backend")
         if name is None:
             raise RuntimeError(
                 "this search's trials returned results, not models, so there are no models "
@@ -419,7 +420,7 @@ class BaseTuner:
 
     def get_best_models(self, num_models: int = 1) -> list[Any]:
         """The best trials' models, best first."""
-        num_models = _check_int("num_models", num_models, 1)
+        num_models = check_int("num_models", num_models, 1)
         return [self.load_model(t) for t in self.oracle.get_best_trials(num_models)]
 
     def get_best_hyperparameters(self, num_trials: int = 1) -> list[HyperParameters]:
@@ -461,14 +462,13 @@ class BaseTuner:
                 space._origin[definition.name] = "code"
                 added = True
         if added:
-            with self.oracle._store().transaction() as conn:
-                self.oracle._save_space(conn)
+            self.oracle.study.save_space()
 
     def results_summary(self, num_trials: int = 10) -> None:
         """Print the best `num_trials` trials in KerasTuner's format."""
         best = self.oracle.get_best_trials(num_trials) if num_trials > 0 else []
         print(results_summary_text(self._location, self.oracle.objective, best, num_trials))
-        counts = self.oracle._store().count_by_status()
+        counts = self.oracle.study.storage.count_by_status()
         failed = counts.get(TrialStatus.FAILED, 0)
         if failed:
             print(

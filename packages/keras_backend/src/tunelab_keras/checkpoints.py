@@ -10,7 +10,7 @@ from typing import Any
 
 import keras
 
-from tunelab.oracles.outcomes import objective_score
+from tunelab.outcomes import objective_score
 from tunelab.trial import Trial, TrialStatus
 
 __all__ = [

@@ -84,7 +84,7 @@ def default_objective(oracle: Any, fit_kwargs: dict[str, Any]) -> None:
         return
     has_validation = any(fit_kwargs.get(k) is not None for k in _VALIDATION_ARGS)
     oracle.objective = Objective("val_loss" if has_validation else "loss", "min")
-    oracle._store().set_meta("objective", oracle.objective.get_config())
+    oracle.study.storage.set_meta("objective", oracle.objective.get_config())
 
 
 def check_validation(objective: Any, hypermodel: Any, fit_kwargs: dict[str, Any]) -> None:

@@ -7,9 +7,10 @@ from typing import Any
 
 import joblib
 
+from tunelab.checks import check_int
 from tunelab.hyperparameters import HyperParameters
 from tunelab.objective import DEFAULT_OBJECTIVE, Objective
-from tunelab.oracles.base import Oracle, _check_int
+from tunelab.oracles.base import Oracle
 from tunelab.trial import Trial
 from tunelab.tuner import BaseTuner
 from tunelab_sklearn.backend import (
@@ -248,7 +249,7 @@ class SklearnTuner(BaseTuner):
                 "one with tuner.hypermodel.build(tuner.get_best_hyperparameters()[0]) and fit "
                 "it, or create the tuner with refit=True"
             )
-        num_models = _check_int("num_models", num_models, 1)
+        num_models = check_int("num_models", num_models, 1)
         models = []
         for trial in self.oracle.get_best_trials(num_models):
             if self._model_path(trial).exists():

@@ -33,7 +33,7 @@ def tell_outcome(tuner: BaseTuner, trial: Trial, outcome: TrialOutcome) -> None:
     if outcome.metrics is not None:
         trial.metrics = restore_metrics(outcome)
     if outcome.meta:
-        store = oracle._store()
+        store = oracle.study.storage
         for key, value in outcome.meta.items():
             store.set_meta(key, value)
     if outcome.kind == "error":

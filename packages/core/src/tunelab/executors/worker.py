@@ -24,7 +24,7 @@ import numpy as np
 
 from tunelab.errors import FailedTrialError, FatalError, InvalidTrialError, SearchSetupError
 from tunelab.hyperparameters import HyperParameter, HyperParameters
-from tunelab.oracles.outcomes import format_error, metric_dicts
+from tunelab.outcomes import format_error, metric_dicts
 from tunelab.timeout import time_limit
 from tunelab.trial import MetricsTracker, Trial, TrialStatus
 
@@ -112,8 +112,7 @@ class WorkerOracle:
 
     def __init__(self, oracle: Oracle) -> None:
         detached = copy.copy(oracle)
-        detached.store = None
-        detached._running = {}
+        detached._study = None
         detached._design_cache = {}  # type: ignore[attr-defined]
         self._oracle = detached
         self._class_name = type(oracle).__name__
@@ -229,7 +228,7 @@ def task_for(trial: Trial, oracle: Oracle, timeout: float | None) -> TrialTask:
     hp._tune_new_entries = trial.hyperparameters._tune_new_entries
     hp._allow_new_entries = trial.hyperparameters._allow_new_entries
     known: dict[str, dict[str, Any]] = {}
-    best = oracle.get_best_trials(_KNOWN_BEST) if oracle.store is not None else []
+    best = oracle.get_best_trials(_KNOWN_BEST) if oracle._study is not None else []
     for finished in best:
         known[finished.trial_id] = finished.get_config()  # type: ignore[index]
     parent = hp.values.get("tuner/trial_id")

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tunelab.checks import check_int
 from tunelab.hyperparameters import HyperParameters
-from tunelab.oracles.base import _check_int
 from tunelab.oracles.random_search import RandomSearchOracle
 from tunelab.trial import Trial
 
@@ -35,9 +35,9 @@ def asha_rungs(max_epochs: int, min_epochs: int = 1, factor: int = 3) -> list[in
     >>> asha_rungs(100, 2, 3)
     [2, 6, 18, 54]
     """
-    max_epochs = _check_int("max_epochs", max_epochs, 1)
-    min_epochs = _check_int("min_epochs", min_epochs, 1)
-    factor = _check_int("factor", factor, 2)
+    max_epochs = check_int("max_epochs", max_epochs, 1)
+    min_epochs = check_int("min_epochs", min_epochs, 1)
+    factor = check_int("factor", factor, 2)
     if min_epochs > max_epochs:
         raise ValueError(
             f"min_epochs={min_epochs} is larger than max_epochs={max_epochs}; "
@@ -138,9 +138,9 @@ class ASHAOracle(RandomSearchOracle):
         value = self._objective_at(trial, step)
         if not reached or value is None:
             return False
-        store = self._store()
+        store = self.study.storage
         stop = False
-        with store.transaction() as conn:  # read, decide and record as one step
+        with store.transaction():  # read, decide and record as one step
             records: dict[str, dict[str, float]] = store.get_meta(_META_KEY) or {}
             changed = False
             for resource in reached:
@@ -151,7 +151,7 @@ class ASHAOracle(RandomSearchOracle):
                 changed = True
                 stop = stop or not self._in_top(value, rung)
             if changed:
-                store.set_meta(_META_KEY, records, conn)
+                store.set_meta(_META_KEY, records)
         return stop
 
     def _in_top(self, value: float, rung: dict[str, float]) -> bool:
@@ -176,7 +176,7 @@ class ASHAOracle(RandomSearchOracle):
 
     def rung_records(self) -> dict[int, dict[str, float]]:
         """Every rung's record: epochs -> {trial_id: objective value when it got there}."""
-        records = self._store().get_meta(_META_KEY) or {}
+        records = self.study.storage.get_meta(_META_KEY) or {}
         return {int(k): dict(v) for k, v in sorted(records.items(), key=lambda kv: int(kv[0]))}
 
     def get_state(self) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from tunelab.hyperparameters import HyperParameter
-from tunelab.oracles.base import Oracle, value_hash
+from tunelab.oracles.base import Oracle
 from tunelab.trial import Trial
 
 __all__ = ["GridSearchOracle", "is_finite", "iter_grid", "untried_grid_values"]
@@ -104,8 +104,7 @@ class GridSearchOracle(Oracle):
         names = space.names()
         if self._cursor is None or names != self._cursor_space:
             self._cursor, self._cursor_space = iter_grid(space), names
-        store = self._store()
         for values in self._cursor:
-            if not store.has_hash(store._conn, value_hash(values)):
+            if not self.tried(values):
                 return values
         return None

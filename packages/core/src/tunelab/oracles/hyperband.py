@@ -26,17 +26,16 @@ from typing import Any
 
 import numpy as np
 
+from tunelab.checks import check_int
 from tunelab.hyperparameters import HyperParameters
-from tunelab.oracles.base import Oracle, _check_int, value_hash
+from tunelab.oracles.base import Oracle
 from tunelab.oracles.designs import design_points
 from tunelab.oracles.grid import is_finite, iter_grid
-from tunelab.store import loads
+from tunelab.study import WAIT, Study, value_hash
 from tunelab.trial import Trial, TrialStatus
 
 __all__ = ["HyperbandOracle", "hyperband_brackets"]
 
-# What `populate_space` returns when nothing can start before a running trial finishes.
-WAIT = {"status": TrialStatus.IDLE}
 _UNFINISHED = (TrialStatus.RUNNING, TrialStatus.IDLE)
 _MAX_ENUMERATION = 200_000
 
@@ -51,8 +50,8 @@ def hyperband_brackets(max_epochs: int, factor: int) -> list[list[tuple[int, int
     >>> hyperband_brackets(9, 3)
     [[(9, 1), (3, 3), (1, 9)], [(5, 3), (1, 9)], [(3, 9)]]
     """
-    max_epochs = _check_int("max_epochs", max_epochs, 1)
-    factor = _check_int("factor", factor, 2)
+    max_epochs = check_int("max_epochs", max_epochs, 1)
+    factor = check_int("factor", factor, 2)
     s_max = 0
     while factor ** (s_max + 1) <= max_epochs:  # integers: no rounding error in log()
         s_max += 1
@@ -63,10 +62,6 @@ def hyperband_brackets(max_epochs: int, factor: int) -> list[list[tuple[int, int
             [(n // factor**i, -(-max_epochs // factor ** (s - i))) for i in range(s + 1)]
         )
     return brackets
-
-
-class _Wait(Exception):
-    """Raised inside `ask` to leave the store untouched when the search must wait."""
 
 
 @dataclass
@@ -159,6 +154,10 @@ class HyperbandOracle(Oracle):
     True
     """
 
+    # Enqueued configurations join round 0 (in `_new_configuration`), not ahead of
+    # promotions; a promotion repeats its parent's values on purpose.
+    places_enqueued_trials = True
+
     def __init__(
         self,
         objective: Any = None,
@@ -191,13 +190,11 @@ class HyperbandOracle(Oracle):
                 f"sampler={sampler!r}; expected 'random', 'bohb' or a callable "
                 "(oracle, trial) -> dict or None"
             )
-        self.max_epochs = _check_int("max_epochs", max_epochs, 1)
-        self.factor = _check_int("factor", factor, 2)
-        self.hyperband_iterations = _check_int("hyperband_iterations", hyperband_iterations, 1)
+        self.max_epochs = check_int("max_epochs", max_epochs, 1)
+        self.factor = check_int("factor", factor, 2)
+        self.hyperband_iterations = check_int("hyperband_iterations", hyperband_iterations, 1)
         self.brackets = hyperband_brackets(self.max_epochs, self.factor)
         self.sampler = sampler
-        self.waiting = False
-        self._parsed: dict[str, dict[str, Any]] = {}
         total = self.hyperband_iterations * sum(n for b in self.brackets for n, _ in b)
         super().__init__(
             objective=objective,
@@ -216,11 +213,9 @@ class HyperbandOracle(Oracle):
     # ------------------------------------------------------------------------------------
     # The store
     # ------------------------------------------------------------------------------------
-    def _load_from_store(self) -> None:
-        super()._load_from_store()
-        store = self._store()
+    def on_resume(self, study: Study) -> None:
         settings = {"max_epochs": self.max_epochs, "factor": self.factor}
-        stored = store.get_meta("hyperband")
+        stored = study.storage.get_meta("hyperband")
         if stored is not None and stored != settings:
             raise ValueError(
                 f"this project's Hyperband search ran with max_epochs={stored['max_epochs']}, "
@@ -228,7 +223,7 @@ class HyperbandOracle(Oracle):
                 f"max_epochs={self.max_epochs}, factor={self.factor}. Pass the same values, or "
                 "overwrite=True / another project_name to start a new search"
             )
-        store.set_meta("hyperband", settings)
+        study.storage.set_meta("hyperband", settings)
 
     def _bracket_runs(self) -> list[_Bracket]:
         """The brackets started so far, oldest first, rebuilt from the trials in the store.
@@ -240,16 +235,12 @@ class HyperbandOracle(Oracle):
         s_max = len(self.brackets) - 1
         runs: list[_Bracket] = []
         where: dict[str, tuple[_Bracket, int]] = {}
-        parsed = self._parsed
-        for row in self._store().select_trials():
-            text = row["hp_values"]
-            values = parsed.get(text)
-            if values is None:  # parse each stored text once: asks reread every trial
-                values = parsed[text] = loads(text)
+        for stored in self.study.storage.get_trials():
+            values = stored.values
             s, r = values.get("tuner/bracket"), values.get("tuner/round")
             if not (isinstance(s, int) and isinstance(r, int) and 0 <= r <= s <= s_max):
                 continue  # not a Hyperband trial (e.g. from another oracle)
-            run = _Run(row["trial_id"], row["number"], row["status"], row["score"], values)
+            run = _Run(stored.trial_id, stored.number, stored.status, stored.score, values)
             if r == 0:
                 last = runs[-1] if runs else None
                 if last is None or last.bracket != s or len(last.rounds[0]) >= last.plan[0][0]:
@@ -342,14 +333,13 @@ class HyperbandOracle(Oracle):
             "tuner/bracket": run.bracket,
             "tuner/round": 0,
         }
-        store = self._store()
-        queued = store.pop_queue(store._conn)  # inside ask's transaction
+        queued = self.study.storage.pop_queue()  # inside ask's transaction
         if queued is not None:
-            return {**self._complete(queued, trial), **entries}
+            return {**self.study.complete(queued, trial), **entries}
         if self.sampler is not None:
             proposed = self.sampler(self, trial)
             if proposed is not None:
-                return {**self._complete(dict(proposed), trial), **entries}
+                return {**self.study.complete(dict(proposed), trial), **entries}
         started = sum(len(b.rounds[0]) for b in runs)
         values = self.random_values(trial, self._design_unit(started))
         for _ in range(20):
@@ -392,48 +382,20 @@ class HyperbandOracle(Oracle):
         return pool[int(self.rng(trial).integers(len(pool)))]
 
     # ------------------------------------------------------------------------------------
-    # ask, with a "wait" answer
-    # ------------------------------------------------------------------------------------
-    def _next_values(self, conn: Any, trial: Trial) -> dict[str, Any] | None:
-        # Replaces the base version: enqueued configurations go to round 0 (in
-        # `_new_configuration`), not ahead of promotions, and WAIT is not "exhausted".
-        values = self.populate_space(trial)
-        if values is None:
-            return None
-        if values is WAIT:  # identity: a hyperparameter may be named "status"
-            raise _Wait
-        return self._complete(values, trial)
-
-    def ask(self, tuner_id: str | None = None, detached: bool = False) -> Trial | None:
-        """The next trial, or None: the search is over, or (`self.waiting` is True) every
-        trial that could start depends on a trial still running; ask again later."""
-        self.waiting = False
-        try:
-            return super().ask(tuner_id, detached)
-        except _Wait:
-            self.waiting = True
-            return None
-
-    def create_trial(self, tuner_id: str | None = None) -> Trial:
-        """KerasTuner's `create_trial`: status IDLE means wait and ask again."""
-        trial = super().create_trial(tuner_id)
-        if self.waiting:
-            trial.status = TrialStatus.IDLE
-        return trial
-
-    # ------------------------------------------------------------------------------------
     # For model-based samplers and reports
     # ------------------------------------------------------------------------------------
     def budget_results(self) -> dict[int, list[tuple[dict[str, Any], float]]]:
         """Completed results by training length: epochs -> [(values, score), ...], values
         without the ``tuner/`` entries."""
         out: dict[int, list[tuple[dict[str, Any], float]]] = {}
-        for row in self._store().select_trials("status='COMPLETED' AND score IS NOT NULL"):
-            values = loads(row["hp_values"])
+        for stored in self.study.storage.get_trials((TrialStatus.COMPLETED,)):
+            if stored.score is None:
+                continue
+            values = stored.values
             epochs = values.get("tuner/epochs")
             if isinstance(epochs, int):
                 config = {k: v for k, v in values.items() if not k.startswith("tuner/")}
-                out.setdefault(epochs, []).append((config, row["score"]))
+                out.setdefault(epochs, []).append((config, stored.score))
         return out
 
     def get_state(self) -> dict[str, Any]:

@@ -1,0 +1,560 @@
+"""The SQLite trial store: one file per project, the embedded default `Storage`.
+
+This module holds every line of SQL in tunelab and every mapping between a row and a
+`StoredTrial`. It gives the guarantees of `tunelab.storage.base` this way:
+
+* Durability: each change is committed before the call (or the `transaction` block)
+  returns. The file is in WAL mode with ``synchronous=NORMAL``: a killed process (SIGKILL,
+  a crash) loses nothing committed; only a power cut of the whole machine can lose the last
+  transactions.
+* Concurrency: several processes (and threads, each with its own `Store`) may open one
+  file. Writers take the lock up front (``BEGIN IMMEDIATE``), so a `transaction` block is
+  atomic across processes. A busy file is waited for (a long timeout and retries), so
+  "database is locked" does not reach the user. SQLite's locking is not safe on network
+  file systems: a project shared across hosts needs a server store.
+* Safety: values are JSON text, never pickle. A file that is not a tunelab store is
+  refused, never overwritten; a store written by a newer schema version is refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from tunelab.storage.base import Claim, Storage, StoredTrial, StoreError, dumps, loads
+from tunelab.trial import MetricsTracker, TrialStatus
+
+__all__ = ["SCHEMA_VERSION", "STORE_FILENAME", "Store", "project_path"]
+
+SCHEMA_VERSION = 1
+STORE_FILENAME = "tunelab.sqlite"
+_FORMAT = "tunelab-store"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS trials (
+    number INTEGER PRIMARY KEY,
+    trial_id TEXT NOT NULL UNIQUE,
+    status TEXT NOT NULL,
+    hp_values TEXT NOT NULL,
+    value_hash TEXT NOT NULL,
+    metrics TEXT NOT NULL DEFAULT '{}',
+    score REAL,
+    best_step INTEGER,
+    message TEXT,
+    retries INTEGER NOT NULL DEFAULT 0,
+    owner_host TEXT,
+    owner_pid INTEGER,
+    tuner_id TEXT,
+    created_at REAL NOT NULL,
+    started_at REAL,
+    ended_at REAL
+);
+CREATE INDEX IF NOT EXISTS trials_by_hash ON trials (value_hash);
+CREATE INDEX IF NOT EXISTS trials_by_status ON trials (status, number);
+CREATE INDEX IF NOT EXISTS trials_by_score ON trials (status, score);
+CREATE TABLE IF NOT EXISTS queue (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    hp_values TEXT NOT NULL,
+    value_hash TEXT NOT NULL
+);
+"""
+
+TRIAL_COLUMNS = (
+    "number",
+    "trial_id",
+    "status",
+    "hp_values",
+    "value_hash",
+    "metrics",
+    "score",
+    "best_step",
+    "message",
+    "retries",
+    "owner_host",
+    "owner_pid",
+    "tuner_id",
+    "created_at",
+    "started_at",
+    "ended_at",
+)
+
+
+def _parse(text: Any) -> Any:
+    """A meta value, or None when it is not JSON text."""
+    try:
+        return loads(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def project_path(directory: str | os.PathLike | None, project_name: str | None) -> Path:
+    """`directory/project_name`, refusing names that would escape `directory`."""
+    directory = "." if directory is None else directory
+    project_name = "untitled_project" if project_name is None else project_name
+    if not isinstance(project_name, str):
+        raise TypeError(f"project_name={project_name!r}: expected a string")
+    if not isinstance(directory, (str, os.PathLike)):
+        raise TypeError(f"directory={directory!r}: expected a path")
+    if "\x00" in str(directory):
+        raise ValueError(f"directory={directory!r}: contains a NUL character")
+    problem = None
+    if not project_name or project_name in (".", ".."):
+        problem = "it is empty or a relative reference ('.' or '..')"
+    elif "\x00" in project_name:
+        problem = "it contains a NUL character"
+    elif "/" in project_name or "\\" in project_name or os.path.isabs(project_name):
+        problem = "it contains a path separator or is an absolute path"
+    elif len(project_name.encode("utf-8", "surrogatepass")) > 200:
+        problem = "it is longer than 200 bytes"
+    if problem:
+        raise ValueError(
+            f"project_name={project_name!r} is not allowed: {problem}; expected a plain folder "
+            "name inside `directory`"
+        )
+    return Path(directory) / project_name
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    text = str(error).lower()
+    return "locked" in text or "busy" in text
+
+
+def _needs_recovery(error: sqlite3.OperationalError) -> bool:
+    """A read-only connection met a crashed writer's journal (or WAL) that it cannot undo."""
+    name = getattr(error, "sqlite_errorname", "")  # Python 3.11+
+    if name:
+        return name in ("SQLITE_READONLY_ROLLBACK", "SQLITE_READONLY_RECOVERY")
+    return "readonly" in str(error).lower()
+
+
+def _is_write_failure(error: sqlite3.OperationalError) -> bool:
+    """A disk that refuses the write (full, read-only, I/O error), not a bug in a query."""
+    name = getattr(error, "sqlite_errorname", "")  # Python 3.11+
+    if name.startswith(("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_READONLY")):
+        return True
+    text = str(error).lower()
+    return any(word in text for word in ("disk", "full", "i/o error", "readonly"))
+
+
+class Store(Storage):
+    """A project's SQLite trial store (see the module docstring for its guarantees).
+
+    Parameters
+    ----------
+    path : str or Path
+        The SQLite file, or ``":memory:"`` for a store that lives only in this process.
+    overwrite : bool
+        Start clean: remove an existing tunelab store at `path` first.
+    """
+
+    def __init__(self, path: str | os.PathLike, overwrite: bool = False) -> None:
+        self.path = str(path)
+        self._parsed: dict[tuple[type, str], Any] = {}
+        self.memory = self.path == ":memory:"
+        if not self.memory:
+            self._check_existing(Path(self.path), overwrite)
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = self._connect()
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"{self.path} cannot be used as a tunelab store: {error}") from None
+        self._init_schema()
+
+    # -- opening ------------------------------------------------------------------------
+    @staticmethod
+    def _check_existing(path: Path, overwrite: bool) -> None:
+        if path.is_dir():
+            raise StoreError(f"{path} is a folder, not a tunelab store file")
+        if not path.exists():
+            return
+        with open(path, "rb") as handle:
+            header = handle.read(16)
+        if path.stat().st_size == 0:
+            header = b""
+        magic = b"SQLite format 3\x00"
+        if len(header) < len(magic) and magic.startswith(header):
+            header = b""  # another process is writing the first page right now
+        if header and header != magic:
+            raise StoreError(
+                f"{path} exists and is not a tunelab store (not an SQLite file); "
+                "refusing to use or overwrite it: choose another directory or project_name"
+            )
+        if header:
+            try:
+                kind, problem = Store._retry(lambda: Store._inspect(path))
+            except sqlite3.DatabaseError as error:
+                raise StoreError(
+                    f"{path} is an SQLite file but not a tunelab store ({error}); refusing to "
+                    "use or overwrite it"
+                ) from None
+            if kind not in (_FORMAT, "new"):
+                raise StoreError(
+                    f"{path} is an SQLite file but not a tunelab store; refusing to use or "
+                    "overwrite it"
+                )
+            if problem and not overwrite:
+                raise StoreError(f"{path} {problem}; it was left as it is")
+        if overwrite:
+            for suffix in ("", "-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(f"{path}{suffix}")
+
+    @staticmethod
+    def _inspect(path: Path) -> tuple[Any, str | None]:
+        """The store's format tag ("new" for an SQLite file with no tables yet: another process
+        is creating it, tables and tag in one transaction) and why this version cannot use
+        it, or None. Read-only: a file that is refused keeps its committed content.
+
+        One exception to read-only: a process killed inside a write transaction leaves a hot
+        rollback journal (or a WAL whose index must be rebuilt) that a read-only connection
+        cannot undo (SQLITE_READONLY_ROLLBACK / _RECOVERY). Then the file is opened for
+        writing only so that SQLite's own crash recovery restores its last committed state;
+        nothing else is written.
+        """
+        try:
+            return Store._inspect_at(f"file:{path}?mode=ro")
+        except sqlite3.OperationalError as error:
+            if not _needs_recovery(error):
+                raise
+        return Store._inspect_at(f"file:{path}?mode=rw")
+
+    @staticmethod
+    def _inspect_at(uri: str) -> tuple[Any, str | None]:
+        conn = sqlite3.connect(uri, uri=True, timeout=30)
+        try:
+            return Store._inspect_open(conn)
+        except UnicodeDecodeError as error:  # text that is not UTF-8: not a store we wrote
+            return None, f"is damaged ({error})"
+        finally:
+            conn.close()
+
+    @staticmethod
+    def _inspect_open(conn: sqlite3.Connection) -> tuple[Any, str | None]:
+        tables = {
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        if not tables:
+            return "new", None
+        if "meta" not in tables:
+            return None, None
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        kind, version = _parse(meta.get("format")), _parse(meta.get("schema_version"))
+        if kind != _FORMAT:
+            return kind, None
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            return kind, f"is damaged: its schema version {version!r} is not an integer >= 1"
+        if version > SCHEMA_VERSION:
+            return kind, (
+                f"was written by a newer tunelab (store schema version {version!r}; this "
+                f"tunelab reads up to {SCHEMA_VERSION}): upgrade tunelab to open it"
+            )
+        for table, columns in (("trials", TRIAL_COLUMNS), ("queue", ("hp_values",))):
+            found = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+            if not set(columns) <= found:
+                return kind, f"is damaged: its {table!r} table lacks tunelab's columns"
+        # The full check (not quick_check): a damaged index hides trials from queries.
+        check = conn.execute("PRAGMA integrity_check(1)").fetchone()[0]
+        if check != "ok":
+            return kind, f"is damaged (SQLite's check says: {check})"
+        return kind, None
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+        if not self.memory:
+            self._retry(lambda: conn.execute("PRAGMA journal_mode=WAL"))
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=60000")
+        return conn
+
+    def _init_schema(self) -> None:
+        try:
+            with self.transaction() as conn:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                row = conn.execute("SELECT value FROM meta WHERE key='format'").fetchone()
+                if row is None:
+                    conn.execute("INSERT INTO meta VALUES ('format', ?)", (dumps(_FORMAT),))
+                    conn.execute(
+                        "INSERT INTO meta VALUES ('schema_version', ?)", (dumps(SCHEMA_VERSION),)
+                    )
+                    conn.execute("INSERT INTO meta VALUES ('created_at', ?)", (dumps(time.time()),))
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"{self.path} cannot be used as a tunelab store: {error}") from None
+        version = self.get_meta("schema_version")
+        if not isinstance(version, int) or version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} was written by a newer tunelab (store schema version {version!r}; "
+                f"this tunelab reads up to {SCHEMA_VERSION}): upgrade tunelab to open it"
+            )
+
+    @staticmethod
+    def _retry(action: Any, attempts: int = 50) -> Any:
+        for attempt in range(attempts):
+            try:
+                return action()
+            except sqlite3.OperationalError as error:
+                if not _is_busy(error) or attempt == attempts - 1:
+                    raise
+                time.sleep(min(0.5, 0.005 * 2**attempt) * (0.5 + random.random()))
+        return None  # pragma: no cover
+
+    # -- the one transaction helper -------------------------------------------------------
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Run the body in one write transaction: commit on success, roll back on error. A
+        block opened inside another joins it (commits with it)."""
+        conn = self._conn
+        if conn.in_transaction:
+            yield conn
+            return
+        try:
+            self._retry(lambda: conn.execute("BEGIN IMMEDIATE"))
+        except sqlite3.OperationalError as error:
+            raise self._write_error(error) from error
+        try:
+            yield conn
+            self._retry(lambda: conn.execute("COMMIT"))
+        except BaseException as error:
+            # A failed COMMIT may already have rolled back: then there is nothing to undo.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(error, sqlite3.OperationalError) and _is_write_failure(error):
+                raise self._write_error(error) from error
+            raise
+
+    def _write(self, sql: str, args: Any = ()) -> sqlite3.Cursor:
+        """One statement, inside the open transaction or in its own."""
+        with self.transaction() as conn:
+            return conn.execute(sql, args)
+
+    def _write_error(self, error: sqlite3.Error) -> StoreError:
+        """A write the disk refused (full, read-only, I/O error) as a clear StoreError."""
+        return StoreError(
+            f"could not write the trial store {self.path}: {error}. Nothing of this change "
+            "was kept and every trial stored before is intact; free disk space (or fix the "
+            "file's permissions) and run the same search again to resume."
+        )
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self._conn.close()
+
+    # -- metadata ---------------------------------------------------------------------------
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        row = self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return default if row is None else loads(row[0])
+
+    def set_meta(self, key: str, value: Any, conn: Any = None) -> None:
+        self._write(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (key, dumps(value)),
+        )
+
+    # -- rows <-> StoredTrial ---------------------------------------------------------------
+    def _select(self, where: str = "1", args: tuple = (), tail: str = "ORDER BY number") -> list:
+        sql = f"SELECT {', '.join(TRIAL_COLUMNS)} FROM trials WHERE {where} {tail}"
+        cursor = self._conn.execute(sql, args)
+        try:
+            rows = cursor.fetchall()
+        except UnicodeDecodeError as error:  # bytes changed on disk after it was checked
+            raise StoreError(
+                f"{self.path} is damaged: a trial's text is not UTF-8 ({error})"
+            ) from None
+        return [self._stored(row) for row in rows]
+
+    def _stored(self, row: tuple) -> StoredTrial:
+        fields = dict(zip(TRIAL_COLUMNS, row, strict=True))
+        text, metrics = fields.pop("hp_values"), fields.pop("metrics")
+        try:
+            values = self._parse_once(text, dict)
+            metrics_config = self._parse_once(metrics, MetricsTracker)
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
+            # The store holds only JSON this library wrote: anything else is damage.
+            raise StoreError(
+                f"{self.path} is damaged: trial {fields['trial_id']!r} cannot be read "
+                f"({type(error).__name__}: {error})"
+            ) from error
+        return StoredTrial(values=values, values_json=text, metrics_config=metrics_config, **fields)
+
+    def _parse_once(self, text: str, kind: type) -> Any:
+        """The JSON `text` of a values dict (`kind` dict) or of metrics (`MetricsTracker`),
+        checked. Model-based oracles reread every trial at each ask: each text is parsed
+        and checked once, and the result shared (callers do not change it)."""
+        value = self._parsed.get((kind, text))
+        if value is None:
+            value = loads(text)
+            if not isinstance(value, dict):
+                raise TypeError(f"{value!r:.40} is a {type(value).__name__}, not a dict")
+            if kind is MetricsTracker:
+                MetricsTracker.from_config(value)
+            if len(self._parsed) > 200_000:  # running trials' metrics change at each report
+                self._parsed.clear()
+            self._parsed[(kind, text)] = value
+        return value
+
+    # -- creating and claiming trials -----------------------------------------------------
+    def next_number(self) -> int:
+        row = self._conn.execute("SELECT MAX(number) FROM trials").fetchone()
+        return 0 if row[0] is None else row[0] + 1
+
+    def create_trial(
+        self, number: int, trial_id: str, values: dict[str, Any], value_hash: str, claim: Claim
+    ) -> None:
+        self._write(
+            "INSERT INTO trials (number, trial_id, status, hp_values, value_hash, owner_host, "
+            "owner_pid, tuner_id, created_at, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                number,
+                trial_id,
+                TrialStatus.RUNNING,
+                dumps(values),
+                value_hash,
+                claim.host,
+                claim.pid,
+                claim.tuner_id,
+                claim.started_at,
+                claim.started_at,
+            ),
+        )
+
+    def claim(self, claim: Claim, abandoned: Callable[[StoredTrial], bool]) -> StoredTrial | None:
+        with self.transaction():
+            found = None
+            for trial in self._select("status=?", (TrialStatus.RUNNING,)):
+                if abandoned(trial):
+                    found = trial
+                    break
+            if found is None:
+                idle = self._select("status=?", (TrialStatus.IDLE,), "ORDER BY number LIMIT 1")
+                if not idle:
+                    return None
+                found = idle[0]
+            # A trial run again starts from scratch: what its interrupted or failed run
+            # reported must not be averaged into the new run's metrics.
+            self._conn.execute(
+                "UPDATE trials SET status=?, owner_host=?, owner_pid=?, tuner_id=?, "
+                "started_at=?, metrics='{}', score=NULL, best_step=NULL WHERE trial_id=?",
+                (
+                    TrialStatus.RUNNING,
+                    claim.host,
+                    claim.pid,
+                    claim.tuner_id,
+                    claim.started_at,
+                    found.trial_id,
+                ),
+            )
+        found.status, found.owner_host, found.owner_pid = TrialStatus.RUNNING, claim.host, claim.pid
+        found.tuner_id, found.started_at = claim.tuner_id, claim.started_at
+        found.metrics_config, found.score, found.best_step = {}, None, None
+        return found
+
+    def has_values(self, value_hash: str) -> bool:
+        sql = "SELECT 1 FROM trials WHERE value_hash=? LIMIT 1"
+        return self._conn.execute(sql, (value_hash,)).fetchone() is not None
+
+    # -- changing a trial ---------------------------------------------------------------------
+    def _update(self, trial_id: str, fields: dict[str, Any], states: tuple[str, ...]) -> bool:
+        sets = ", ".join(f"{c}=?" for c in fields)
+        marks = ", ".join("?" * len(states))
+        sql = f"UPDATE trials SET {sets} WHERE trial_id=? AND status IN ({marks})"
+        return self._write(sql, [*fields.values(), trial_id, *states]).rowcount == 1
+
+    def report(self, trial_id: str, metrics: MetricsTracker) -> bool:
+        fields = {"metrics": dumps(metrics.get_config())}
+        return self._update(trial_id, fields, (TrialStatus.RUNNING,))
+
+    def finish(
+        self,
+        trial_id: str,
+        *,
+        status: str,
+        values: dict[str, Any],
+        value_hash: str,
+        metrics: MetricsTracker,
+        score: float | None,
+        best_step: int | None,
+        message: str | None,
+        retries: int,
+        ended_at: float,
+    ) -> bool:
+        fields = {
+            "hp_values": dumps(values),
+            "value_hash": value_hash,
+            "status": status,
+            "metrics": dumps(metrics.get_config()),
+            "score": score,
+            "best_step": best_step,
+            "message": message,
+            "ended_at": ended_at,
+            "retries": retries,
+        }
+        return self._update(trial_id, fields, (TrialStatus.RUNNING, TrialStatus.IDLE))
+
+    def release(self, trial_id: str) -> bool:
+        return self._update(trial_id, {"status": TrialStatus.IDLE}, (TrialStatus.RUNNING,))
+
+    def rescore(self, scores: list[tuple[str, float | None, int | None, str]]) -> None:
+        with self.transaction() as conn:
+            conn.executemany(
+                "UPDATE trials SET score=?, best_step=?, status=? WHERE trial_id=?",
+                [(score, step, status, trial_id) for trial_id, score, step, status in scores],
+            )
+
+    # -- reading trials -------------------------------------------------------------------
+    def get_trial(self, trial_id: str) -> StoredTrial | None:
+        found = self._select("trial_id=?", (trial_id,))
+        return found[0] if found else None
+
+    def get_trials(self, states: tuple[str, ...] | None = None) -> list[StoredTrial]:
+        if states is None:
+            return self._select()
+        return self._select(f"status IN ({', '.join('?' * len(states))})", tuple(states))
+
+    def best_trials(self, n: int, direction: str) -> list[StoredTrial]:
+        order = "score DESC" if direction == "max" else "score ASC"
+        return self._select(
+            "status=? AND score IS NOT NULL",
+            (TrialStatus.COMPLETED,),
+            f"ORDER BY {order}, number LIMIT {int(n)}",
+        )
+
+    def count_by_status(self) -> dict[str, int]:
+        rows = self._conn.execute("SELECT status, COUNT(*) FROM trials GROUP BY status")
+        return dict(rows.fetchall())
+
+    # -- queue of enqueued configurations ---------------------------------------------------
+    def enqueue(self, values: dict[str, Any], value_hash: str, skip_if_exists: bool = True) -> bool:
+        with self.transaction() as conn:
+            if skip_if_exists:
+                queued = conn.execute("SELECT 1 FROM queue WHERE value_hash=?", (value_hash,))
+                if queued.fetchone() is not None or self.has_values(value_hash):
+                    return False
+            conn.execute(
+                "INSERT INTO queue (hp_values, value_hash) VALUES (?, ?)",
+                (dumps(values), value_hash),
+            )
+            return True
+
+    def pop_queue(self) -> dict[str, Any] | None:
+        with self.transaction() as conn:
+            row = conn.execute("SELECT id, hp_values FROM queue ORDER BY id LIMIT 1").fetchone()
+            if row is None:
+                return None
+            conn.execute("DELETE FROM queue WHERE id=?", (row[0],))
+            return loads(row[1])
+
+    def queue_length(self) -> int:
+        return self._conn.execute("SELECT COUNT(*) FROM queue").fetchone()[0]
+
+    def integrity_check(self) -> str:
+        """SQLite's full check of the file: "ok" when it is sound."""
+        return self._conn.execute("PRAGMA integrity_check").fetchone()[0]

@@ -1,0 +1,505 @@
+"""The study: the books of one search, kept in its storage.
+
+The study hands out trials (`ask`) and records their ends (`tell`): claims, retries, the
+consecutive-failure limit, de-duplication of configurations, the queue of enqueued trials,
+and resuming a project (its stored space and objective). Which values a new trial tries is
+the oracle's business (`Oracle.populate_space`); whether a running trial stops is the
+pruner's. Every read and write of trials goes through the `Storage` interface.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import socket
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tunelab.errors import TooManyFailedTrialsError
+from tunelab.hyperparameters import _STORED, Fixed, HyperParameter, HyperParameters
+from tunelab.objective import Objective
+from tunelab.outcomes import format_error, latest_values, metric_dicts, objective_score
+from tunelab.storage import STORE_FILENAME, Claim, Storage, Store, StoredTrial, StoreError
+from tunelab.trial import MetricsTracker, Trial, TrialStatus
+
+if TYPE_CHECKING:
+    from tunelab.oracles.base import Oracle
+
+__all__ = ["WAIT", "Study", "iter_active", "value_hash"]
+
+_HOST = socket.gethostname()
+
+
+class _Wait:
+    def __repr__(self) -> str:
+        return "WAIT"
+
+
+# What `populate_space` returns when only trials still running can tell what comes next
+# (Hyperband between rounds): `ask` then gives None with `waiting` set.
+WAIT: Any = _Wait()
+
+
+def value_hash(values: dict[str, Any]) -> str:
+    """A stable digest of a configuration (its active values)."""
+    text = json.dumps(values, sort_keys=True, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def iter_active(space: list[HyperParameter], values: dict[str, Any]) -> Any:
+    """The hyperparameters of `space` that are active given `values`, in order.
+
+    Parents are registered before their children, so one pass in order suffices; `values`
+    is read as it is filled in by the caller.
+    """
+    for hp in space:
+        if all(c.is_active(values) for c in hp.conditions):
+            yield hp
+
+
+def _owner_is_gone(trial: StoredTrial) -> bool:
+    """Whether the process that runs `trial` is gone (knowable on this host only)."""
+    pid = trial.owner_pid
+    if trial.owner_host != _HOST or pid is None or pid == os.getpid():
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            if handle.read().rsplit(")", 1)[-1].split()[0] == "Z":
+                return True  # a zombie: killed, not yet reaped
+    except (OSError, IndexError):
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+class Study:
+    """The books of a search over `storage`, proposals from `oracle`.
+
+    Parameters
+    ----------
+    oracle : Oracle
+        Proposes values (`populate_space`, `sample_new`) and holds the search's settings
+        (objective, space, max_trials, retries, failure limit).
+    storage : Storage
+        Where trials live.
+    """
+
+    def __init__(self, oracle: Oracle, storage: Storage) -> None:
+        self.oracle = oracle
+        self.storage = storage
+        self.running: dict[str, Trial] = {}
+        self.exhausted = False
+        self.waiting = False
+        self._consecutive_failures = 0
+        self._first_failure: str | None = None
+        self._failed_in_row: list[str] = []
+        self._reported_changes: set[str] = set()
+
+    @classmethod
+    def open(cls, oracle: Oracle, project_dir: Path | None, overwrite: bool = False) -> Study:
+        """The study of the project in `project_dir` (None: in memory), not yet resumed."""
+        path = ":memory:" if project_dir is None else project_dir / STORE_FILENAME
+        return cls(oracle, Store(path, overwrite=overwrite))
+
+    # ------------------------------------------------------------------------------------
+    # Resuming: the stored space and objective
+    # ------------------------------------------------------------------------------------
+    def resume(self) -> None:
+        """Merge the stored space into the oracle's, rescore if the objective changed, save
+        the search's settings, and enqueue the oracle's initial trials once."""
+        try:
+            self._load_meta()
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
+            # Meta values are JSON this library wrote: anything else means a damaged file.
+            raise StoreError(
+                f"{self.storage.path} is damaged: its stored search space or objective "
+                f"cannot be read ({type(error).__name__}: {error}); it was left as it is"
+            ) from error
+        self.oracle.on_resume(self)
+        initial = self.oracle._initial_trials
+        if initial and not self.storage.get_meta("initial_trials_enqueued"):
+            for values in initial:
+                self.oracle.enqueue_trial(values)
+            self.storage.set_meta("initial_trials_enqueued", True)
+
+    def _load_meta(self) -> None:
+        storage, oracle = self.storage, self.oracle
+        space = oracle.hyperparameters
+        stored_space = storage.get_meta("space")
+        if stored_space is not None:
+            previous = HyperParameters.from_config({"space": stored_space})
+            changes = []
+            for hp in previous.space:
+                current = space._space.get(hp.name)
+                if current is None:
+                    space._space[hp.name] = hp
+                    space._origin[hp.name] = _STORED
+                elif current != hp:
+                    changes.append(f"~ {hp.name}: stored {hp!r} -> now {current!r}")
+            self.report_changes(changes)
+        stored_objective = storage.get_meta("objective")
+        with storage.transaction():
+            if stored_objective is not None and stored_objective != oracle.objective.get_config():
+                self._rescore(stored_objective)
+            storage.set_meta("objective", oracle.objective.get_config())
+            storage.set_meta("space", space.get_config()["space"])
+            storage.set_meta(
+                "oracle",
+                {
+                    "class": type(oracle).__name__,
+                    "seed": oracle.seed,
+                    "max_trials": oracle.max_trials,
+                },
+            )
+
+    def _rescore(self, stored_objective: dict[str, Any]) -> None:
+        objective = self.oracle.objective
+        old = Objective.from_config(stored_objective)
+        print(
+            f"Objective changed since the last run: {old!r} -> {objective!r}; "
+            "scores of finished trials are recomputed."
+        )
+        scores = []
+        for stored in self.storage.get_trials((TrialStatus.COMPLETED, TrialStatus.STOPPED)):
+            score, best_step = objective_score(objective, stored.metrics)
+            status = stored.status if score is not None and math.isfinite(score) else "INVALID"
+            scores.append(
+                (stored.trial_id, score if status != "INVALID" else None, best_step, status)
+            )
+        self.storage.rescore(scores)
+
+    def report_changes(self, changes: list[str]) -> None:
+        """Print how the space differs from the stored one (each change once)."""
+        fresh = [c for c in changes if c not in self._reported_changes]
+        if fresh:
+            print("The search space differs from the stored one; going on with the new space:")
+            for line in fresh:
+                print(f"  {line}")
+            self._reported_changes.update(fresh)
+
+    def save_space(self) -> None:
+        self.storage.set_meta("space", self.oracle.hyperparameters.get_config()["space"])
+
+    # ------------------------------------------------------------------------------------
+    # ask
+    # ------------------------------------------------------------------------------------
+    def ask(self, tuner_id: str | None = None, detached: bool = False) -> Trial | None:
+        """See `Oracle.ask`."""
+        self.check_failures()
+        self.waiting = False
+        storage, oracle = self.storage, self.oracle
+        now = time.time()
+        # No owner for a detached trial: nobody's death means it was abandoned.
+        claim = Claim(None if detached else _HOST, None if detached else os.getpid(), tuner_id, now)
+        with storage.transaction():
+            again = storage.claim(claim, _owner_is_gone)
+            if again is not None:
+                return self._hand_out(self.to_trial(again))
+            number = storage.next_number()
+            if self.exhausted or (oracle.max_trials is not None and number >= oracle.max_trials):
+                return None
+            trial = Trial(HyperParameters(), trial_id=self._format_id(number))
+            trial.number = number
+            values = self._next_values(trial)
+            if values is WAIT:
+                self.waiting = True
+                return None
+            if values is None:
+                self.exhausted = True
+                print(
+                    f"The search space is exhausted after {number} trials: every "
+                    "configuration has been tried. The search stops here."
+                )
+                return None
+            trial.hyperparameters = self._trial_hyperparameters(values, trial)
+            active = trial.hyperparameters.active_values()
+            storage.create_trial(number, trial.trial_id, active, value_hash(active), claim)  # type: ignore[arg-type]
+            trial.started_at = now
+            return self._hand_out(trial)
+
+    def _hand_out(self, trial: Trial) -> Trial:
+        trial._oracle = self.oracle
+        trial.status = TrialStatus.RUNNING
+        self.running[trial.trial_id] = trial  # type: ignore[index]
+        return trial
+
+    def _next_values(self, trial: Trial) -> Any:
+        """Enqueued values first (unless the oracle takes them itself), then proposals;
+        a configuration already tried is skipped."""
+        storage, oracle = self.storage, self.oracle
+        if not oracle.places_enqueued_trials:
+            while (queued := storage.pop_queue()) is not None:
+                completed = self.complete(queued, trial)
+                if not storage.has_values(value_hash(completed)):
+                    return completed
+        for _ in range(100):
+            proposed = oracle.populate_space(trial)
+            if proposed is WAIT:
+                return WAIT
+            if isinstance(proposed, dict) and "status" in proposed:  # KerasTuner-style result
+                if proposed["status"] != TrialStatus.RUNNING:
+                    return None
+                proposed = proposed.get("values") or {}
+            if proposed is None:
+                return None
+            values = self.complete(proposed, trial)
+            if oracle.places_enqueued_trials:
+                return values  # it checked for repeats itself (Hyperband repeats on purpose)
+            # With nothing known of the space yet (define-by-run), there is nothing to compare.
+            if not values or not storage.has_values(value_hash(values)):
+                return values
+        return None
+
+    def complete(self, values: dict[str, Any], trial: Trial) -> dict[str, Any]:
+        """Fill in the active hyperparameters that `values` leaves out; keep only active ones."""
+        space = self.oracle.hyperparameters
+        out: dict[str, Any] = {}
+        for hp in iter_active(space.space, out):
+            if hp.name in values:
+                out[hp.name] = hp.validate(values[hp.name])
+            elif isinstance(hp, Fixed):
+                out[hp.name] = hp.value
+            else:
+                out[hp.name] = self.oracle.sample_new(hp, trial)
+        # Names not (yet) in the space stay: the hypermodel registers them (define-by-run).
+        out.update({k: v for k, v in values.items() if k not in space._space})
+        return out
+
+    def _trial_hyperparameters(self, values: dict[str, Any], trial: Trial) -> HyperParameters:
+        oracle = self.oracle
+        hp = oracle.hyperparameters.copy()
+        hp.values = dict(values)
+        hp._sampler = lambda definition: oracle.sample_new(definition, trial)
+        hp._tune_new_entries = oracle.tune_new_entries
+        hp._allow_new_entries = oracle.allow_new_entries
+        return hp
+
+    def _format_id(self, number: int) -> str:
+        max_trials = self.oracle.max_trials
+        width = len(str(max_trials - 1)) if max_trials and max_trials > 1 else 1
+        return f"{number:0{width}d}"
+
+    def enqueue(self, values: dict[str, Any], skip_if_exists: bool = True) -> bool:
+        """See `Oracle.enqueue_trial`."""
+        space = self.oracle.hyperparameters
+        if not isinstance(values, dict):
+            raise TypeError(f"enqueue_trial: values={values!r}; expected a dict name -> value")
+        checked: dict[str, Any] = {}
+        for name, value in values.items():
+            hp = space._space.get(name)
+            if hp is not None:
+                checked[name] = hp.validate(value)
+            elif not self.oracle.allow_new_entries:
+                raise ValueError(
+                    f"enqueue_trial: {name!r} is not a hyperparameter of this search space "
+                    f"({space.space.names()})"
+                )
+            elif (
+                not isinstance(value, (int, float, str, bool))
+                or isinstance(value, float)
+                and not math.isfinite(value)
+            ):
+                raise ValueError(
+                    f"enqueue_trial: value {value!r} for {name!r} is not a "
+                    "finite number, string or bool"
+                )
+            else:
+                checked[name] = value
+        return self.storage.enqueue(checked, value_hash(checked), skip_if_exists)
+
+    # ------------------------------------------------------------------------------------
+    # Reports, tell, release
+    # ------------------------------------------------------------------------------------
+    def report(self, trial: Trial | str, metrics: Any, step: int = 0) -> str:
+        """See `Oracle.update_trial`."""
+        oracle = self.oracle
+        trial = self.resolve(trial)
+        tracker = MetricsTracker.from_config(trial.metrics.get_config())
+        for name, value in metric_dicts(oracle.objective, metrics)[0].items():
+            tracker.update(name, value, step)
+        if not self.storage.report(trial.trial_id, tracker):  # type: ignore[arg-type]
+            raise ValueError(f"trial {trial.trial_id!r} is not running; cannot update it")
+        trial.metrics = tracker
+        if trial.status == TrialStatus.RUNNING and oracle.should_stop(trial, step):
+            trial.status = TrialStatus.STOPPED
+        return trial.status
+
+    def tell(
+        self,
+        trial: Trial | str,
+        result: Any = None,
+        status: str | None = None,
+        error: BaseException | str | None = None,
+    ) -> Trial:
+        """See `Oracle.tell`."""
+        oracle = self.oracle
+        trial = self.resolve(trial)
+        if status is not None and status not in TrialStatus.FINISHED:
+            raise ValueError(f"status={status!r}; expected one of {TrialStatus.FINISHED}")
+        if error is not None and status is None:
+            status = TrialStatus.FAILED
+        tracker = MetricsTracker.from_config(trial.metrics.get_config())
+        executions = metric_dicts(oracle.objective, result)
+        if status != TrialStatus.FAILED and executions:
+            # A final result after intermediate reports goes one step after the last one.
+            steps = [o.step for h in tracker.metrics.values() for o in h.get_history()]
+            step = max(steps) + 1 if steps else 0
+            for execution in executions:
+                for name, value in execution.items():
+                    tracker.update(name, value, step)
+        message = format_error(error)
+        score, best_step = None, None
+        if status in (TrialStatus.FAILED, TrialStatus.INVALID):
+            final = status
+        else:
+            if not oracle.objective.has_value(latest_values(tracker)):
+                raise ValueError(
+                    f"trial {trial.trial_id!r}: the result {result!r} does not contain the "
+                    f"objective {oracle.objective.names}; report it (or pass objective= to match)"
+                )
+            score, best_step = objective_score(oracle.objective, tracker)
+            final = status or (
+                TrialStatus.STOPPED
+                if trial.status == TrialStatus.STOPPED
+                else TrialStatus.COMPLETED
+            )
+            if score is None or not math.isfinite(score):
+                message = message or f"objective value {score} is not finite"
+                final, score = TrialStatus.INVALID, None
+        retry = final == TrialStatus.FAILED and trial.retries < oracle.max_retries_per_trial
+        now = time.time()
+        hp = trial.hyperparameters
+        active = hp.active_values()  # with values registered during the run
+        new_status = TrialStatus.IDLE if retry else final
+        retries = trial.retries + (1 if retry else 0)
+        with self.storage.transaction():
+            if not self.storage.finish(
+                trial.trial_id,  # type: ignore[arg-type]
+                status=new_status,
+                values=active,
+                # Untuned entries (tune_new_entries=False) stay at their default: they are
+                # not part of what makes two configurations the same.
+                value_hash=value_hash({k: v for k, v in active.items() if k not in hp._untuned}),
+                metrics=tracker,
+                score=score,
+                best_step=best_step,
+                message=message,
+                retries=retries,
+                ended_at=now,
+            ):
+                raise ValueError(
+                    f"trial {trial.trial_id!r} is already finished; telling it "
+                    "again changes nothing"
+                )
+            self._merge_space(trial)
+        trial.metrics, trial.score, trial.best_step = tracker, score, best_step
+        trial.status, trial.message, trial.ended_at = new_status, message, now
+        trial.retries = retries
+        self.running.pop(trial.trial_id, None)  # type: ignore[arg-type]
+        self._count_failure(trial, final, retry)
+        return trial
+
+    def release(self, trial: Trial | str) -> None:
+        """See `Oracle.release`."""
+        trial_id = trial.trial_id if isinstance(trial, Trial) else trial
+        if not isinstance(trial_id, str):
+            raise TypeError(f"trial={trial!r}: expected a Trial or a trial id string")
+        self.storage.release(trial_id)
+        self.running.pop(trial_id, None)
+
+    def _count_failure(self, trial: Trial, final: str, retry: bool) -> None:
+        if final == TrialStatus.FAILED and not retry:
+            if self._consecutive_failures == 0:
+                self._first_failure = f"trial {trial.trial_id}:\n{trial.message}"
+                self._failed_in_row = []
+            self._failed_in_row.append(str(trial.trial_id))
+            self._consecutive_failures += 1
+        elif final in (TrialStatus.COMPLETED, TrialStatus.STOPPED):
+            self._consecutive_failures = 0
+
+    def check_failures(self) -> None:
+        """Raise `TooManyFailedTrialsError` once the failure limit is reached."""
+        limit = self.oracle.max_consecutive_failed_trials
+        if limit is not None and self._consecutive_failures >= limit:
+            raise TooManyFailedTrialsError(
+                f"{self._consecutive_failures} trials failed in a row "
+                f"(max_consecutive_failed_trials={limit}); the search stops. The first of them "
+                f"was {self._first_failure}\nThe failed trials: {self._failed_in_row}; read "
+                "each one's message and traceback with tuner.oracle.get_trial(trial_id).message, "
+                f"e.g. tuner.oracle.get_trial({self._failed_in_row[-1]!r}).message "
+                "(tuner.results_summary() counts them)."
+            )
+
+    def _merge_space(self, trial: Trial) -> None:
+        """Add what the trial registered while it ran (define-by-run) to the search space."""
+        space = self.oracle.hyperparameters
+        hp = trial.hyperparameters
+        changed = False
+        changes = list(hp._changes)
+        for definition in hp.space:
+            name = definition.name
+            if name in hp._untuned:
+                continue
+            current = space._space.get(name)
+            if current is None or (current != definition and space._origin.get(name) == _STORED):
+                space._space[name] = definition
+                space._origin[name] = hp._origin.get(name, "code")
+                changed = True
+        if changes:
+            self.report_changes(changes)
+        if changed:
+            self.save_space()
+
+    # ------------------------------------------------------------------------------------
+    # Reading trials
+    # ------------------------------------------------------------------------------------
+    def to_trial(self, stored: StoredTrial) -> Trial:
+        """A stored trial over the search space; a running or waiting one can register new
+        hyperparameters (define-by-run) through the oracle."""
+        oracle = self.oracle
+        trial = stored.to_trial(oracle.hyperparameters)
+        if stored.status in (TrialStatus.RUNNING, TrialStatus.IDLE):
+            hp = trial.hyperparameters
+            hp._sampler = lambda definition: oracle.sample_new(definition, trial)
+            hp._tune_new_entries = oracle.tune_new_entries
+            hp._allow_new_entries = oracle.allow_new_entries
+        return trial
+
+    def resolve(self, trial: Trial | str) -> Trial:
+        """The live trial for `trial` (or its id), asked here or in another process."""
+        trial_id = trial.trial_id if isinstance(trial, Trial) else trial
+        if not isinstance(trial_id, str):
+            raise TypeError(f"trial={trial!r}: expected a Trial or a trial id string")
+        if trial_id in self.running:
+            return self.running[trial_id]
+        found = self.get_trial(trial_id)
+        if isinstance(trial, Trial):  # keep what the caller's object learned (new entries)
+            found.hyperparameters = trial.hyperparameters
+            found.metrics = trial.metrics
+        found._oracle = self.oracle
+        return found
+
+    def get_trial(self, trial_id: str) -> Trial:
+        stored = self.storage.get_trial(trial_id)
+        if stored is None:
+            raise KeyError(f"unknown trial id {trial_id!r} in this project")
+        return self.to_trial(stored)
+
+    def trials(self) -> dict[str, Trial]:
+        return {t.trial_id: self.to_trial(t) for t in self.storage.get_trials()}
+
+    def best_trials(self, num_trials: int) -> list[Trial]:
+        direction = self.oracle.objective.direction
+        return [self.to_trial(t) for t in self.storage.best_trials(num_trials, direction)]
+
+    def finished_count(self) -> int:
+        counts = self.storage.count_by_status()
+        return sum(counts.get(s, 0) for s in TrialStatus.FINISHED)
