@@ -63,6 +63,9 @@ class Oracle:
         sets these itself. Without them the store lives in memory.
     overwrite : bool
         Start the project clean instead of resuming it.
+    storage : Storage, optional
+        Keep the trials in this storage (any `tunelab.storage.Storage`) instead of the
+        SQLite file of `directory/project_name`.
 
     Attributes
     ----------
@@ -98,6 +101,7 @@ class Oracle:
         directory: str | os.PathLike | None = None,
         project_name: str | None = None,
         overwrite: bool = False,
+        storage: Storage | None = None,
     ) -> None:
         self.objective = create_objective(objective)
         self.max_trials = check_int("max_trials", max_trials, 1, allow_none=True)
@@ -128,18 +132,33 @@ class Oracle:
         )
         self._study: Study | None = None
         self.project_dir: Path | None = None
-        if directory is not None or project_name is not None:
+        if storage is not None and not isinstance(storage, Storage):
+            raise TypeError(f"storage={storage!r}; expected a tunelab.storage.Storage")
+        self._storage = storage
+        if storage is not None or directory is not None or project_name is not None:
             self._attach(project_path(directory, project_name), overwrite)
 
     # ------------------------------------------------------------------------------------
     # The study and its store
     # ------------------------------------------------------------------------------------
     def _attach(self, project_dir: Path | None, overwrite: bool = False) -> None:
-        """Open (or create) the project's store and resume what a previous run left."""
+        """Open (or create) the project's store and resume what a previous run left. With
+        a `storage` given to the constructor, trials stay there and `project_dir` only
+        holds model files."""
+        self.project_dir = project_dir
+        if self._storage is not None:
+            if overwrite:
+                raise ValueError(
+                    "overwrite=True with a storage= given: a storage is cleared by its owner, "
+                    "not by the tuner; pass a new storage instead"
+                )
+            if self._study is None:
+                self._study = Study(self, self._storage)
+                self._study.resume()
+            return
         if self._study is not None:
             self._study.storage.close()
             self._study = None
-        self.project_dir = project_dir
         self._study = Study.open(self, project_dir, overwrite)
         self._study.resume()
 
