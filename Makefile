@@ -19,7 +19,7 @@ test: sync
 	@UV=$$(command -v uv || echo $(HOME)/.local/bin/uv); $$UV run --frozen pytest
 
 lint: sync
-	@UV=$$(command -v uv || echo $(HOME)/.local/bin/uv); $$UV run --frozen ruff check . && $$UV run --frozen ruff format --check .
+	@UV=$$(command -v uv || echo $(HOME)/.local/bin/uv); $$UV run --frozen ruff check . && $$UV run --frozen ruff format --check . && $$UV run --frozen lint-imports
 
 docs: sync
 	@UV=$$(command -v uv || echo $(HOME)/.local/bin/uv); $$UV run --frozen mkdocs build --strict

@@ -16,7 +16,7 @@ import os
 import socket
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from tunelab.errors import TooManyFailedTrialsError
 from tunelab.hyperparameters import _STORED, Fixed, HyperParameter, HyperParameters
@@ -25,10 +25,7 @@ from tunelab.outcomes import format_error, latest_values, metric_dicts, objectiv
 from tunelab.storage import STORE_FILENAME, Claim, Storage, Store, StoredTrial, StoreError
 from tunelab.trial import MetricsTracker, Trial, TrialStatus
 
-if TYPE_CHECKING:
-    from tunelab.oracles.base import Oracle
-
-__all__ = ["WAIT", "Study", "iter_active", "value_hash"]
+__all__ = ["WAIT", "Proposer", "Study", "iter_active", "value_hash"]
 
 _HOST = socket.gethostname()
 
@@ -80,19 +77,53 @@ def _owner_is_gone(trial: StoredTrial) -> bool:
     return False
 
 
+class Proposer(Protocol):
+    """What the study needs of an oracle (`tunelab.oracles.base.Oracle` gives all of it):
+    the search's settings, and the proposals."""
+
+    objective: Objective
+    hyperparameters: HyperParameters
+    max_trials: int | None
+    seed: int | None
+    max_retries_per_trial: int
+    max_consecutive_failed_trials: int | None
+    tune_new_entries: bool
+    allow_new_entries: bool
+    places_enqueued_trials: bool
+    _initial_trials: list[dict[str, Any]] | None
+
+    def populate_space(self, trial: Trial) -> Any:
+        """Values for a new trial, None (exhausted) or `WAIT`."""
+
+    def sample_new(self, hp: HyperParameter, trial: Trial) -> Any:
+        """The value of a hyperparameter registered while `trial` runs."""
+
+    def should_stop(self, trial: Trial, step: int) -> bool:
+        """Whether a running trial stops early after reporting `step`."""
+
+    def on_resume(self, study: Study) -> None:
+        """The store was opened: check or save the oracle's own settings."""
+
+    def enqueue_trial(self, values: dict[str, Any], skip_if_exists: bool = True) -> bool:
+        """Queue a configuration."""
+
+    def update_trial(self, trial: Trial, metrics: Any, step: int = 0) -> str:
+        """Take a running trial's report (`trial.report` calls it)."""
+
+
 class Study:
     """The books of a search over `storage`, proposals from `oracle`.
 
     Parameters
     ----------
-    oracle : Oracle
+    oracle : Proposer
         Proposes values (`populate_space`, `sample_new`) and holds the search's settings
         (objective, space, max_trials, retries, failure limit).
     storage : Storage
         Where trials live.
     """
 
-    def __init__(self, oracle: Oracle, storage: Storage) -> None:
+    def __init__(self, oracle: Proposer, storage: Storage) -> None:
         self.oracle = oracle
         self.storage = storage
         self.running: dict[str, Trial] = {}
@@ -104,7 +135,7 @@ class Study:
         self._reported_changes: set[str] = set()
 
     @classmethod
-    def open(cls, oracle: Oracle, project_dir: Path | None, overwrite: bool = False) -> Study:
+    def open(cls, oracle: Proposer, project_dir: Path | None, overwrite: bool = False) -> Study:
         """The study of the project in `project_dir` (None: in memory), not yet resumed."""
         path = ":memory:" if project_dir is None else project_dir / STORE_FILENAME
         return cls(oracle, Store(path, overwrite=overwrite))

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from tunelab.hyperparameters import HyperParameters
-
-if TYPE_CHECKING:
-    from tunelab.oracles.base import Oracle
 
 __all__ = ["MetricHistory", "MetricObservation", "MetricsTracker", "Trial", "TrialStatus"]
 
@@ -161,6 +158,12 @@ class MetricsTracker:
         return tracker
 
 
+class _TakesReports(Protocol):
+    """What a running trial reports to (the oracle that asked it)."""
+
+    def update_trial(self, trial: Trial, metrics: Any, step: int = 0) -> str: ...
+
+
 class Trial:
     """One evaluation of a set of hyperparameter values.
 
@@ -199,7 +202,7 @@ class Trial:
         self.started_at: float | None = None
         self.ended_at: float | None = None
         self.number: int | None = None
-        self._oracle: Oracle | None = None
+        self._oracle: _TakesReports | None = None
 
     # -- reporting during a run (ask/tell and pruning) ----------------------------------
     def report(self, value: float | dict[str, float], step: int) -> str:

@@ -16,17 +16,30 @@ Use it as ``kt.Hyperband(..., sampler="bohb")`` or pass a configured `BOHBSample
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from tunelab.hyperparameters import Boolean, Choice, Fixed, HyperParameter
+from tunelab.hyperparameters import Boolean, Choice, Fixed, HyperParameter, HyperParameters
+from tunelab.objective import Objective
 
 if TYPE_CHECKING:
-    from tunelab.oracles.hyperband import HyperbandOracle
     from tunelab.trial import Trial
 
 __all__ = ["BOHBSampler"]
+
+
+class _Budgeted(Protocol):
+    """What the sampler reads of its Hyperband oracle."""
+
+    hyperparameters: HyperParameters
+    objective: Objective
+
+    def rng(self, trial: Trial) -> np.random.Generator: ...
+
+    def random_values(self, trial: Trial, unit: np.ndarray | None = None) -> dict[str, Any]: ...
+
+    def budget_results(self) -> dict[int, list[tuple[dict[str, Any], float]]]: ...
 
 
 def _fraction(name: str, value: float, low: float, high: float) -> float:
@@ -96,7 +109,7 @@ class BOHBSampler:
             f"top_fraction={self.top_fraction:g}, n_candidates={self.n_candidates})"
         )
 
-    def __call__(self, oracle: HyperbandOracle, trial: Trial) -> dict[str, Any] | None:
+    def __call__(self, oracle: _Budgeted, trial: Trial) -> dict[str, Any] | None:
         """The values of the next new configuration, or None to let Hyperband draw one."""
         rng = oracle.rng(trial)
         if rng.random() < self.random_fraction:
