@@ -22,8 +22,9 @@ driver's process too) is reported as well. Target (issue 17): a / b >= 0.90.
 
 The issue's sizes are 4 processes x 16 threads and 2,000 trials; on a small machine use
 smaller ones (say 2 x 8 and ``--trials 600``): the output says which were used.
-``--profile`` adds one more tunelab-on-Dask search under cProfile (not timed) and prints
-where the driver's main thread spends its time, in ms per trial.
+``--profile`` adds one more tunelab search per executor under cProfile (not timed, not in
+the ratios) and prints where the driver's main thread spends its time, in ms per trial (the
+JSON also keeps pstats' text, with the callers of the costliest functions).
 
 Run::
 
@@ -287,6 +288,8 @@ def measure(section: str, n: int, budget: float, config_json: str) -> dict[str, 
                     runs[side].append(tunelab_run(n, seconds, "process", slots))
                 runs[side][-1]["start_method"] = method
                 print(f"  pool {side}: {runs[side][-1]['trials_per_s']:.1f}/s", file=sys.stderr)
+        if config.get("profile"):
+            out["profile"] = profile_run(n, seconds, "process", slots, config["profile_top"])
         out.update(slots=slots)
     out["runs"] = runs
     out["summary"] = summarize(runs)
@@ -320,9 +323,10 @@ def summarize(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     }
 
 
-def profile_run(n: int, seconds: float, client: Any, slots: int, top: int) -> dict[str, Any]:
-    """One tunelab search on `client` under cProfile (the main thread: tunelab's loop; the
-    client's event-loop thread is not seen). Returns the top functions in ms per trial."""
+def profile_run(n: int, seconds: float, executor: Any, slots: int, top: int) -> dict[str, Any]:
+    """One tunelab search on `executor` under cProfile (the main thread: tunelab's loop; a
+    Dask client's event-loop thread is not seen). Returns the top functions in ms per trial
+    and the callers of the costliest ones."""
     import cProfile
     import io
     import pstats
@@ -333,7 +337,7 @@ def profile_run(n: int, seconds: float, client: Any, slots: int, top: int) -> di
     try:
         with clock:
             profiler.enable()
-            completed = _search(directory, n, seconds, client, slots, clock)
+            completed = _search(directory, n, seconds, executor, slots, clock)
             profiler.disable()
     finally:
         shutil.rmtree(directory, ignore_errors=True)
@@ -349,8 +353,11 @@ def profile_run(n: int, seconds: float, client: Any, slots: int, top: int) -> di
             }
         )
     text = io.StringIO()
-    pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(60)
+    printer = pstats.Stats(profiler, stream=text).sort_stats("cumulative")
+    printer.print_stats(60)
+    printer.print_callers(r"urandom|execute|get_best_trials|get_config|dumps|\(result\)")
     return {
+        "executor": "Dask" if not isinstance(executor, str) else f"a {executor} pool",
         "completed": completed,
         "seconds_under_profiler": clock.wall,
         "trials_per_s_under_profiler": completed / clock.wall,
@@ -440,7 +447,8 @@ def render(report: dict[str, Any]) -> str:
 
 def render_profile(profile: dict[str, Any]) -> str:
     lines = [
-        f"Profile of one tunelab search on Dask (cProfile, driver main thread; "
+        f"Profile of one tunelab search on {profile['executor']} (cProfile, driver main "
+        "thread; "
         f"{profile['completed']} trials at {profile['trials_per_s_under_profiler']:.1f}/s "
         f"under the profiler, main-thread CPU {profile['main_thread_cpu_ms_per_trial']:.2f} "
         "ms/trial)",
@@ -472,7 +480,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--pool-workers", type=int, default=16, help="(%(default)s)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per side (%(default)s)")
     parser.add_argument("--sections", default=",".join(SECTIONS), help="dask, pool or both")
-    parser.add_argument("--profile", action="store_true", help="also profile a Dask search")
+    parser.add_argument(
+        "--profile", action="store_true", help="also profile one search per executor"
+    )
     parser.add_argument("--profile-top", type=int, default=25)
     parser.add_argument("--budget", type=float, default=1800.0, help="seconds per section")
     parser.add_argument("--note", default="", help="a word on the run, kept in the JSON")
