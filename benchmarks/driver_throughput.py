@@ -26,6 +26,13 @@ smaller ones (say 2 x 8 and ``--trials 600``): the output says which were used.
 the ratios) and prints where the driver's main thread spends its time, in ms per trial (the
 JSON also keeps pstats' text, with the callers of the costliest functions).
 
+Before / after a change to the core, side by side in one run: unpack the old code
+(``git archive COMMIT packages | tar -x -C /tmp/before``) and add
+``--tunelab-src /tmp/before``: each pair then runs once with the installed tunelab and once
+with that one, and the table has a row for each; compare their ratios to plain, never their
+trials per second. On a busy 2-core machine a single 200-trial run can swing a ratio by 0.5:
+use 1,000 trials or more and ``--repeats 3``.
+
 Run::
 
     uv run --frozen python benchmarks/driver_throughput.py --dask-workers 2 --dask-threads 8 \\
@@ -235,10 +242,11 @@ def _import_tunelab() -> None:
 def measure(section: str, n: int, budget: float, config_json: str) -> dict[str, Any]:
     config = json.loads(config_json)
     seconds, repeats = config["task_s"], config["repeats"]
-    import tunelab  # noqa: F401  (imported before timing, on both sides alike)
+    import tunelab  # imported before timing, on both sides alike
 
     runs: dict[str, list[dict[str, Any]]] = {"tunelab": [], "plain": []}
     out: dict[str, Any] = {"section": section, "trials": n, "task_s": seconds}
+    out["tunelab_file"] = tunelab.__file__
     if section == "dask":
         from distributed import Client, LocalCluster
 
@@ -402,10 +410,7 @@ def render(report: dict[str, Any]) -> str:
         "target",
     ]
     rows = []
-    for name in SECTIONS:
-        result = report["results"].get(name)
-        if result is None:
-            continue
+    for name, result in report["results"].items():
         if "error" in result:
             rows.append([name, "-", "-", "-", "-", "-", "-", result["error"][:60], "-"])
             continue
@@ -414,7 +419,7 @@ def render(report: dict[str, Any]) -> str:
         met = "met" if s["ratio"] >= TARGET_RATIO else "not met"
         rows.append(
             [
-                "Dask" if name == "dask" else "process pool",
+                name.replace("dask", "Dask").replace("pool", "process pool"),
                 str(result["slots"]),
                 fmt(tl["trials_per_s"], ".1f"),
                 fmt(pl["trials_per_s"], ".1f"),
@@ -427,9 +432,9 @@ def render(report: dict[str, Any]) -> str:
         )
     lines.append(table(headers, rows))
     ideal = {
-        name: report["results"][name]["slots"] / report["task_s"]
-        for name in SECTIONS
-        if name in report["results"] and "slots" in report["results"][name]
+        result["section"]: result["slots"] / report["task_s"]
+        for result in report["results"].values()
+        if "slots" in result
     }
     lines.append(
         "ideal (slots / task time): "
@@ -437,11 +442,10 @@ def render(report: dict[str, Any]) -> str:
         + "; ratio = tunelab / plain trials per second, end to end; steady: 10th-90th "
         "percentile of completions; extra ms/trial = 1000/tunelab - 1000/plain"
     )
-    for name in SECTIONS:
-        result = report["results"].get(name, {})
+    for name, result in report["results"].items():
         profile = result.get("profile")
         if profile:
-            lines += ["", render_profile(profile)]
+            lines += ["", f"[{name}] " + render_profile(profile)]
     return "\n".join(lines)
 
 
@@ -471,6 +475,23 @@ def render_profile(profile: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def tunelab_source(path: str) -> str:
+    """The folder to put on PYTHONPATH for the tunelab checkout at `path`."""
+    root = Path(path).resolve()
+    for candidate in (root / "packages" / "core" / "src", root):
+        if (candidate / "tunelab" / "__init__.py").is_file():
+            return str(candidate)
+    raise argparse.ArgumentTypeError(
+        f"--tunelab-src={path!r}: no tunelab package in it or in its packages/core/src"
+    )
+
+
+def source_label(src: str) -> str:
+    """A short name for a tunelab source folder: the checkout's folder name."""
+    path = Path(src)
+    return path.parents[2].name if path.name == "src" and path.parent.name == "core" else path.name
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trials", type=int, default=2000, help="trials per run (%(default)s)")
@@ -485,6 +506,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     parser.add_argument("--profile-top", type=int, default=25)
     parser.add_argument("--budget", type=float, default=1800.0, help="seconds per section")
+    parser.add_argument(
+        "--tunelab-src",
+        action="append",
+        default=[],
+        type=tunelab_source,
+        help="also measure the tunelab core of this checkout (its root, or a folder that "
+        "holds the tunelab package), right after the installed one; repeatable. E.g. the "
+        "code before a refactor: git archive COMMIT packages | tar -x -C /tmp/before",
+    )
     parser.add_argument("--note", default="", help="a word on the run, kept in the JSON")
     parser.add_argument("--out", type=Path, default=None, help="JSON report path")
     args = parser.parse_args(argv)
@@ -519,13 +549,32 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "note": args.note,
         "results": {},
     }
-    for section in sections:
-        print(f"{section}: {args.trials} trials x {args.repeats} runs per side...", flush=True)
-        report["results"][section] = run_worker(
-            __file__,
-            [section, str(args.trials), str(args.budget), json.dumps(config)],
-            timeout_s=args.budget,
-        )
+    sources = [(None, "installed")] + [(src, source_label(src)) for src in args.tunelab_src]
+    if args.tunelab_src:
+        report["sources"] = {label: src for src, label in sources}
+    saved = os.environ.get("PYTHONPATH")
+    try:
+        for section in sections:
+            for src, label in sources:
+                key = section if not args.tunelab_src else f"{section} [{label}]"
+                print(f"{key}: {args.trials} trials x {args.repeats} runs per side...", flush=True)
+                # The worker (and its pool or Dask processes) imports tunelab from `src`.
+                if src is not None:
+                    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [src, saved]))
+                elif saved is None:
+                    os.environ.pop("PYTHONPATH", None)
+                else:
+                    os.environ["PYTHONPATH"] = saved
+                report["results"][key] = run_worker(
+                    __file__,
+                    [section, str(args.trials), str(args.budget), json.dumps(config)],
+                    timeout_s=args.budget,
+                )
+    finally:
+        if saved is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = saved
     report["loadavg_at_end"] = os.getloadavg()[0]
     text = render(report)
     print(text)
