@@ -462,7 +462,8 @@ class BaseTuner:
                 space._origin[definition.name] = "code"
                 added = True
         if added:
-            self.oracle.study.save_space()
+            with self.oracle.study.storage.transaction():
+                self.oracle.study.save_space()
 
     def results_summary(self, num_trials: int = 10) -> None:
         """Print the best `num_trials` trials in KerasTuner's format."""

@@ -78,6 +78,11 @@ class _MetaRecorder:
         return self.meta.get(key, default)
 
 
+@dataclass
+class _WorkerStudy:
+    storage: _MetaRecorder
+
+
 class WorkerOracle:
     """What a trial running in a worker sees of the oracle.
 
@@ -142,8 +147,11 @@ class WorkerOracle:
         self._best = list(task.best_trial_ids)
         self._recorder = _MetaRecorder()
 
-    def _store(self) -> _MetaRecorder:
-        return self._recorder
+    @property
+    def study(self) -> Any:
+        """What the tuner's code reaches through `oracle.study` in a worker: a storage that
+        records metadata writes (sent back with the outcome)."""
+        return _WorkerStudy(self._recorder)
 
     def update_trial(self, trial: Trial | str, metrics: Any, step: int = 0) -> str:
         if not isinstance(trial, Trial):

@@ -359,7 +359,8 @@ class Oracle:
             if hp.name not in self.hyperparameters._space:
                 self.hyperparameters._register(hp)
         self.hyperparameters.values = {}
-        self.study.save_space()
+        with self.study.storage.transaction():
+            self.study.save_space()
 
     def enqueue_trial(self, values: dict[str, Any], skip_if_exists: bool = True) -> bool:
         """Queue a configuration to try before new suggestions.

@@ -330,9 +330,16 @@ class Store(Storage):
                 raise self._write_error(error) from error
             raise
 
+    def _atomic(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """The open transaction, joined directly, or a new one: a block inside a block
+        does not count as a transaction of its own (nor pay for BEGIN and COMMIT)."""
+        if self._conn.in_transaction:
+            return contextlib.nullcontext(self._conn)
+        return self.transaction()
+
     def _write(self, sql: str, args: Any = ()) -> sqlite3.Cursor:
         """One statement, inside the open transaction or in its own."""
-        with self.transaction() as conn:
+        with self._atomic() as conn:
             return conn.execute(sql, args)
 
     def _write_error(self, error: sqlite3.Error) -> StoreError:
@@ -353,7 +360,8 @@ class Store(Storage):
         return default if row is None else loads(row[0])
 
     def set_meta(self, key: str, value: Any, conn: Any = None) -> None:
-        self._write(
+        # One statement: SQLite's autocommit makes it atomic and durable on its own.
+        self._conn.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) "
             "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
             (key, dumps(value)),
@@ -427,7 +435,7 @@ class Store(Storage):
         )
 
     def claim(self, claim: Claim, abandoned: Callable[[StoredTrial], bool]) -> StoredTrial | None:
-        with self.transaction():
+        with self._atomic():
             found = None
             for trial in self._select("status=?", (TrialStatus.RUNNING,)):
                 if abandoned(trial):
@@ -503,7 +511,7 @@ class Store(Storage):
         return self._update(trial_id, {"status": TrialStatus.IDLE}, (TrialStatus.RUNNING,))
 
     def rescore(self, scores: list[tuple[str, float | None, int | None, str]]) -> None:
-        with self.transaction() as conn:
+        with self._atomic() as conn:
             conn.executemany(
                 "UPDATE trials SET score=?, best_step=?, status=? WHERE trial_id=?",
                 [(score, step, status, trial_id) for trial_id, score, step, status in scores],
@@ -533,7 +541,7 @@ class Store(Storage):
 
     # -- queue of enqueued configurations ---------------------------------------------------
     def enqueue(self, values: dict[str, Any], value_hash: str, skip_if_exists: bool = True) -> bool:
-        with self.transaction() as conn:
+        with self._atomic() as conn:
             if skip_if_exists:
                 queued = conn.execute("SELECT 1 FROM queue WHERE value_hash=?", (value_hash,))
                 if queued.fetchone() is not None or self.has_values(value_hash):
@@ -545,7 +553,7 @@ class Store(Storage):
             return True
 
     def pop_queue(self) -> dict[str, Any] | None:
-        with self.transaction() as conn:
+        with self._atomic() as conn:
             row = conn.execute("SELECT id, hp_values FROM queue ORDER BY id LIMIT 1").fetchone()
             if row is None:
                 return None
