@@ -51,9 +51,17 @@ CORE = HERE.parents[1] / "packages" / "core" / "src" / "tunelab"
 
 
 def core_hash() -> str:
-    """Short hash of the oracle and search-space sources behind tunelab_bayesian."""
+    """Short hash of the sources behind tunelab_bayesian: the oracles, the search space, and
+    the study and storage that keep its books (de-duplication, claims, scores)."""
     digest = hashlib.sha256()
-    for path in sorted([*CORE.glob("oracles/*.py"), *CORE.glob("hyperparameters/*.py")]):
+    sources = [
+        *CORE.glob("oracles/*.py"),
+        *CORE.glob("hyperparameters/*.py"),
+        *CORE.glob("storage/*.py"),
+        CORE / "study.py",
+        CORE / "outcomes.py",
+    ]
+    for path in sorted(sources):
         digest.update(path.relative_to(CORE).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
