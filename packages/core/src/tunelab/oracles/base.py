@@ -31,6 +31,7 @@ from tunelab.oracles.outcomes import (
     metric_dicts,
     objective_score,
 )
+from tunelab.pruners.base import Pruner, check_pruner
 from tunelab.store import STORE_FILENAME, Store, StoreError, dumps, loads, project_path
 from tunelab.trial import MetricsTracker, Trial, TrialStatus
 
@@ -116,6 +117,9 @@ class Oracle:
         sets these itself. Without them the store lives in memory.
     overwrite : bool
         Start the project clean instead of resuming it.
+    pruner : kt.pruners.Pruner, optional
+        Decides, at each step a running trial reports, whether it stops early (see
+        `tunelab.pruners`). None: trials are never stopped early.
     """
 
     # Subclasses set this to the design they use when the user does not choose.
@@ -137,8 +141,10 @@ class Oracle:
         directory: str | os.PathLike | None = None,
         project_name: str | None = None,
         overwrite: bool = False,
+        pruner: Pruner | None = None,
     ) -> None:
         self.objective = create_objective(objective)
+        self.pruner = check_pruner(pruner)
         self.max_trials = _check_int("max_trials", max_trials, 1, allow_none=True)
         if hyperparameters is not None and not isinstance(hyperparameters, HyperParameters):
             raise TypeError(f"hyperparameters={hyperparameters!r}; expected a kt.HyperParameters")
@@ -273,7 +279,8 @@ class Oracle:
         return hp.from_unit(self.rng(trial).random())
 
     def should_stop(self, trial: Trial, step: int) -> bool:
-        """Whether a running trial that just reported `step` should stop early."""
+        """Whether a running trial that just reported `step` should stop early, by a rule
+        of the oracle's own (asked before its `pruner`; prefer a `kt.pruners.Pruner`)."""
         return False
 
     # ------------------------------------------------------------------------------------
@@ -481,7 +488,10 @@ class Oracle:
         if not changed:
             raise ValueError(f"trial {trial.trial_id!r} is not running; cannot update it")
         trial.metrics = tracker
-        if trial.status == TrialStatus.RUNNING and self.should_stop(trial, step):
+        if trial.status == TrialStatus.RUNNING and (
+            self.should_stop(trial, step)
+            or (self.pruner is not None and self.pruner.should_prune(trial, step, self))
+        ):
             trial.status = TrialStatus.STOPPED
         return trial.status
 
