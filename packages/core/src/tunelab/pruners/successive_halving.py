@@ -105,9 +105,7 @@ class SuccessiveHalvingPruner(Pruner):
                 f"min_resource={min_resource} is larger than max_resource={max_resource}; "
                 "expected min_resource <= max_resource"
             )
-        self.rungs = (
-            [] if self.max_resource is None else self.rungs_until(self.max_resource)
-        )
+        self.rungs = [] if self.max_resource is None else self.rungs_until(self.max_resource)
 
     def rungs_until(self, step: int) -> list[int]:
         """The rungs at or below `step` (and below `max_resource`)."""
