@@ -131,3 +131,29 @@ def test_hyperband_pruner_in_pool_workers_records_each_trial_in_its_bracket(tmp_
         last = _steps(trial)[-1]
         assert last == STEPS or last in pruner.brackets[bracket].rungs
     assert any(t.status == "STOPPED" for t in trials)
+
+
+def test_a_median_pruner_stops_trials_on_dask_workers(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+    )
+    with cluster, distributed.Client(cluster) as client:
+        space = kt.HyperParameters()
+        space.Int("offset", 0, 7)
+        tuner = kt.GridSearch(
+            grid_curve,
+            objective="loss",
+            hyperparameters=space,
+            directory=tmp_path,
+            project_name="p",
+            pruner=kt.pruners.MedianPruner(n_startup_trials=2),
+        )
+        tuner.search(executor=client, verbose=0)
+        worker_pids = set(client.run(os.getpid).values())
+    trials = {t.hyperparameters.get("offset"): t for t in tuner.oracle.trials.values()}
+    assert sorted(trials) == list(range(8))
+    assert trials[0].status == "COMPLETED" and _steps(trials[0]) == list(range(1, STEPS + 1))
+    stopped = [t for t in trials.values() if t.status == "STOPPED"]
+    assert len(stopped) >= 4 and all(_steps(t)[-1] < STEPS for t in stopped)
+    assert {t.metrics.get_last_value("pid") for t in trials.values()} <= worker_pids
