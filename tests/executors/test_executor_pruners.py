@@ -136,7 +136,11 @@ def test_hyperband_pruner_in_pool_workers_records_each_trial_in_its_bracket(tmp_
 def test_a_median_pruner_stops_trials_on_dask_workers(tmp_path):
     distributed = pytest.importorskip("distributed")
     cluster = distributed.LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+        n_workers=2,
+        processes=True,
+        threads_per_worker=1,
+        dashboard_address=":0",  # any free port: another cluster may hold 8787
+        silence_logs=True,
     )
     with cluster, distributed.Client(cluster) as client:
         space = kt.HyperParameters()
