@@ -118,8 +118,14 @@ class SuccessiveHalvingPruner(Pruner):
         """Record the trial at each rung it reaches with this report; stop it unless it is
         in the top 1/factor of every such rung's record."""
         reached = self.rungs_until(step)
-        value = objective_curve(oracle.objective, trial).get(step)
+        curve = objective_curve(oracle.objective, trial)
+        value = curve.get(step)
         if not reached or value is None:
+            return False
+        # Rungs at or below the trial's previous report were judged then: between rungs,
+        # a report costs no write transaction (and no wait for other processes' writes).
+        previous = max((s for s in curve if s < step), default=None)
+        if previous is not None and reached[-1] <= previous:
             return False
         trial_id = str(trial.trial_id)
         direction = oracle.objective.direction
