@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tunelab import errors, oracles, tuners
+from tunelab import errors, oracles, pruners, tuners
 from tunelab.errors import FailedTrialError, FatalError, InvalidTrialError
 from tunelab.hypermodel import HyperModel
 from tunelab.hyperparameters import HyperParameters
@@ -54,6 +54,7 @@ __all__ = [
     "TrialStatus",
     "errors",
     "oracles",
+    "pruners",
     "tuners",
 ]
 

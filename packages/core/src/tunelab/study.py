@@ -90,6 +90,7 @@ class Proposer(Protocol):
     tune_new_entries: bool
     allow_new_entries: bool
     places_enqueued_trials: bool
+    pruner: Any
     _initial_trials: list[dict[str, Any]] | None
 
     def populate_space(self, trial: Trial) -> Any:
@@ -359,7 +360,10 @@ class Study:
         if not self.storage.report(trial.trial_id, tracker):  # type: ignore[arg-type]
             raise ValueError(f"trial {trial.trial_id!r} is not running; cannot update it")
         trial.metrics = tracker
-        if trial.status == TrialStatus.RUNNING and oracle.should_stop(trial, step):
+        if trial.status == TrialStatus.RUNNING and (
+            oracle.should_stop(trial, step)
+            or (oracle.pruner is not None and oracle.pruner.should_prune(trial, step, oracle))
+        ):
             trial.status = TrialStatus.STOPPED
         return trial.status
 

@@ -20,6 +20,7 @@ from tunelab.hyperparameters import HyperParameters
 from tunelab.oracles.base import Oracle
 from tunelab.outcomes import is_number
 from tunelab.progress import SearchProgress
+from tunelab.pruners.base import check_pruner
 from tunelab.store import STORE_FILENAME, project_path
 from tunelab.timeout import time_limit
 from tunelab.trial import Trial, TrialStatus
@@ -92,6 +93,9 @@ class BaseTuner:
     max_parallel_trials : int, optional
         Trials run at the same time by the executor (> 1 without an executor: a process
         pool).
+    pruner : kt.pruners.Pruner, optional
+        Stops running trials early from the steps they report (see `tunelab.pruners`); it
+        becomes the oracle's `pruner`, replacing one the oracle had.
     **kwargs
         Backend arguments (``cv``, ``scoring``, ``loss``, ``metrics``...), checked by the
         backend.
@@ -121,6 +125,7 @@ class BaseTuner:
         trial_timeout: float | None = None,
         executor: Any = None,
         max_parallel_trials: int | None = None,
+        pruner: Any = None,
         **kwargs: Any,
     ) -> None:
         if executor is not None or max_parallel_trials is not None:
@@ -138,6 +143,8 @@ class BaseTuner:
         self.trial_timeout = trial_timeout
         if not isinstance(oracle, Oracle):
             raise TypeError(f"oracle={oracle!r}: expected a kt.oracles.Oracle instance")
+        if pruner is not None:
+            oracle.pruner = check_pruner(pruner)
         self.oracle = oracle
         self.hypermodel: HyperModel | None = as_hypermodel(hypermodel)
         if self.hypermodel is None and type(self).run_trial is BaseTuner.run_trial:

@@ -92,10 +92,10 @@ class WorkerOracle:
     10 best finished trials, and the parent trial a Hyperband trial continues).
 
     Early stopping is decided by the driver's oracle, the single writer: when that oracle
-    can stop trials (it overrides `should_stop`, as ASHA does), each report also travels to
-    the driver through the executor's reporter, and the status the driver's oracle answers
-    (STOPPED: stop now) comes back. Other oracles never stop a trial, so their reports stay
-    in the worker until the trial ends, at no cost.
+    can stop trials (it has a `pruner`, or overrides `should_stop`), each report also
+    travels to the driver through the executor's reporter, and the status the driver's
+    oracle answers (STOPPED: stop now) comes back. Without a pruner no trial is stopped, so
+    the reports stay in the worker until the trial ends, at no cost.
     """
 
     # Attributes read from the (detached) driver oracle.
@@ -126,7 +126,10 @@ class WorkerOracle:
         self._recorder = _MetaRecorder()
         from tunelab.oracles.base import Oracle
 
-        self._prunes = type(oracle).should_stop is not Oracle.should_stop
+        self._prunes = (
+            getattr(oracle, "pruner", None) is not None
+            or type(oracle).should_stop is not Oracle.should_stop
+        )
         self._reporter: Reporter | None = None
 
     def __getattr__(self, name: str) -> Any:

@@ -1,14 +1,9 @@
-"""Asynchronous successive halving (ASHA; Li et al., MLSys 2020).
+"""ASHA as an oracle (KerasTuner-style): random search with a successive-halving pruner.
 
-Every trial trains one configuration and reports its objective as it goes. The rungs are
-the training lengths ``min_epochs * factor**k`` below `max_epochs`. When a trial first reports
-at (or past) a rung, its value joins that rung's record, and it goes on only if it is in the
-top ``1/factor`` of every value recorded at that rung so far (always when it is the best so
-far). A decision is final and is taken at once: no trial waits for slower ones, so parallel
-workers never sit idle, and new trials start whenever a worker is free.
-
-The rung records live in the trial store (in one write transaction per decision), so trials
-run by other processes on the same project count too.
+Every trial trains one configuration and reports its objective as it goes; trials that fall
+behind at a rung stop (see `tunelab.pruners.SuccessiveHalvingPruner`, which holds the rule
+and keeps the rung records in the trial store). The same pruner works with any oracle:
+``kt.BayesianOptimization(..., pruner=kt.pruners.SuccessiveHalvingPruner(...))``.
 """
 
 from __future__ import annotations
@@ -18,11 +13,9 @@ from typing import Any
 from tunelab.checks import check_int
 from tunelab.hyperparameters import HyperParameters
 from tunelab.oracles.random_search import RandomSearchOracle
-from tunelab.trial import Trial
+from tunelab.pruners.successive_halving import SuccessiveHalvingPruner, halving_rungs
 
 __all__ = ["ASHAOracle", "asha_rungs"]
-
-_META_KEY = "asha_rungs"
 
 
 def asha_rungs(max_epochs: int, min_epochs: int = 1, factor: int = 3) -> list[int]:
@@ -43,12 +36,7 @@ def asha_rungs(max_epochs: int, min_epochs: int = 1, factor: int = 3) -> list[in
             f"min_epochs={min_epochs} is larger than max_epochs={max_epochs}; "
             "expected min_epochs <= max_epochs"
         )
-    rungs = []
-    resource = min_epochs
-    while resource < max_epochs:
-        rungs.append(resource)
-        resource *= factor
-    return rungs
+    return halving_rungs(min_epochs, factor, max_epochs)
 
 
 class ASHAOracle(RandomSearchOracle):
@@ -83,6 +71,8 @@ class ASHAOracle(RandomSearchOracle):
     ----------
     rungs : list of int
         The training lengths at which trials are judged (see `asha_rungs`).
+    pruner : kt.pruners.SuccessiveHalvingPruner
+        The rule and its records.
 
     Examples
     --------
@@ -119,6 +109,13 @@ class ASHAOracle(RandomSearchOracle):
             int(min_epochs),
             int(factor),
         )
+        if "pruner" in kwargs:
+            raise TypeError(
+                f"ASHAOracle got pruner={kwargs['pruner']!r}, but it prunes with successive "
+                "halving (max_epochs, min_epochs, factor); for another pruner use "
+                "RandomSearchOracle(pruner=...)"
+            )
+        self._halving = SuccessiveHalvingPruner(self.min_epochs, self.factor, self.max_epochs)
         super().__init__(
             objective=objective,
             max_trials=max_trials,
@@ -128,56 +125,13 @@ class ASHAOracle(RandomSearchOracle):
             seed=seed,
             max_retries_per_trial=max_retries_per_trial,
             max_consecutive_failed_trials=max_consecutive_failed_trials,
+            pruner=self._halving,
             **kwargs,
         )
 
-    def should_stop(self, trial: Trial, step: int) -> bool:
-        """Record the trial at each rung it reaches with this report; stop it unless it is
-        in the top 1/factor of every such rung's record."""
-        reached = [r for r in self.rungs if r <= step]
-        value = self._objective_at(trial, step)
-        if not reached or value is None:
-            return False
-        store = self.study.storage
-        stop = False
-        with store.transaction():  # read, decide and record as one step
-            records: dict[str, dict[str, float]] = store.get_meta(_META_KEY) or {}
-            changed = False
-            for resource in reached:
-                rung = records.setdefault(str(resource), {})
-                if trial.trial_id in rung:
-                    continue  # judged at this rung already: a decision is final
-                rung[trial.trial_id] = value  # type: ignore[index]
-                changed = True
-                stop = stop or not self._in_top(value, rung)
-            if changed:
-                store.set_meta(_META_KEY, records)
-        return stop
-
-    def _in_top(self, value: float, rung: dict[str, float]) -> bool:
-        """Whether `value` (already in `rung`) is among the best max(1, n // factor)."""
-        keep = max(1, len(rung) // self.factor)
-        if self.objective.direction == "max":
-            ahead = sum(v > value for v in rung.values())
-        else:
-            ahead = sum(v < value for v in rung.values())
-        return ahead < keep
-
-    def _objective_at(self, trial: Trial, step: int) -> float | None:
-        """The objective's value reported at `step`, or None when it was not reported."""
-        metrics = {}
-        for name, history in trial.metrics.metrics.items():
-            for observation in history.get_history():
-                if observation.step == step:
-                    metrics[name] = observation.mean()
-        if not self.objective.has_value(metrics):
-            return None
-        return self.objective.get_value(metrics)
-
     def rung_records(self) -> dict[int, dict[str, float]]:
         """Every rung's record: epochs -> {trial_id: objective value when it got there}."""
-        records = self.study.storage.get_meta(_META_KEY) or {}
-        return {int(k): dict(v) for k, v in sorted(records.items(), key=lambda kv: int(kv[0]))}
+        return self._halving.records(self)
 
     def get_state(self) -> dict[str, Any]:
         return {

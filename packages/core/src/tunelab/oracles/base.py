@@ -21,6 +21,7 @@ from tunelab.configurations import load_configurations
 from tunelab.hyperparameters import _OVERRIDE, Fixed, HyperParameter, HyperParameters
 from tunelab.objective import Objective, create_objective
 from tunelab.oracles.designs import check_design, design_points
+from tunelab.pruners.base import Pruner, check_pruner
 from tunelab.storage import Storage, project_path
 from tunelab.study import WAIT, Study, iter_active, value_hash
 from tunelab.trial import Trial, TrialStatus
@@ -66,6 +67,9 @@ class Oracle:
     storage : Storage, optional
         Keep the trials in this storage (any `tunelab.storage.Storage`) instead of the
         SQLite file of `directory/project_name`.
+    pruner : kt.pruners.Pruner, optional
+        Decides, at each step a running trial reports, whether it stops early (see
+        `tunelab.pruners`). None: trials are never stopped early.
 
     Attributes
     ----------
@@ -102,8 +106,10 @@ class Oracle:
         project_name: str | None = None,
         overwrite: bool = False,
         storage: Storage | None = None,
+        pruner: Pruner | None = None,
     ) -> None:
         self.objective = create_objective(objective)
+        self.pruner = check_pruner(pruner)
         self.max_trials = check_int("max_trials", max_trials, 1, allow_none=True)
         if hyperparameters is not None and not isinstance(hyperparameters, HyperParameters):
             raise TypeError(f"hyperparameters={hyperparameters!r}; expected a kt.HyperParameters")
@@ -194,7 +200,8 @@ class Oracle:
         return hp.from_unit(self.rng(trial).random())
 
     def should_stop(self, trial: Trial, step: int) -> bool:
-        """Whether a running trial that just reported `step` should stop early."""
+        """Whether a running trial that just reported `step` should stop early, by a rule
+        of the oracle's own (asked before its `pruner`; prefer a `kt.pruners.Pruner`)."""
         return False
 
     # ------------------------------------------------------------------------------------
