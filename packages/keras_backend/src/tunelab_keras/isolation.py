@@ -108,15 +108,10 @@ def _user_hooks(tuner: Any) -> dict[str, Any]:
     hooks may read them as ``self.x``), to call the hooks in the child."""
     import cloudpickle
 
-    from tunelab_keras.tuner import Tuner
+    from tunelab_keras.tuner import overridden_hooks
 
     cls = type(tuner)
-    hooks = {
-        name: getattr(cls, name)
-        for name in HOOKS
-        if getattr(cls, name, None) is not None
-        and getattr(cls, name) is not getattr(Tuner, name, None)
-    }
+    hooks = overridden_hooks(tuner, HOOKS)
     if not hooks:
         return {}
     # The hooks may call the subclass's other methods: take those of the user's classes.
@@ -241,9 +236,9 @@ def _child(fd: int) -> None:
     try:
         from tunelab.errors import FatalError
         from tunelab.hyperparameters import HyperParameters
-        from tunelab_keras.backend import KerasBackend, build_model
         from tunelab_keras.options import KerasOptions
-        from tunelab_keras.training import build_scope
+        from tunelab_keras.training import build_model, build_scope, run_executions
+        from tunelab_keras.tuner import BATCH_HOOKS, overridden_hooks
 
         tuner = _child_tuner(payload, connection)
         settings = KerasOptions.from_options({**payload["options"], "keep_best_models": None})
@@ -255,7 +250,10 @@ def _child(fd: int) -> None:
         args, kwargs = payload["args"], payload["kwargs"]
         with build_scope(settings):
             model = build_model(tuner, trial, args, kwargs)
-        result = KerasBackend()._run(tuner, trial, model, settings, args, kwargs)
+        batch_hooks = bool(overridden_hooks(tuner, BATCH_HOOKS))
+        result = run_executions(
+            tuner, trial, model, settings, args, kwargs, batch_hooks=batch_hooks
+        )
     except InvalidTrialError as error:
         connection.send(("invalid", str(error)))
     except FatalError as error:

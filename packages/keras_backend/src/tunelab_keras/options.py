@@ -5,9 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tunelab_keras.plugin import OPTIONS
+__all__ = ["DEFAULT_KEEP_BEST_MODELS", "OPTIONS", "KerasOptions"]
 
-__all__ = ["DEFAULT_KEEP_BEST_MODELS", "KerasOptions"]
+# The tuner keyword arguments this backend accepts (the fields of KerasOptions).
+OPTIONS = (
+    "max_model_size",
+    "optimizer",
+    "loss",
+    "metrics",
+    "distribution_strategy",
+    "executions_per_trial",
+    "keep_best_models",
+    "trial_isolation",
+    "mixed_precision",
+)
 
 # Trials whose best-epoch model stays on disk (the others' files are deleted as the search
 # goes): KerasTuner keeps every trial's checkpoints, and large searches fill disks.

@@ -12,20 +12,10 @@ from typing import Any
 
 from tunelab.hookspecs import hookimpl
 
-__all__ = ["OPTIONS", "tunelab_backend_for", "tunelab_backend_named", "tunelab_backend_options"]
+# options.py imports no Keras (and nothing else of this package): still cheap.
+from tunelab_keras.options import OPTIONS
 
-# The tuner keyword arguments this backend accepts (see tunelab_keras.options.KerasOptions).
-OPTIONS = (
-    "max_model_size",
-    "optimizer",
-    "loss",
-    "metrics",
-    "distribution_strategy",
-    "executions_per_trial",
-    "keep_best_models",
-    "trial_isolation",
-    "mixed_precision",
-)
+__all__ = ["OPTIONS", "tunelab_backend_for", "tunelab_backend_named", "tunelab_backend_options"]
 
 
 @lru_cache(maxsize=1)

@@ -16,15 +16,38 @@ from tunelab.hypermodel import FunctionHyperModel, HyperModel
 from tunelab.objective import DEFAULT_OBJECTIVE, Objective
 from tunelab.trial import Trial
 from tunelab_keras.callbacks import TrialReporter, check_model_size, copy_callbacks, numeric_logs
+from tunelab_keras.checkpoints import kept_trials, prune_models
 from tunelab_keras.options import KerasOptions
 
-__all__ = ["ExecutionResult", "SearchInputError", "apply_compile_overrides", "fit_execution"]
+__all__ = [
+    "ExecutionResult",
+    "NotAKerasModelError",
+    "SearchInputError",
+    "apply_compile_overrides",
+    "build_model",
+    "fit_execution",
+    "run_executions",
+]
 
+HISTORIES_FILENAME = "histories.json"
 _VALIDATION_ARGS = ("validation_data", "validation_split")
 
 
 class SearchInputError(FatalError, ValueError):
     """The search cannot work as asked (wrong objective, uncompiled model...): it stops."""
+
+
+class NotAKerasModelError(SearchInputError, TypeError):
+    """The hypermodel returned something that is not a Keras model."""
+
+
+def check_keras_model(model: Any) -> None:
+    """Raise `NotAKerasModelError` unless the hypermodel returned a `keras.Model`."""
+    if not isinstance(model, keras.Model):
+        raise NotAKerasModelError(
+            f"the hypermodel returned {type(model).__module__}.{type(model).__qualname__}; "
+            "the keras backend needs a keras.Model"
+        )
 
 
 @dataclass
@@ -157,13 +180,14 @@ def fit_execution(
     kwargs: dict[str, Any],
     settings: KerasOptions,
     execution: int,
+    batch_hooks: bool = False,
 ) -> ExecutionResult:
     """Train `model` once (`hypermodel.fit`, by default `model.fit`) and collect what it
-    reported."""
+    reported. `batch_hooks`: whether the tuner overrides `on_batch_begin`/`on_batch_end`
+    (calling them costs time on every batch, so only then are they called)."""
     if settings.overrides_compile or not getattr(model, "compiled", False):
         apply_compile_overrides(model, settings)
     check_model_size(model, settings.max_model_size)
-    batch_hooks = _defines_batch_hooks(tuner)
     reporter = TrialReporter(tuner, trial, settings.max_model_size, batch_hooks)
     hypermodel = tuner.hypermodel or HyperModel()
     fitted = hypermodel.fit(
@@ -187,17 +211,6 @@ def fit_execution(
         if fitted is not None:
             result.returned = fitted if isinstance(fitted, dict) else float(fitted)
     return result
-
-
-def _defines_batch_hooks(tuner: Any) -> bool:
-    from tunelab_keras.tuner import Tuner
-
-    cls = type(tuner)
-    return any(
-        getattr(cls, name, None) is not None
-        and getattr(cls, name) is not getattr(Tuner, name, None)
-        for name in ("on_batch_begin", "on_batch_end")
-    )
 
 
 def history_best(objective: Any, history: dict[str, list[float]]) -> dict[str, float] | None:
@@ -236,3 +249,94 @@ def write_histories(path: Any, results: list[ExecutionResult]) -> None:
     """Keep each execution's history (per-epoch metrics) in the trial's folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps([r.history for r in results], indent=1), encoding="utf-8")
+
+
+def run_executions(
+    tuner: Any,
+    trial: Trial,
+    model: Any,
+    settings: KerasOptions,
+    args: tuple,
+    kwargs: dict[str, Any],
+    *,
+    batch_hooks: bool,
+    trained: list[Any] | None = None,
+) -> Any:
+    """Train `model` (and rebuilt ones for further executions); each model trained is
+    appended to `trained` so the caller can free its graphs."""
+    trained = [] if trained is None else trained
+    objective = tuner.oracle.objective
+    results: list[ExecutionResult] = []
+    best: tuple[ExecutionResult, Any] | None = None
+    for execution in range(settings.executions_per_trial):
+        with build_scope(settings):
+            if execution > 0 or not _built_for(model, settings):
+                model = build_model(tuner, trial, args, kwargs)
+            trained.append(model)
+            result = fit_execution(
+                tuner, trial, model, args, kwargs, settings, execution, batch_hooks
+            )
+        if execution == 0:
+            check_objective_logged(objective, result)
+        results.append(result)
+        if best is None or _better(objective, result, best[0]):
+            best = (result, model)
+        if result.stopped:
+            break  # the oracle stopped the trial: no more executions
+    assert best is not None
+    result, model = best
+    if result.best_weights is not None:
+        model.set_weights(result.best_weights)
+    keep = settings.keep_best_models
+    if "tuner/epochs" in trial.hyperparameters.values:
+        keep = None  # Hyperband continues trials from their parent's model: keep all
+    if keep is None or _may_be_kept(tuner, trial, keep):
+        tuner.save_model(trial.trial_id, model)
+    write_histories(tuner.get_trial_dir(trial.trial_id) / HISTORIES_FILENAME, results)
+    if keep is not None:
+        prune_models(tuner, trial, keep)
+    return trial_result(objective, results)
+
+
+def _built_for(model: Any, settings: KerasOptions) -> bool:
+    """Whether `model` was built as `settings` ask: in the strategy's scope, and with the
+    mixed-precision policy. The tuner builds in `KerasBackend.build_scope` once it knows the
+    backend (from the second trial, or from the first with ``backend="keras"``); a model
+    built before that is built again, in the scope."""
+    strategy = settings.distribution_strategy
+    if hasattr(strategy, "device_mesh"):
+        # A keras.distribution one (JAX; Keras has no public base class to test for): a
+        # model built in its scope has its variables laid out over the device mesh.
+        if not all(hasattr(getattr(v.value, "sharding", None), "mesh") for v in model.weights):
+            return False
+    elif strategy is not None and getattr(model, "_distribute_strategy", None) is not strategy:
+        return False
+    policy = getattr(getattr(model, "dtype_policy", None), "name", None)
+    return not settings.mixed_precision or policy == "mixed_float16"
+
+
+def _may_be_kept(tuner: Any, trial: Trial, keep: int) -> bool:
+    """False when `trial` is ranked already and is outside the best `keep`: its model file
+    would be deleted right after saving it (~0.1 s a trial saved)."""
+    kept, ranked = kept_trials(tuner, trial, keep)
+    return not ranked or str(trial.trial_id) in kept
+
+
+def _better(objective: Any, a: ExecutionResult, b: ExecutionResult) -> bool:
+    if a.best_value is None:
+        return False
+    return b.best_value is None or objective.better_than(a.best_value, b.best_value)
+
+
+def build_model(tuner: Any, trial: Trial, args: tuple, kwargs: dict[str, Any]) -> Any:
+    """A new model for `trial`: the parent's saved model for a Hyperband continuation,
+    else the hypermodel built again (fresh weights)."""
+    parent = trial.hyperparameters.values.get("tuner/trial_id")
+    if parent is not None:
+        try:
+            return tuner.load_model(tuner.oracle.get_trial(parent))
+        except FileNotFoundError:
+            pass
+    model = tuner._build(trial.hyperparameters, args, kwargs)
+    check_keras_model(model)
+    return model

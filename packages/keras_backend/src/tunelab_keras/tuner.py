@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from typing import Any
 
 import keras
@@ -13,6 +14,9 @@ from tunelab.tuner import BaseTuner
 from tunelab_keras.training import history_best
 
 __all__ = ["Tuner"]
+
+# Called on every training batch: the backend installs them only when a tuner overrides one.
+BATCH_HOOKS = ("on_batch_begin", "on_batch_end")
 
 
 class Tuner(BaseTuner):
@@ -134,3 +138,15 @@ class Tuner(BaseTuner):
         self, trial: Trial, model: Any, batch: int, logs: dict[str, Any] | None = None
     ) -> None:
         """Called at the end of every training batch."""
+
+
+def overridden_hooks(tuner: Any, names: Iterable[str]) -> dict[str, Any]:
+    """The hooks among `names` that `tuner`'s class defines other than `Tuner`'s no-ops (any
+    object: a tuner that is not a `Tuner` has those it defines), by name."""
+    cls = type(tuner)
+    return {
+        name: getattr(cls, name)
+        for name in names
+        if getattr(cls, name, None) is not None
+        and getattr(cls, name) is not getattr(Tuner, name, None)
+    }

@@ -33,7 +33,7 @@ from tunelab_sklearn.cross_validation import (
     is_estimator,
 )
 from tunelab_sklearn.model_files import load_estimator, save_estimator
-from tunelab_sklearn.plugin import OPTIONS
+from tunelab_sklearn.options import OPTIONS
 from tunelab_sklearn.resources import N_SAMPLES, Budget, FoldModelCache
 
 if TYPE_CHECKING:

@@ -12,20 +12,10 @@ from typing import Any
 
 from tunelab.hookspecs import hookimpl
 
-__all__ = ["OPTIONS", "tunelab_backend_for", "tunelab_backend_named", "tunelab_backend_options"]
+# options.py imports nothing (no scikit-learn): still cheap.
+from tunelab_sklearn.options import OPTIONS
 
-# The tuner keyword arguments this backend accepts (see tunelab_sklearn.backend.CVSettings).
-OPTIONS = (
-    "scoring",
-    "metrics",
-    "cv",
-    "refit",
-    "n_jobs",
-    "error_score",
-    "return_train_score",
-    "resource",
-    "resource_per_epoch",
-)
+__all__ = ["OPTIONS", "tunelab_backend_for", "tunelab_backend_named", "tunelab_backend_options"]
 
 
 @lru_cache(maxsize=1)
