@@ -33,13 +33,13 @@ def grid_tree(hp):
 def batch_sizes(monkeypatch):
     """The number of trials in each joblib call of the batched search."""
     sizes: list[int] = []
-    real = parallel_trials.cross_validate_candidates
+    real = parallel_trials.cross_validate_each
 
-    def spy(candidates, *args, **kwargs):
-        sizes.append(len(candidates))
-        return real(candidates, *args, **kwargs)
+    def spy(jobs, *args, **kwargs):
+        sizes.append(len(jobs))
+        return real(jobs, *args, **kwargs)
 
-    monkeypatch.setattr(parallel_trials, "cross_validate_candidates", spy)
+    monkeypatch.setattr(parallel_trials, "cross_validate_each", spy)
     return sizes
 
 
