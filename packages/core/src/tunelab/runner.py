@@ -57,10 +57,9 @@ def tell_outcome(oracle: Oracle, trial: Trial, outcome: TrialOutcome) -> None:
             store.set_meta(key, value)
     if outcome.kind == "error":
         message = outcome.message or "the trial failed in its worker"
+        # A worker's error travels as its traceback; one caught here is kept as raised.
         error: BaseException | str = (
-            outcome.message
-            if outcome.message is not None or outcome.error is None
-            else outcome.error
+            outcome.error if outcome.message is None and outcome.error is not None else message
         )
         if outcome.error_kind == "setup":
             # The backend rejected the search's data or settings before fitting anything:
