@@ -41,3 +41,31 @@ def test_a_strategy_trial_builds_its_model_once_in_the_scope(tmp_path, backend, 
     # built before the tuner knows its backend, and built again in the scope
     assert len(built) == builds
     assert all(m._distribute_strategy is strategy for m in built[builds - 3 :])
+
+
+def test_a_hyperband_trial_builds_its_model_once_in_the_scope(tmp_path):
+    # Hyperband's trials go through the same run_trial as every tuner's: one build per
+    # trial, in the strategy's scope (a copy of run_trial without the scope built 11 models
+    # for 6 trials).
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("tf.distribute strategies need the TensorFlow backend")
+    import tensorflow as tf
+
+    strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
+    x, y = make_data(40)
+    built: list = []
+    tuner = kt.Hyperband(
+        _counting_build(built),
+        objective="loss",
+        max_epochs=3,
+        factor=3,
+        seed=0,
+        distribution_strategy=strategy,
+        directory=tmp_path,
+        backend="keras",
+    )
+    tuner.search(x, y, verbose=0)
+    trials = list(tuner.oracle.trials.values())
+    assert [t.status for t in trials] == ["COMPLETED"] * len(trials)
+    assert len(built) == len(trials) > 3
+    assert all(m._distribute_strategy is strategy for m in built)

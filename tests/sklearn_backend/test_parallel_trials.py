@@ -33,13 +33,13 @@ def grid_tree(hp):
 def batch_sizes(monkeypatch):
     """The number of trials in each joblib call of the batched search."""
     sizes: list[int] = []
-    real = parallel_trials.cross_validate_candidates
+    real = parallel_trials.cross_validate_each
 
-    def spy(candidates, *args, **kwargs):
-        sizes.append(len(candidates))
-        return real(candidates, *args, **kwargs)
+    def spy(jobs, *args, **kwargs):
+        sizes.append(len(jobs))
+        return real(jobs, *args, **kwargs)
 
-    monkeypatch.setattr(parallel_trials, "cross_validate_candidates", spy)
+    monkeypatch.setattr(parallel_trials, "cross_validate_each", spy)
     return sizes
 
 
@@ -146,3 +146,32 @@ def test_a_search_stopped_mid_batch_loses_no_trial(tmp_path):
     tried = values_of(tuner, TrialStatus.COMPLETED)
     assert sorted(tried) == sorted(itertools.product(CRITERIA, DEPTHS))
     assert len(tuner.oracle.trials) == len(CRITERIA) * len(DEPTHS)
+
+
+def test_each_trial_of_a_batch_is_saved_as_soon_as_its_folds_are_in(tmp_path, batch_sizes):
+    seen = []  # for each trial as it ends: how many of the project's trials are stored done
+
+    class Watching(SklearnTuner):
+        def on_trial_end(self, trial):
+            stored = kt.oracles.GridSearchOracle(
+                objective=kt.Objective("score", "max"), directory=tmp_path, project_name="each"
+            ).trials
+            seen.append(
+                (
+                    stored[trial.trial_id].status,
+                    sum(t.status == TrialStatus.COMPLETED for t in stored.values()),
+                    sum(t.status == TrialStatus.RUNNING for t in stored.values()),
+                )
+            )
+
+    tuner = Watching(
+        kt.oracles.GridSearchOracle(), grid_tree, cv=3, n_jobs=2, directory=tmp_path,
+        project_name="each",
+    )  # fmt: skip
+    run(tuner)
+    assert batch_sizes == [16, 5]
+    # The first trial is in the store (read by another oracle) while the other 15 of its
+    # batch still run; the batch's last trial ends with the batch.
+    assert seen[0] == (TrialStatus.COMPLETED, 1, 15)
+    assert seen[15] == (TrialStatus.COMPLETED, 16, 0)
+    assert [done for _, done, _ in seen] == list(range(1, 22))

@@ -317,13 +317,13 @@ def test_parallel_trials_in_batches_score_as_one_at_a_time(tmp_path, monkeypatch
 
     X, y = iris()
     sizes = []
-    real = parallel_trials.cross_validate_candidates
+    real = parallel_trials.cross_validate_each
 
-    def spy(candidates, *args, **kwargs):
-        sizes.append(len(candidates))
-        return real(candidates, *args, **kwargs)
+    def spy(jobs, *args, **kwargs):
+        sizes.append(len(jobs))
+        return real(jobs, *args, **kwargs)
 
-    monkeypatch.setattr(parallel_trials, "cross_validate_candidates", spy)
+    monkeypatch.setattr(parallel_trials, "cross_validate_each", spy)
 
     def build(hp):
         depth = hp.Int("max_depth", 1, 6)

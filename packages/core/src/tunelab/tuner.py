@@ -1,4 +1,5 @@
-"""The tuner loop: ask the oracle for a trial, run it, tell the result; repeat."""
+"""The tuner: the hypermodel, its trials and models on disk; `search` hands the loop to
+`tunelab.runner`."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from tunelab import plugins
 from tunelab.backend import Backend
 from tunelab.checks import check_int
 from tunelab.display import results_summary_text, search_space_summary_text
-from tunelab.errors import FailedTrialError, FatalError, InvalidTrialError, SearchSetupError
 from tunelab.hypermodel import FunctionHyperModel, HyperModel, as_hypermodel
 from tunelab.hyperparameters import HyperParameters
 from tunelab.oracles.base import Oracle
@@ -22,7 +22,6 @@ from tunelab.outcomes import is_number
 from tunelab.progress import SearchProgress
 from tunelab.pruners.base import check_pruner
 from tunelab.store import STORE_FILENAME, project_path
-from tunelab.timeout import time_limit
 from tunelab.trial import Trial, TrialStatus
 
 __all__ = ["BaseTuner", "is_trial_result"]
@@ -208,58 +207,35 @@ class BaseTuner:
         ``executor=`` and ``max_parallel_trials=`` (see the constructor) run trials in
         worker processes or on a Dask cluster instead of in this process.
         """
+        from tunelab.executors import InlineExecutor, resolve_executor
+        from tunelab.runner import run_search
+
         self._search_checked = False  # new arguments: the backend checks them again
         executor = fit_kwargs.pop("executor", self.executor)
         max_parallel_trials = fit_kwargs.pop("max_parallel_trials", self.max_parallel_trials)
+        resolved = None
         if executor is not None or max_parallel_trials is not None:
-            from tunelab.executors import resolve_executor
-            from tunelab.executors.loop import run_search
-
             resolved = resolve_executor(executor, max_parallel_trials)
-            if resolved is not None:
-                run_search(self, resolved, fit_args, fit_kwargs)
-                return
-        progress = self._progress(fit_kwargs.get("verbose", 1))
-        self.on_search_begin()
-        try:
-            while True:
-                trial = self.oracle.ask(self.tuner_id)
-                if trial is None:
-                    break
-                progress.on_trial_begin(trial, (trial.number or 0) + 1)
-                self.on_trial_begin(trial)
-                self._run_and_tell(trial, fit_args, fit_kwargs)
-                self.on_trial_end(trial)
-                progress.on_trial_end(trial, (trial.number or 0) + 1)
-        except KeyboardInterrupt:
-            # Wherever the interrupt landed between ask and tell (a hook, the fit, storing
-            # the result), the trial this process holds runs again on the next search, even
-            # in this same process (a notebook), where it would otherwise stay RUNNING.
-            for held in list(self.oracle.ongoing_trials.values()):
-                self.oracle.release(held)
-            progress.close()
-            self._interrupted()
-        finally:
-            progress.close()
-        self.on_search_end()
+        run_search(self, resolved or InlineExecutor(), fit_args, fit_kwargs)
 
     def _progress(self, verbose: Any) -> SearchProgress:
         """The bar and lines for this search, starting from what the project already has."""
-        counts = self.oracle.study.storage.count_by_status()
         best = self.oracle.get_best_trials(1)
         return SearchProgress(
             self.oracle.objective,
             verbose,
             total=self.oracle.max_trials,
-            done=sum(counts.get(s, 0) for s in TrialStatus.FINISHED),
+            done=self._finished_count(),
             best=best[0] if best else None,
             logger=self.logger,
         )
 
+    def _finished_count(self) -> int:
+        return self.oracle.study.finished_count()
+
     def _interrupted(self) -> None:
         """Ctrl-C: one line, not a traceback, in a script; back to the prompt in a notebook."""
-        counts = self.oracle.study.storage.count_by_status()
-        finished = sum(counts.get(s, 0) for s in TrialStatus.FINISHED)
+        finished = self._finished_count()
         print(
             f"Search interrupted: {finished} finished trials are kept in {self._location}; "
             "the interrupted trial runs again when the same search is started again.",
@@ -268,37 +244,6 @@ class BaseTuner:
         if hasattr(sys, "ps1") or "IPython" in sys.modules:
             raise KeyboardInterrupt
         raise SystemExit(130)
-
-    def _run_and_tell(self, trial: Trial, fit_args: tuple, fit_kwargs: dict[str, Any]) -> None:
-        oracle = self.oracle
-        try:
-            with time_limit(self.trial_timeout, trial.trial_id):
-                result = self.run_trial(trial, *fit_args, **fit_kwargs)
-        except KeyboardInterrupt:
-            oracle.release(trial)  # it runs again when the search resumes
-            raise
-        except SearchSetupError:
-            oracle.release(trial)  # it never trained: it runs when a corrected search starts
-            raise
-        except FatalError as error:
-            oracle.tell(trial, error=error)
-            raise
-        except InvalidTrialError as error:
-            oracle.tell(trial, status=TrialStatus.INVALID, error=error)
-            return
-        except FailedTrialError as error:
-            trial.retries = oracle.max_retries_per_trial  # no retries for this one
-            oracle.tell(trial, error=error)
-            return
-        except Exception as error:
-            oracle.tell(trial, error=error)
-            return
-        if trial.status in TrialStatus.FINISHED and trial.status != TrialStatus.STOPPED:
-            return  # run_trial finished it itself (oracle.end_trial)
-        try:
-            oracle.tell(trial, result)
-        except (TypeError, ValueError) as error:
-            oracle.tell(trial, error=error)
 
     def run_trial(self, trial: Trial, *args: Any, **kwargs: Any) -> Any:
         """Evaluate one trial and return its result (a number, a dict of metrics or a list of
@@ -316,7 +261,15 @@ class BaseTuner:
         if self._is_result(built, trial):
             return built
         backend = self._trial_backend(built, args, kwargs)
+        built, kwargs = self._continue_trial(trial, backend, built, kwargs)
         return backend.run_trial(self, trial, built, *args, **kwargs)
+
+    def _continue_trial(
+        self, trial: Trial, backend: Backend, model: Any, kwargs: dict[str, Any]
+    ) -> tuple[Any, dict[str, Any]]:
+        """The model and fit arguments of a trial that continues an earlier one (Hyperband
+        overrides it); by default the model as built and the arguments as given."""
+        return model, kwargs
 
     def _is_result(self, built: Any, trial: Trial) -> bool:
         """Whether what the hypermodel returned is the trial's result rather than a model:

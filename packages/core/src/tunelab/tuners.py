@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import importlib
-import time
 import warnings
 from collections.abc import Callable
 from typing import Any
 
+from tunelab.backend import Backend
 from tunelab.hyperparameters import HyperParameters
 from tunelab.oracles import (
     BayesianOptimizationOracle,
@@ -212,7 +212,8 @@ class Hyperband(BaseTuner):
     22
     """
 
-    # Seconds between two asks while the search waits for other workers' trials.
+    # Seconds between two asks while the search waits for other workers' trials (the
+    # runner reads it: see `tunelab.runner.Runner`).
     poll_interval = 1.0
 
     def __init__(
@@ -252,39 +253,31 @@ class Hyperband(BaseTuner):
         )
         super().__init__(oracle, hypermodel, **kwargs)
 
-    def search(self, *fit_args: Any, **fit_kwargs: Any) -> None:
-        """Run the brackets; with workers sharing the project, wait for the trials that a
-        round needs instead of ending early."""
-        while True:
-            super().search(*fit_args, **fit_kwargs)
-            if not getattr(self.oracle, "waiting", False):
-                return
-            time.sleep(self.poll_interval)
-
-    def run_trial(self, trial: Trial, *args: Any, **kwargs: Any) -> Any:
-        built = self._build(trial.hyperparameters, args, kwargs, trial)
-        if self._is_result(built, trial):  # also None from a function using trial.report
-            return built
-        backend = self._trial_backend(built, args, kwargs)
+    def _continue_trial(
+        self, trial: Trial, backend: Backend, model: Any, kwargs: dict[str, Any]
+    ) -> tuple[Any, dict[str, Any]]:
+        """Train from ``tuner/initial_epoch`` to ``tuner/epochs``, continuing the saved
+        model of the trial this one continues when the backend loads parent models."""
         values = trial.hyperparameters.values
-        if "tuner/epochs" in values:
-            kwargs = {
-                **kwargs,
-                "epochs": values["tuner/epochs"],
-                "initial_epoch": values["tuner/initial_epoch"],
-            }
-            parent = values.get("tuner/trial_id")
-            if parent is not None and backend.loads_parent_model:
-                try:
-                    built = self.load_model(self.oracle.get_trial(parent))
-                except FileNotFoundError:
-                    warnings.warn(
-                        f"trial {trial.trial_id}: trial {parent} saved no model to "
-                        "continue from; training from epoch 0",
-                        stacklevel=2,
-                    )
-                    kwargs["initial_epoch"] = 0
-        return backend.run_trial(self, trial, built, *args, **kwargs)
+        if "tuner/epochs" not in values:
+            return model, kwargs
+        kwargs = {
+            **kwargs,
+            "epochs": values["tuner/epochs"],
+            "initial_epoch": values["tuner/initial_epoch"],
+        }
+        parent = values.get("tuner/trial_id")
+        if parent is not None and backend.loads_parent_model:
+            try:
+                model = self.load_model(self.oracle.get_trial(parent))
+            except FileNotFoundError:
+                warnings.warn(
+                    f"trial {trial.trial_id}: trial {parent} saved no model to "
+                    "continue from; training from epoch 0",
+                    stacklevel=3,
+                )
+                kwargs["initial_epoch"] = 0
+        return model, kwargs
 
 
 # Names that live in a backend package, resolved on first use.

@@ -13,7 +13,7 @@ import inspect
 import numbers
 import time
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +32,7 @@ from tunelab_sklearn.scoring import (
 )
 
 __all__ = [
+    "CVJob",
     "CandidateResult",
     "FoldResult",
     "SearchData",
@@ -40,6 +41,7 @@ __all__ = [
     "check_scoring_argument",
     "check_splits",
     "cross_validate_candidates",
+    "cross_validate_each",
     "is_estimator",
 ]
 
@@ -329,6 +331,59 @@ def _fit_and_score(
     )
 
 
+@dataclass
+class CVJob:
+    """One candidate's cross-validation: its folds, and optionally fitted fold models to fit
+    again instead of clones (a warm start) and whether to return the fitted fold models."""
+
+    candidate: Any
+    splits: Sequence[tuple[np.ndarray, np.ndarray]]
+    start_models: Sequence[Any] | None = None
+    keep_models: bool = False
+
+
+def _fit_fold(index: int, k: int, *args: Any) -> tuple[int, int, FoldResult]:
+    return index, k, _fit_and_score(*args)
+
+
+def cross_validate_each(
+    jobs: Sequence[CVJob],
+    data: SearchData,
+    scorers: dict[str, Scorer | None],
+    *,
+    n_jobs: int | None = None,
+    return_train_score: bool = False,
+    verbose: int = 0,
+) -> Iterator[tuple[int, CandidateResult]]:
+    """Cross-validate every job's candidate, all folds of all jobs in one joblib call, and
+    yield ``(job index, result)`` as soon as a job's last fold is in (in any order), so the
+    caller can save each trial while the others' folds still run.
+
+    Each fold fits its own clone (or its start model); the candidates are left unfitted.
+    Closing the generator early stops the folds not yet started.
+    """
+    tasks = []
+    for i, job in enumerate(jobs):
+        if job.start_models is not None and len(job.start_models) != len(job.splits):
+            raise ValueError(
+                f"job {i} has {len(job.start_models)} start models for {len(job.splits)} folds"
+            )
+        for k, (train, test) in enumerate(job.splits):
+            estimator = clone(job.candidate) if job.start_models is None else job.start_models[k]
+            tasks.append((i, k, estimator, train, test, job.keep_models))
+    folds: list[list[FoldResult | None]] = [[None] * len(job.splits) for job in jobs]
+    missing = [len(job.splits) for job in jobs]
+    outputs = Parallel(n_jobs=n_jobs, verbose=max(0, verbose - 1), return_as="generator_unordered")(
+        delayed(_fit_fold)(i, k, estimator, data, train, test, scorers, return_train_score, keep)
+        for i, k, estimator, train, test, keep in tasks
+    )
+    for i, k, fold in outputs:
+        folds[i][k] = fold
+        missing[i] -= 1
+        if missing[i] == 0:
+            yield i, CandidateResult(folds[i])  # type: ignore[arg-type]
+
+
 def cross_validate_candidates(
     candidates: Sequence[Any],
     data: SearchData,
@@ -342,7 +397,7 @@ def cross_validate_candidates(
     keep_models: bool = False,
 ) -> list[CandidateResult]:
     """Cross-validate each candidate estimator on `splits`, all folds of all candidates in
-    one joblib call. Each fold fits its own clone; the candidates are left unfitted.
+    one joblib call (see `cross_validate_each`), and return the results in order.
 
     Failed folds carry their traceback and NaN scores (see `CandidateResult.failed`).
     `start_models`, one entry per candidate, gives fitted fold models to fit again instead
@@ -363,16 +418,17 @@ def cross_validate_candidates(
     starts = list(start_models) if start_models is not None else [None] * len(candidates)
     if len(starts) != len(candidates):
         raise ValueError(f"start_models has {len(starts)} entries for {len(candidates)} candidates")
-    tasks = [
-        (clone(c) if start is None else start[k], train, test)
-        for c, start in zip(candidates, starts, strict=True)
-        for k, (train, test) in enumerate(splits)
+    jobs = [
+        CVJob(c, splits, start, keep_models) for c, start in zip(candidates, starts, strict=True)
     ]
-    folds = Parallel(n_jobs=n_jobs, verbose=max(0, verbose - 1))(
-        delayed(_fit_and_score)(
-            estimator, data, train, test, scorers, return_train_score, keep_models
+    results = dict(
+        cross_validate_each(
+            jobs,
+            data,
+            scorers,
+            n_jobs=n_jobs,
+            return_train_score=return_train_score,
+            verbose=verbose,
         )
-        for estimator, train, test in tasks
     )
-    k = len(splits)
-    return [CandidateResult(list(folds[i * k : (i + 1) * k])) for i in range(len(candidates))]
+    return [results[i] for i in range(len(jobs))]

@@ -1,9 +1,11 @@
-"""The loop of `TuneSearchCV.fit`: ask the oracle, cross-validate, tell, until it is done.
+"""`TuneSearchCV.fit`'s search: the one search loop (`tunelab.runner`) with an executor that
+cross-validates clones of the estimator.
 
 With several joblib workers, as many trials are asked at once and all their folds run in one
-joblib call. Under Hyperband each trial carries a budget (``tuner/epochs``) that
-`tunelab_sklearn.resources.Budget` turns into a parameter value or a training subsample;
-trials that continue one of the previous round continue its fold models when they can.
+joblib call; each trial is saved as soon as its folds are in. Under Hyperband each trial
+carries a budget (``tuner/epochs``) that `tunelab_sklearn.resources.Budget` turns into a
+parameter value or a training subsample; trials that continue one of the previous round
+continue its fold models when they can.
 """
 
 from __future__ import annotations
@@ -16,15 +18,17 @@ import joblib
 from sklearn.base import clone
 from sklearn.exceptions import FitFailedWarning
 
+from tunelab.executors.worker import TrialOutcome
 from tunelab.oracles.base import Oracle
-from tunelab.trial import TrialStatus
+from tunelab.runner import Runner
+from tunelab.trial import Trial, TrialStatus
 from tunelab_sklearn.cross_validation import (
     CandidateResult,
+    CVJob,
     SearchData,
     check_error_score,
-    cross_validate_candidates,
 )
-from tunelab_sklearn.parallel_trials import BLIND_BATCH_PER_WORKER, learns_from_results
+from tunelab_sklearn.parallel_trials import BLIND_BATCH_PER_WORKER, FoldBatchExecutor
 from tunelab_sklearn.resources import N_SAMPLES, Budget
 from tunelab_sklearn.search_space import SearchSpace
 
@@ -71,6 +75,69 @@ def _budget(s: _Settings, oracle: Oracle, values: dict[str, Any], candidate: Any
     )
 
 
+class _SearchCVExecutor(FoldBatchExecutor):
+    """`TuneSearchCV`'s batches: each trial is a clone of the estimator with the trial's
+    parameters (and, under Hyperband, its budget); failed folds follow ``error_score``."""
+
+    def __init__(self, s: _Settings, oracle: Oracle, batch: int) -> None:
+        super().__init__(
+            batch,
+            s.data,
+            s.scorers,
+            n_jobs=s.n_jobs,
+            return_train_score=s.return_train_score,
+            verbose=s.verbose,
+        )
+        self.s = s
+        self.oracle = oracle
+        self.names = list(s.scorers)
+        self.max_epochs = getattr(oracle, "max_epochs", None)
+        self.kept: dict[str, list[Any]] = {}  # fold models a next Hyperband round continues
+        self.fits = 0  # this fit's folds
+        self.errors: list[str] = []  # and their errors
+
+    def prepare(self, trial: Trial) -> CVJob:
+        s = self.s
+        values = trial.hyperparameters.values
+        candidate = clone(s.estimator).set_params(**s.space.params(values))
+        budget = _budget(s, self.oracle, values, candidate)
+        if budget is None:
+            return CVJob(candidate, s.splits)
+        # Under Hyperband each trial has its own folds (subsamples) or starting models.
+        budget.apply(candidate)
+        parent = self.kept.pop(values.get("tuner/trial_id"), None)
+        start = budget.continue_from(parent) if budget.warm_start and parent else None
+        # Only a trial below max_epochs may be continued by the next round.
+        keep = budget.warm_start and values["tuner/epochs"] < (self.max_epochs or 0)
+        splits = budget.splits(s.splits, s.data.y, candidate)
+        return CVJob(candidate, splits, start, keep)
+
+    def outcome(self, trial: Trial, job: CVJob, result: CandidateResult) -> TrialOutcome:
+        s, names = self.s, self.names
+        failed = result.failed
+        self.fits += len(result.folds)
+        self.errors.extend(f.error for f in failed)  # type: ignore[misc]
+        if failed and s.error_score == "raise":
+            # scikit-learn's error_score="raise": the fold's own exception ends the search.
+            return TrialOutcome(
+                trial.trial_id,  # type: ignore[arg-type]
+                "error",
+                error_kind="fatal",
+                message=failed[0].error,
+                error=failed[0].exception,
+            )
+        if job.keep_models and not failed:
+            self.kept[trial.trial_id] = [f.estimator for f in result.folds]  # type: ignore[index]
+        result.apply_error_score(check_error_score(s.error_score))  # type: ignore[arg-type]
+        if s.verbose > 1:
+            print(
+                f"[trial {trial.trial_id}] "
+                f"{s.space.params(trial.hyperparameters.values)}: "
+                f"{names[0]}={result.test(names[0]).mean():.5g}"
+            )
+        return TrialOutcome(trial.trial_id, "result", result=result.to_metrics(names))  # type: ignore[arg-type]
+
+
 def run_search(oracle: Oracle, settings: dict[str, Any]) -> SearchOutcome:
     """Run the search to the end and return every finished trial (this fit's and those of a
     resumed project). `settings` holds the `_Settings` fields."""
@@ -79,81 +146,12 @@ def run_search(oracle: Oracle, settings: dict[str, Any]) -> SearchOutcome:
     # An oracle that learns from results gets one trial per worker at a time; random and
     # grid search many more, so that a slow fit does not idle the other workers at the end
     # of each joblib call.
-    if workers > 1 and not learns_from_results(oracle):
+    if workers > 1 and not oracle.learns_from_results:
         workers *= BLIND_BATCH_PER_WORKER
-    names = list(s.scorers)
-    kept: dict[str, list[Any]] = {}  # fold models a next Hyperband round may continue
-    fits: tuple[list[int], list[str]] = ([0], [])  # this fit's folds, and their errors
-    max_epochs = getattr(oracle, "max_epochs", None)
-    while True:
-        trials = []
-        for _ in range(workers):
-            trial = oracle.ask()
-            if trial is None:
-                break
-            trials.append(trial)
-        if not trials:
-            break
-        # Without budgets all the trials' folds run in one joblib call; under Hyperband
-        # each trial has its own folds (subsamples) or starting models.
-        groups: list[tuple[Budget | None, list, list, list]] = []
-        for trial in trials:
-            values = trial.hyperparameters.values
-            candidate = clone(s.estimator).set_params(**s.space.params(values))
-            budget = _budget(s, oracle, values, candidate)
-            if budget is None:
-                if not groups:
-                    groups.append((None, [], [], []))
-                for part, item in zip(groups[0][1:], (trial, candidate, None), strict=True):
-                    part.append(item)
-                continue
-            budget.apply(candidate)
-            parent = kept.pop(values.get("tuner/trial_id"), None)
-            start = budget.continue_from(parent) if budget.warm_start and parent else None
-            groups.append((budget, [trial], [candidate], [start]))
-        raised = None
-        for budget, group, candidates, starts in groups:
-            splits = (
-                s.splits if budget is None else budget.splits(s.splits, s.data.y, candidates[0])
-            )
-            keep = (
-                budget is not None
-                and budget.warm_start
-                and group[0].hyperparameters.values["tuner/epochs"] < (max_epochs or 0)
-            )
-            results = cross_validate_candidates(
-                candidates,
-                s.data,
-                splits,
-                s.scorers,
-                n_jobs=s.n_jobs,
-                return_train_score=s.return_train_score,
-                verbose=s.verbose,
-                start_models=starts,
-                keep_models=keep,
-            )
-            for trial, result in zip(group, results, strict=True):
-                failed = result.failed
-                fits[0][0] += len(result.folds)
-                fits[1].extend(f.error for f in failed)
-                if failed and s.error_score == "raise":
-                    oracle.tell(trial, error=failed[0].error)
-                    raised = raised or failed[0].exception
-                    continue
-                if keep and not failed:
-                    kept[trial.trial_id] = [f.estimator for f in result.folds]
-                result.apply_error_score(check_error_score(s.error_score))  # type: ignore[arg-type]
-                oracle.tell(trial, result.to_metrics(names))
-                if s.verbose > 1:
-                    print(
-                        f"[trial {trial.trial_id}] "
-                        f"{s.space.params(trial.hyperparameters.values)}: "
-                        f"{names[0]}={result.test(names[0]).mean():.5g}"
-                    )
-        if raised is not None:
-            raise raised
-    _warn_failures(fits[0][0], fits[1], s.error_score)
-    return _outcome(oracle, s, names)
+    executor = _SearchCVExecutor(s, oracle, workers)
+    Runner(oracle, executor).run()
+    _warn_failures(executor.fits, executor.errors, s.error_score)
+    return _outcome(oracle, s, list(s.scorers))
 
 
 def _outcome(oracle: Oracle, s: _Settings, names: list[str]) -> SearchOutcome:

@@ -16,11 +16,13 @@ from typing import Any
 
 from tunelab.executors.base import Executor, check_max_parallel_trials
 from tunelab.executors.gpus import visible_gpus, worker_environments
+from tunelab.executors.inline import InlineExecutor
 from tunelab.executors.process import ProcessPoolExecutor
 
 __all__ = [
     "DaskExecutor",
     "Executor",
+    "InlineExecutor",
     "ProcessPoolExecutor",
     "resolve_executor",
     "visible_gpus",

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tunelab.executors.worker import task_for
+
 if TYPE_CHECKING:
     from tunelab.executors.worker import Reporter, TrialOutcome, TrialTask, WorkerJob
+    from tunelab.oracles.base import Oracle
+    from tunelab.trial import Trial
 
 __all__ = ["Executor", "check_max_parallel_trials"]
 
@@ -22,8 +26,9 @@ def check_max_parallel_trials(value: Any) -> int | None:
 class Executor:
     """Base class of executors: run trials somewhere and hand their outcomes back.
 
-    The search loop (in the driver process) asks the oracle for trials, `submit`s them,
-    `wait`s for outcomes and tells the oracle; an executor only moves work and results.
+    The runner (`tunelab.runner`, in the driver process) asks the oracle for trials while
+    the executor `has_room`, hands each one over with `submit_trial`, `wait`s for outcomes
+    and tells the oracle; an executor only moves work and results.
 
     Attributes
     ----------
@@ -34,8 +39,11 @@ class Executor:
         itself (None: the executor cannot stop a trial, e.g. a Dask task in a thread).
     ordered : bool or None
         Whether results reach the oracle in the order trials were asked (reproducible
-        searches; see `tunelab.executors.loop.run_search`). None: only for oracles that
-        learn from results.
+        searches; see `tunelab.runner.Runner`). None: only for oracles that learn from
+        results (`Oracle.learns_from_results`).
+    in_driver : bool
+        Whether trials run in the driver's process, on the tuner itself (`start` then gets
+        a job holding the real tuner, not a copy with a `WorkerOracle`).
     report_handler : callable or None
         Set by the search loop before `start`: ``handler(trial_id, metrics, step)`` records
         a running trial's report in the driver's oracle and returns its status. An executor
@@ -46,7 +54,17 @@ class Executor:
     max_parallel_trials: int = 1
     hard_timeout_grace: float | None = None
     ordered: bool | None = None
+    in_driver: bool = False
     report_handler: Reporter | None = None
+
+    def has_room(self, in_flight: int) -> bool:
+        """Whether the runner may hand over one more trial while `in_flight` trials are
+        running or waiting to be told."""
+        return in_flight < self.max_parallel_trials
+
+    def submit_trial(self, trial: Trial, oracle: Oracle, timeout: float | None) -> None:
+        """Run `trial` (the runner's call): the default sends its `TrialTask` to `submit`."""
+        self.submit(task_for(trial, oracle, timeout))
 
     def start(self, job: WorkerJob) -> None:
         """Start the workers (if needed) and send them `job` once."""

@@ -141,7 +141,8 @@ class DaskExecutor(Executor):
         ``--resources GPU=1``: one trial per GPU.
     ordered : bool, optional
         Tell results in the order trials were asked (True; reproducible), or as they arrive
-        (False). None (default): ordered except for random and grid search.
+        (False). None (default): ordered for oracles that learn from results
+        (`Oracle.learns_from_results`; not random and grid search, nor ASHA).
 
     Examples
     --------

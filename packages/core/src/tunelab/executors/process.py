@@ -162,8 +162,8 @@ class ProcessPoolExecutor(Executor):
         True: tell results to the oracle in the order trials were asked, so a seeded search
         tries the same configurations every time (a worker that finishes early may wait).
         False: tell each result as soon as it arrives. None (default): ordered for oracles
-        that learn from results (Bayesian, Hyperband...), not for random and grid search,
-        whose choices do not depend on results.
+        that learn from results (Bayesian, Hyperband...; `Oracle.learns_from_results`),
+        not for random and grid search (nor ASHA), whose choices do not depend on results.
 
     Examples
     --------

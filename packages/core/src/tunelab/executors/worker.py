@@ -40,6 +40,7 @@ __all__ = [
     "WorkerOracle",
     "answer_report",
     "dumps",
+    "error_kind",
     "loads",
     "reply_status",
     "run_task",
@@ -264,8 +265,11 @@ def task_for(trial: Trial, oracle: Oracle, timeout: float | None) -> TrialTask:
 class TrialOutcome:
     """What a worker sends back for one trial.
 
-    kind is "result" (`result` holds it), "error" (`error_kind` is "fatal", "invalid",
-    "failed" or "error" and `message` holds the traceback) or "lost" (the worker died).
+    kind is "result" (`result` holds it), "error" (`error_kind` is "setup", "fatal",
+    "invalid", "failed" or "error", see `error_kind`, and `message` holds the traceback) or
+    "lost" (the worker died). A trial run in the driver's process keeps its exception in
+    `error` (raised again as it was for "setup" and "fatal"), and `told` says that its
+    run_trial already finished it in the oracle (`oracle.end_trial`). Neither travels.
     """
 
     trial_id: str
@@ -280,9 +284,12 @@ class TrialOutcome:
     meta: dict[str, Any] = field(default_factory=dict)
     worker: str = ""
     duration: float = 0.0
+    error: BaseException | None = None
+    told: bool = False
 
 
-def _error_kind(error: BaseException) -> str:
+def error_kind(error: BaseException) -> str:
+    """How a trial's exception ends it (the runner's `tell_outcome` maps it to a status)."""
     if isinstance(error, SearchSetupError):
         return "setup"
     if isinstance(error, FatalError):
@@ -342,7 +349,7 @@ def run_task(job: WorkerJob, task: TrialTask, reporter: Reporter | None = None) 
         with limit:
             outcome.result = tuner.run_trial(trial, *job.args, **job.kwargs)
     except Exception as error:
-        outcome.kind, outcome.error_kind = "error", _error_kind(error)
+        outcome.kind, outcome.error_kind = "error", error_kind(error)
         outcome.message = format_error(error)
     outcome.duration = time.monotonic() - started
     hp._sampler = None

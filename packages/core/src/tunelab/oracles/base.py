@@ -86,7 +86,9 @@ class Oracle:
 
     # Subclasses set this to the design they use when the user does not choose.
     default_initial_design = "random"
-    learns_from_results = True
+    # Whether proposals depend on earlier results: the runner then tells results in ask
+    # order, so a seeded search is reproducible (False: random and grid search, and ASHA).
+    learns_from_results: bool = True
     places_enqueued_trials = False
 
     def __init__(

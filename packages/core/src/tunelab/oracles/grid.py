@@ -89,6 +89,9 @@ class GridSearchOracle(Oracle):
     [{'optimizer': 'adam', 'layers': 1}, {'optimizer': 'adam', 'layers': 2}]
     """
 
+    # The grid's order never depends on results.
+    learns_from_results = False
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._cursor: Iterator[dict[str, Any]] | None = None

@@ -34,6 +34,10 @@ class RandomSearchOracle(Oracle):
     >>> _ = oracle.tell(trial, (x - 1.0) ** 2)
     """
 
+    # Draws never depend on results; ASHAOracle inherits this (its rungs stop trials from
+    # their reports, but what it proposes does not depend on them).
+    learns_from_results = False
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._collisions = 0
