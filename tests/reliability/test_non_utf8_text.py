@@ -25,4 +25,4 @@ def test_a_trial_text_that_is_not_utf8_is_reported_as_damage(tmp_path, column):
     with pytest.raises(
         StoreError, match="p/tunelab.sqlite is damaged: a trial's text is not UTF-8"
     ):
-        oracle.trials
+        _ = oracle.trials
