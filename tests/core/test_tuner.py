@@ -206,19 +206,57 @@ def test_wrong_result_type_stops_the_search_without_recording_a_trial(tmp_path):
     assert [t.status for t in tuner.oracle.trials.values()] == ["IDLE"]
 
 
-def test_missing_objective_metric_fails_the_trial(tmp_path):
+def test_a_misspelled_objective_stops_the_search_at_the_first_trial(tmp_path):
+    calls = []
+
+    def train(hp):
+        calls.append(1)
+        return {"val_loss": hp.Float("x", 0.0, 1.0), "loss": 0.5, "accuracy": 0.9}
+
+    def tuner(objective):
+        return kt.RandomSearch(
+            train, objective=objective, max_trials=3, directory=tmp_path, project_name="typo"
+        )
+
+    with pytest.raises(
+        kt.errors.ObjectiveNotReportedError,
+        match=r"objective 'val_los' is not among the results of trial '0': accuracy, loss, "
+        r"val_loss — did you mean 'val_loss'\?",
+    ):
+        tuner(kt.Objective("val_los", "min")).search(verbose=0)
+    assert len(calls) == 1  # one training, not max_trials of them
+    fixed = tuner("val_loss")
+    assert [t.status for t in fixed.oracle.trials.values()] == ["IDLE"]  # runs again
+    fixed.search(verbose=0)
+    trials = list(fixed.oracle.trials.values())
+    assert [t.status for t in trials] == ["COMPLETED"] * 3 and len(calls) == 4
+    assert trials[0].score == trials[0].hyperparameters.get("x")
+
+
+def test_a_result_without_the_objective_after_others_had_it_fails_that_trial(tmp_path):
+    def train(hp):
+        x = hp.Float("x", 0.0, 1.0)
+        return {"val_loss": x} if hp.Boolean("report") else {"acc": x}
+
     tuner = kt.RandomSearch(
-        lambda hp: {"acc": hp.Float("x", 0.0, 1.0)},
-        objective="val_loss",
-        max_trials=1,
-        directory=tmp_path,
-        project_name="missing",
-    )
+        train, objective="val_loss", max_trials=6, directory=tmp_path, project_name="some",
+        initial_trials=[{"report": True}], max_consecutive_failed_trials=None,
+    )  # fmt: skip
     tuner.search(verbose=0)
-    trial = next(iter(tuner.oracle.trials.values()))
-    assert (
-        trial.status == "FAILED" and "does not contain the objective ['val_loss']" in trial.message
-    )
+    trials = list(tuner.oracle.trials.values())
+    assert trials[0].status == "COMPLETED" and len(trials) == 6
+    for trial in trials[1:]:
+        reported = trial.hyperparameters.get("report")
+        assert trial.status == ("COMPLETED" if reported else "FAILED")
+        if not reported:
+            assert "objective 'val_loss' is not among the results of trial" in trial.message
+
+
+def test_an_unknown_direction_suggests_a_known_metric():
+    with pytest.raises(
+        ValueError, match=r"objective='val_accuarcy': cannot tell .* did you mean 'val_accuracy'\?"
+    ):
+        kt.RandomSearch(lambda hp: 1.0, objective="val_accuarcy")
 
 
 def test_hooks_are_called_in_order(tmp_path):

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from tunelab.objective import did_you_mean
+
 __all__ = [
     "FailedTrialError",
     "FatalError",
     "InvalidTrialError",
     "NotAModelError",
+    "ObjectiveNotReportedError",
     "SearchSetupError",
     "TooManyFailedTrialsError",
     "TrialTimeoutError",
@@ -38,6 +43,36 @@ class SearchSetupError(FatalError):
 
 class NotAModelError(SearchSetupError, TypeError):
     """The hypermodel returned neither a trial result nor a model that a backend owns."""
+
+
+class ObjectiveNotReportedError(SearchSetupError, ValueError):
+    """A trial's result lacks the objective (a misspelled name, a metric not computed).
+
+    `oracle.tell` raises it and changes nothing. The search loop stops at once when no
+    finished trial of the project has reported the objective yet (a misspelled name would
+    fail every trial): the trial goes back to run again once the objective is corrected.
+    Afterwards, a trial that lacks it fails on its own.
+
+    Attributes
+    ----------
+    trial_id : str
+    missing : list of str
+        The objective's metrics the result lacks.
+    reported : list of str
+        The metrics the result had.
+    """
+
+    def __init__(self, trial_id: str, objective: Any, reported: dict[str, Any]) -> None:
+        self.trial_id = trial_id
+        self.missing = [name for name in objective.names if name not in reported]
+        self.reported = sorted(reported)
+        hints = "".join(did_you_mean(name, self.reported) for name in self.missing)
+        missing = self.missing[0] if len(self.missing) == 1 else self.missing
+        super().__init__(
+            f"objective {missing!r} is not among the results of trial {trial_id!r}: "
+            f"{', '.join(self.reported) or '(none)'}{hints} (the result does not contain "
+            "the objective: pass objective= naming one of the results, or report it)"
+        )
 
 
 class TooManyFailedTrialsError(RuntimeError):

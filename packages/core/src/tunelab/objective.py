@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Sequence
 from typing import Any, Union
@@ -76,6 +77,10 @@ _MINIMIZE_EXACT = {
     "time",
     "latency",
 }
+# Names a misspelled objective is compared with, for a "did you mean" hint.
+_KNOWN_NAMES = sorted(
+    {f"{prefix}{name}" for name in _MAXIMIZE_EXACT | _MINIMIZE_EXACT for prefix in ("", "val_")}
+)
 _MINIMIZE_FRAGMENTS = ("loss", "error", "crossentropy", "hinge", "divergence", "regret")
 _MAXIMIZE_FRAGMENTS = ("accuracy", "auc", "precision", "recall", "f1", "iou")
 
@@ -85,6 +90,17 @@ def _strip_prefix(name: str) -> str:
         if name.startswith(prefix):
             return name[len(prefix) :]
     return name
+
+
+def did_you_mean(name: str, names: Any) -> str:
+    """`` — did you mean 'x'?`` with the closest of `names` to `name`, or "" when none is
+    close.
+
+    >>> did_you_mean("val_los", ["val_loss", "loss", "accuracy"])
+    " — did you mean 'val_loss'?"
+    """
+    close = difflib.get_close_matches(name, [str(n) for n in names], n=1, cutoff=0.75)
+    return f" — did you mean {close[0]!r}?" if close else ""
 
 
 def infer_direction(name: str) -> str | None:
@@ -227,7 +243,7 @@ def create_objective(objective: ObjectiveLike) -> Objective:
             raise ValueError(
                 f"objective={objective!r}: cannot tell whether to minimize or maximize this "
                 f"metric; pass kt.Objective({objective!r}, direction='min') or "
-                "direction='max'"
+                f"direction='max'{did_you_mean(objective, _KNOWN_NAMES)}"
             )
         return Objective(objective, direction)
     if isinstance(objective, Sequence):

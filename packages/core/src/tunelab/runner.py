@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from tunelab.errors import FatalError, SearchSetupError
+from tunelab.errors import FatalError, ObjectiveNotReportedError, SearchSetupError
 from tunelab.executors.worker import TrialOutcome, WorkerJob, make_job, restore_metrics
 from tunelab.trial import Trial, TrialStatus
 
@@ -92,6 +92,14 @@ def tell_outcome(oracle: Oracle, trial: Trial, outcome: TrialOutcome) -> None:
         trial.status = TrialStatus.STOPPED
     try:
         oracle.tell(trial, outcome.result)
+    except ObjectiveNotReportedError as error:
+        # Before any trial has reported the objective, a result without it means a
+        # misspelled objective: every trial would fail the same way after training.
+        counts = oracle.study.storage.count_by_status()
+        if not counts.get(TrialStatus.COMPLETED) and not counts.get(TrialStatus.STOPPED):
+            oracle.release(trial)
+            raise
+        oracle.tell(trial, error=error)
     except (TypeError, ValueError) as error:
         oracle.tell(trial, error=error)
 

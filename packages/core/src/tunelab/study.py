@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
-from tunelab.errors import TooManyFailedTrialsError
+from tunelab.errors import ObjectiveNotReportedError, TooManyFailedTrialsError
 from tunelab.hyperparameters import Fixed, HyperParameter, HyperParameters
 from tunelab.objective import Objective
 from tunelab.outcomes import format_error, latest_values, metric_dicts, objective_score
@@ -311,11 +311,9 @@ class Study:
         if status in (TrialStatus.FAILED, TrialStatus.INVALID):
             final = status
         else:
-            if not oracle.objective.has_value(latest_values(tracker)):
-                raise ValueError(
-                    f"trial {trial.trial_id!r}: the result {result!r} does not contain the "
-                    f"objective {oracle.objective.names}; report it (or pass objective= to match)"
-                )
+            reported = latest_values(tracker)
+            if not oracle.objective.has_value(reported):
+                raise ObjectiveNotReportedError(str(trial.trial_id), oracle.objective, reported)
             score, best_step = objective_score(oracle.objective, tracker)
             final = status or (
                 TrialStatus.STOPPED
