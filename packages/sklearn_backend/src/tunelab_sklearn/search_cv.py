@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import numbers
 import os
 import time
+import warnings
 from typing import Any
 
 import joblib
@@ -18,6 +20,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from tunelab.oracles.base import Oracle
+from tunelab.oracles.grid import is_finite, iter_grid
 from tunelab_sklearn.cross_validation import (
     SearchData,
     check_error_score,
@@ -64,14 +67,18 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
     search_space : dict or kt.HyperParameters
         Parameter name -> tunelab hyperparameter, list of values, or scipy.stats
         distribution (as ``param_distributions``); see `tunelab_sklearn.search_space`.
-    n_trials : int, default=10
-        Configurations to try (a resumed project's trials count). With ``oracle="grid"``,
-        None tries the whole grid.
-    oracle : {"random", "grid", "bayesian", "hyperband"} or Oracle, default="random"
-        What picks the configurations (``"hyperband"``: see `resource`). An Oracle instance
-        is copied for each fit (unless it
-        already has a project store, which is then used as it is); its objective, if unset,
-        becomes the refit scorer's mean test score, and ``n_trials`` sets its max_trials.
+        scikit-learn's names work too: ``param_distributions=`` or ``param_grid=`` (the
+        latter runs a grid search unless `oracle` says otherwise). Give one of the three.
+    n_trials : int, optional
+        Configurations to try (a resumed project's trials count); ``n_iter=`` is
+        scikit-learn's name for it. Default: the whole grid for a grid search (a grid cut
+        short by a smaller number warns), else 10.
+    oracle : {"random", "grid", "bayesian", "hyperband"} or Oracle, optional
+        What picks the configurations: "grid" with ``param_grid``, else "random" by
+        default (``"hyperband"``: see `resource`). An Oracle instance is copied for each
+        fit (unless it already has a project store, which is then used as it is); its
+        objective, if unset, becomes the refit scorer's mean test score, and ``n_trials``
+        sets its max_trials.
     scoring : str, callable, list or dict, optional
         As in scikit-learn; None uses the estimator's ``score``.
     refit : bool, str or callable, default=True
@@ -104,6 +111,11 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
         those given the whole budget.
     resource_per_epoch : float, default=1
         Units of the resource parameter per Hyperband epoch.
+    param_distributions, param_grid : dict, optional
+        scikit-learn's names for `search_space` (``param_grid`` also means
+        ``oracle="grid"`` unless `oracle` is given).
+    n_iter : int, optional
+        scikit-learn's name for `n_trials`.
 
     Attributes
     ----------
@@ -141,10 +153,10 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
     def __init__(
         self,
         estimator: Any,
-        search_space: Any,
+        search_space: Any = None,
         *,
-        n_trials: int | None = 10,
-        oracle: Any = "random",
+        n_trials: int | None = None,
+        oracle: Any = None,
         scoring: Any = None,
         refit: Any = True,
         cv: Any = None,
@@ -157,6 +169,9 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
         project_name: str | None = None,
         resource: str | None = None,
         resource_per_epoch: float = 1,
+        param_distributions: Any = None,
+        param_grid: Any = None,
+        n_iter: int | None = None,
     ) -> None:
         self.estimator = estimator
         self.search_space = search_space
@@ -174,6 +189,9 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.project_name = project_name
         self.resource = resource
         self.resource_per_epoch = resource_per_epoch
+        self.param_distributions = param_distributions
+        self.param_grid = param_grid
+        self.n_iter = n_iter
 
     # ------------------------------------------------------------------------------------
     # Checking the parameters
@@ -192,13 +210,47 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
             )
         return scorers, True, next(iter(scorers))
 
+    def _resolved(self) -> tuple[Any, int | None, Any]:
+        """The search space, the number of trials and the oracle, from tunelab's names
+        (search_space, n_trials) or scikit-learn's (param_distributions or param_grid,
+        n_iter). A param_grid runs a grid search unless `oracle` says otherwise; a grid
+        search runs the whole grid unless the number of trials is given."""
+        spaces = {
+            name: value
+            for name in ("search_space", "param_distributions", "param_grid")
+            if (value := getattr(self, name)) is not None
+        }
+        if not spaces:
+            raise TypeError(
+                "TuneSearchCV needs a search space: pass search_space= (or scikit-learn's "
+                "param_distributions= or param_grid=)"
+            )
+        if len(spaces) > 1:
+            raise ValueError(
+                f"{' and '.join(spaces)} were all given: they are the same thing (the search "
+                "space); pass one of them"
+            )
+        if self.n_trials is not None and self.n_iter is not None:
+            raise ValueError(
+                f"n_trials={self.n_trials!r} and n_iter={self.n_iter!r} were both given: they "
+                "are the same thing (n_iter is scikit-learn's name for n_trials); pass one"
+            )
+        ((kind, space),) = spaces.items()
+        oracle = self.oracle
+        if oracle is None:
+            oracle = "grid" if kind == "param_grid" else "random"
+        n = self.n_trials if self.n_trials is not None else self.n_iter
+        if n is None and oracle != "grid":
+            n = 10
+        return space, n, oracle
+
     def _check_params(self) -> SearchSpace:
         if not is_estimator(self.estimator):
             raise TypeError(
                 f"estimator={self.estimator!r:.100}; expected a scikit-learn "
                 "estimator (with fit and get_params)"
             )
-        space = build_search_space(self.search_space)
+        space = build_search_space(self._resolved()[0])
         valid = self.estimator.get_params(deep=True)
         unknown = [n for n in space.names if n not in valid]
         if unknown:
@@ -206,11 +258,15 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
                 f"search_space: {unknown} are not parameters of {type(self.estimator).__name__}"
                 f"; its parameters are {sorted(valid)}"
             )
-        n = self.n_trials
-        if not (n is None and self.oracle == "grid") and (
-            isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1
-        ):
-            raise ValueError(f"n_trials={n!r}; expected an int >= 1 (None only with oracle='grid')")
+        for name in ("n_trials", "n_iter"):
+            n = getattr(self, name)
+            if n is not None and (
+                isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1
+            ):
+                raise ValueError(
+                    f"{name}={n!r}; expected an int >= 1, or None (the whole grid with "
+                    "oracle='grid', else 10 trials)"
+                )
         if not isinstance(self.refit, (bool, str)) and not callable(self.refit):
             raise TypeError(f"refit={self.refit!r}; expected a bool, a scorer name or a callable")
         check_error_score(self.error_score)
@@ -267,7 +323,9 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
             fit_params=fit_params,
         )
         splits = check_splits(5 if self.cv is None else self.cv, data, self.estimator)
-        oracle = make_oracle(self, space, objective)
+        _, n_trials, oracle_spec = self._resolved()
+        _warn_truncated_grid(oracle_spec, n_trials, space)
+        oracle = make_oracle(self, space, objective, n_trials, oracle_spec)
         try:
             self._check_project(oracle, data, splits, list(scorers))
             if self.verbose > 0:
@@ -289,7 +347,7 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
                 },
             )
         finally:
-            if oracle is not self.oracle and oracle.store is not None:
+            if oracle is not oracle_spec and oracle.store is not None:
                 oracle.store.close()
         self._finish(outcome, data, scorers, multimetric, objective, len(splits))
         return self
@@ -446,3 +504,21 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
         tags.input_tags.sparse = inner.input_tags.sparse
         tags.input_tags.allow_nan = inner.input_tags.allow_nan
         return tags
+
+
+def _warn_truncated_grid(oracle: Any, n_trials: int | None, space: SearchSpace) -> None:
+    """Say so when a grid search is told to run fewer trials than its grid has points."""
+    if oracle != "grid" or n_trials is None:
+        return
+    definitions = space.hyperparameters.space
+    if not is_finite(definitions):
+        return
+    points = sum(1 for _ in itertools.islice(iter_grid(definitions), n_trials + 1))
+    if points > n_trials:
+        total = sum(1 for _ in itertools.islice(iter_grid(definitions), 1_000_000))
+        warnings.warn(
+            f"oracle='grid' with {n_trials} trials runs {n_trials} of the grid's {total} "
+            "points; leave n_trials (and n_iter) unset to run the whole grid",
+            UserWarning,
+            stacklevel=3,
+        )

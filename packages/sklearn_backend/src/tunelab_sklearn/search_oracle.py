@@ -47,27 +47,30 @@ _ORACLES = {
 }
 
 
-def make_oracle(search: Any, space: SearchSpace, objective: str) -> Oracle:
-    """The oracle of one `TuneSearchCV.fit`: named, or the user's (copied unless it has its
-    own project store), maximizing `objective` over `space`."""
+def make_oracle(
+    search: Any, space: SearchSpace, objective: str, n_trials: int | None, spec: Any
+) -> Oracle:
+    """The oracle of one `TuneSearchCV.fit`: named by `spec`, or the user's (`spec`, an
+    Oracle: copied unless it has its own project store), maximizing `objective` over
+    `space` with at most `n_trials` trials."""
     project = {}
     if search.directory is not None or search.project_name is not None:
         project = {"directory": search.directory, "project_name": search.project_name}
-    if isinstance(search.oracle, Oracle):
-        if search.oracle.store is not None:
+    if isinstance(spec, Oracle):
+        if spec.store is not None:
             if project:
                 raise ValueError(
                     "oracle already has a project store: give directory "
                     "and project_name to the oracle or to TuneSearchCV, "
                     "not both"
                 )
-            oracle = search.oracle
+            oracle = spec
         elif project:
             raise ValueError(
                 "with an Oracle instance, give directory and project_name to the oracle itself"
             )
         else:
-            oracle = copy.deepcopy(search.oracle)  # each fit starts afresh
+            oracle = copy.deepcopy(spec)  # each fit starts afresh
         if oracle.objective.name == DEFAULT_OBJECTIVE:
             oracle.objective = Objective(objective, "max")
         elif oracle.objective.name != objective:
@@ -77,14 +80,13 @@ def make_oracle(search: Any, space: SearchSpace, objective: str) -> Oracle:
                 f"{objective!r}, 'max') or leave it unset"
             )
         if not isinstance(oracle, tunelab.oracles.HyperbandOracle):
-            oracle.max_trials = search.n_trials  # Hyperband's follows from its brackets
+            oracle.max_trials = n_trials  # Hyperband's follows from its brackets
         oracle.update_space(space.hyperparameters)
         return oracle
-    name = search.oracle if isinstance(search.oracle, str) else None
+    name = spec if isinstance(spec, str) else None
     if name not in _ORACLES:
         raise ValueError(
-            f"oracle={search.oracle!r}; expected one of {sorted(_ORACLES)} or "
-            "a kt.oracles.Oracle instance"
+            f"oracle={spec!r}; expected one of {sorted(_ORACLES)} or a kt.oracles.Oracle instance"
         )
     cls = getattr(tunelab.oracles, _ORACLES[name])
     seed = search.random_state
@@ -94,14 +96,14 @@ def make_oracle(search: Any, space: SearchSpace, objective: str) -> Oracle:
         return cls(
             objective=Objective(objective, "max"),
             seed=seed,
-            max_epochs=hyperband_max_epochs(search.n_trials, HYPERBAND_FACTOR),
+            max_epochs=hyperband_max_epochs(n_trials, HYPERBAND_FACTOR),
             factor=HYPERBAND_FACTOR,
             hyperparameters=space.hyperparameters,
             **project,
         )
     return cls(
         objective=Objective(objective, "max"),
-        max_trials=search.n_trials,
+        max_trials=n_trials,
         hyperparameters=space.hyperparameters,
         seed=seed,
         **project,

@@ -1,0 +1,84 @@
+"""TuneSearchCV takes scikit-learn's argument names (param_distributions, param_grid,
+n_iter) as GridSearchCV and RandomizedSearchCV users write them, and a grid search runs
+the whole grid unless told otherwise (a grid cut short says so)."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+from scipy.stats import randint
+from sklearn import datasets
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.tree import DecisionTreeClassifier
+
+from tunelab_sklearn import TuneSearchCV
+
+CV = StratifiedKFold(3, shuffle=True, random_state=0)
+GRID = {"max_depth": [1, 2, 3, 5], "min_samples_split": [2, 4, 8]}  # 12 points
+
+
+def _data():
+    return datasets.load_wine(return_X_y=True)
+
+
+def _tree():
+    return DecisionTreeClassifier(random_state=0)
+
+
+def test_param_grid_runs_the_whole_grid_like_grid_search_cv():
+    X, y = _data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the whole grid: nothing to warn about
+        ours = TuneSearchCV(_tree(), param_grid=GRID, cv=CV).fit(X, y)
+    theirs = GridSearchCV(_tree(), GRID, cv=CV).fit(X, y)
+    key = ("max_depth", "min_samples_split")
+
+    def scores(search):
+        rows = zip(search.cv_results_["params"], search.cv_results_["mean_test_score"], strict=True)
+        return sorted((tuple(p[k] for k in key), round(float(s), 12)) for p, s in rows)
+
+    assert len(ours.cv_results_["params"]) == 12
+    assert scores(ours) == scores(theirs)
+    assert ours.best_score_ == pytest.approx(theirs.best_score_)
+
+
+def test_a_grid_cut_short_says_so():
+    X, y = _data()
+    with pytest.warns(UserWarning, match="runs 10 of the grid's 12 points; leave n_trials"):
+        search = TuneSearchCV(_tree(), GRID, oracle="grid", n_trials=10, cv=CV).fit(X, y)
+    assert len(search.cv_results_["params"]) == 10
+
+
+def test_param_distributions_and_n_iter_are_search_space_and_n_trials():
+    X, y = _data()
+    space = {"max_depth": randint(1, 20), "min_samples_split": randint(2, 20)}
+    ours = TuneSearchCV(_tree(), param_distributions=space, n_iter=4, cv=CV, random_state=0)
+    same = TuneSearchCV(_tree(), space, n_trials=4, cv=CV, random_state=0)
+    assert ours.fit(X, y).cv_results_["params"] == same.fit(X, y).cv_results_["params"]
+    assert len(ours.cv_results_["params"]) == 4
+    # Unset, a random search runs 10 trials, as before.
+    assert len(TuneSearchCV(_tree(), space, cv=CV).fit(X, y).cv_results_["params"]) == 10
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({}, TypeError, r"needs a search space: pass search_space= \(or scikit-learn's"),
+        (
+            {"search_space": GRID, "param_grid": GRID},
+            ValueError,
+            "search_space and param_grid were all given: they are the same thing",
+        ),
+        (
+            {"param_grid": GRID, "n_trials": 3, "n_iter": 3},
+            ValueError,
+            r"n_trials=3 and n_iter=3 were both given: .*\(n_iter is scikit-learn's name",
+        ),
+        ({"param_grid": GRID, "n_iter": 0}, ValueError, r"n_iter=0; expected an int >= 1"),
+    ],
+)
+def test_conflicting_or_missing_names_are_refused_clearly(kwargs, error, match):
+    X, y = _data()
+    with pytest.raises(error, match=match):
+        TuneSearchCV(_tree(), cv=CV, **kwargs).fit(X, y)
