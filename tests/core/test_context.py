@@ -127,9 +127,7 @@ def _search(tmp_path: Path, executor) -> tuple[kt.RandomSearch, dict[str, dict]]
 
 
 @pytest.mark.parametrize("where", ["inline", "process"])
-def test_a_backend_gets_a_context_that_reports_builds_and_saves(
-    tmp_path, recording_backend, where
-):
+def test_a_backend_gets_a_context_that_reports_builds_and_saves(tmp_path, recording_backend, where):
     executor = (
         None
         if where == "inline"
