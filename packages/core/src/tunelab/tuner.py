@@ -240,7 +240,7 @@ class BaseTuner:
         backend = self._trial_backend(built, context, args, kwargs)
         built, kwargs = self._continue_trial(trial, backend, built, kwargs)
         if takes_tuner(backend.run_trial):  # a backend written before TrialContext
-            return backend.run_trial(self, trial, built, *args, **kwargs)  # type: ignore[call-arg]
+            return backend.run_trial(self, trial, built, *args, **kwargs)  # type: ignore[arg-type,call-arg]
         return backend.run_trial(context, built, *args, **kwargs)
 
     def _trial_context(self, trial: Trial, args: tuple, kwargs: dict[str, Any]) -> TrialContext:

@@ -232,7 +232,7 @@ def _child_context(
         project_dir=project_dir,
         build=lambda hp: build_hypermodel(hypermodel, hp, args, kwargs),
         save_model=lambda model: save_keras_model(
-            model, trial_dir(project_dir, trial.trial_id) / MODEL_FILENAME
+            model, trial_dir(project_dir, str(trial.trial_id)) / MODEL_FILENAME
         ),
         load_model=load,
         hypermodel=hypermodel,
