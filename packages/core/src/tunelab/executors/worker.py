@@ -106,6 +106,10 @@ class WorkerOracle:
     travels to the driver through the executor's reporter, and the status the driver's
     oracle answers (STOPPED: stop now) comes back. Without a pruner no trial is stopped, so
     the reports stay in the worker until the trial ends, at no cost.
+
+    It is there for the tuner's own code, such as a KerasTuner-style `run_trial` override
+    that calls ``self.oracle.update_trial``. Backends never see it: the worker's tuner makes
+    their `tunelab.context.TrialContext`, which reads and reports through it.
     """
 
     # Attributes read from the (detached) driver oracle.
