@@ -194,3 +194,60 @@ def test_the_context_reads_other_trials_and_loads_their_models(tmp_path):
         context.load_model(best[0].trial_id)
     assert context.report({"loss": 0.5}, 0) == "RUNNING"
     assert trial.metrics.get_last_value("loss") == 0.5
+
+
+class LegacyBackend(Backend):
+    """A backend written against the former contract: it takes the tuner."""
+
+    name = "legacy"
+    model_filename = "curve.json"
+
+    def __init__(self) -> None:
+        self.received: list[str] = []
+
+    def owns(self, model):
+        return isinstance(model, Curve)
+
+    def validate_search(self, tuner, model, args, kwargs):
+        self.received.append(f"validate_search:{type(tuner).__name__}")
+
+    def run_trial(self, tuner, trial, model, *args, **kwargs):
+        self.received.append(f"run_trial:{type(tuner).__name__}:{trial.trial_id}")
+        tuner.save_model(trial.trial_id, model)
+        return {"loss": model.rate}
+
+    def save_model(self, model, path):
+        path.write_text(json.dumps({"rate": model.rate}))
+
+    def load_model(self, path):
+        return Curve(json.loads(path.read_text())["rate"])
+
+
+def test_a_backend_written_against_the_tuner_still_gets_the_tuner(tmp_path):
+    backend = LegacyBackend()
+
+    class Plugin:
+        @hookimpl
+        def tunelab_backend_for(self, model):
+            return backend if isinstance(model, Curve) else None
+
+    plugin = Plugin()
+    plugins.register(plugin, name="legacy-test")
+    try:
+        tuner = kt.RandomSearch(
+            lambda hp: Curve(hp.Float("rate", 0.0, 2.0)),
+            objective="loss",
+            max_trials=2,
+            seed=0,
+            directory=tmp_path,
+            overwrite=True,
+        )
+        tuner.search(verbose=0)
+    finally:
+        plugins.plugin_manager().unregister(plugin)
+    assert backend.received == [
+        "validate_search:RandomSearch",
+        "run_trial:RandomSearch:0",
+        "run_trial:RandomSearch:1",
+    ]
+    assert tuner.get_best_models(1)[0].rate == tuner.get_best_trials(1)[0].hyperparameters["rate"]
