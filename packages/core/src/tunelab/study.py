@@ -12,22 +12,20 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-import socket
 import time
 from pathlib import Path
 from typing import Any, Protocol
 
 from tunelab.errors import TooManyFailedTrialsError
-from tunelab.hyperparameters import _STORED, Fixed, HyperParameter, HyperParameters
+from tunelab.hyperparameters import Fixed, HyperParameter, HyperParameters
 from tunelab.objective import Objective
 from tunelab.outcomes import format_error, latest_values, metric_dicts, objective_score
-from tunelab.storage import STORE_FILENAME, Claim, Storage, Store, StoredTrial, StoreError
+from tunelab.ownership import claim_for, owner_is_gone
+from tunelab.storage import STORE_FILENAME, Storage, Store, StoredTrial
+from tunelab.stored_settings import StoredSettings
 from tunelab.trial import MetricsTracker, Trial, TrialStatus
 
 __all__ = ["WAIT", "Proposer", "Study", "iter_active", "value_hash"]
-
-_HOST = socket.gethostname()
 
 
 class _Wait:
@@ -55,26 +53,6 @@ def iter_active(space: list[HyperParameter], values: dict[str, Any]) -> Any:
     for hp in space:
         if all(c.is_active(values) for c in hp.conditions):
             yield hp
-
-
-def _owner_is_gone(trial: StoredTrial) -> bool:
-    """Whether the process that runs `trial` is gone (knowable on this host only)."""
-    pid = trial.owner_pid
-    if trial.owner_host != _HOST or pid is None or pid == os.getpid():
-        return False
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            if handle.read().rsplit(")", 1)[-1].split()[0] == "Z":
-                return True  # a zombie: killed, not yet reaped
-    except (OSError, IndexError):
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 class Proposer(Protocol):
@@ -133,7 +111,7 @@ class Study:
         self._consecutive_failures = 0
         self._first_failure: str | None = None
         self._failed_in_row: list[str] = []
-        self._reported_changes: set[str] = set()
+        self.settings = StoredSettings(oracle, storage)
 
     @classmethod
     def open(cls, oracle: Proposer, project_dir: Path | None, overwrite: bool = False) -> Study:
@@ -142,19 +120,12 @@ class Study:
         return cls(oracle, Store(path, overwrite=overwrite))
 
     # ------------------------------------------------------------------------------------
-    # Resuming: the stored space and objective
+    # Resuming
     # ------------------------------------------------------------------------------------
     def resume(self) -> None:
         """Merge the stored space into the oracle's, rescore if the objective changed, save
         the search's settings, and enqueue the oracle's initial trials once."""
-        try:
-            self._load_meta()
-        except (ValueError, TypeError, KeyError, AttributeError) as error:
-            # Meta values are JSON this library wrote: anything else means a damaged file.
-            raise StoreError(
-                f"{self.storage.path} is damaged: its stored search space or objective "
-                f"cannot be read ({type(error).__name__}: {error}); it was left as it is"
-            ) from error
+        self.settings.load()
         self.oracle.on_resume(self)
         initial = self.oracle._initial_trials
         if initial and not self.storage.get_meta("initial_trials_enqueued"):
@@ -162,63 +133,9 @@ class Study:
                 self.oracle.enqueue_trial(values)
             self.storage.set_meta("initial_trials_enqueued", True)
 
-    def _load_meta(self) -> None:
-        storage, oracle = self.storage, self.oracle
-        space = oracle.hyperparameters
-        stored_space = storage.get_meta("space")
-        if stored_space is not None:
-            previous = HyperParameters.from_config({"space": stored_space})
-            changes = []
-            for hp in previous.space:
-                current = space._space.get(hp.name)
-                if current is None:
-                    space._space[hp.name] = hp
-                    space._origin[hp.name] = _STORED
-                elif current != hp:
-                    changes.append(f"~ {hp.name}: stored {hp!r} -> now {current!r}")
-            self.report_changes(changes)
-        stored_objective = storage.get_meta("objective")
-        with storage.transaction():
-            if stored_objective is not None and stored_objective != oracle.objective.get_config():
-                self._rescore(stored_objective)
-            storage.set_meta("objective", oracle.objective.get_config())
-            storage.set_meta("space", space.get_config()["space"])
-            storage.set_meta(
-                "oracle",
-                {
-                    "class": type(oracle).__name__,
-                    "seed": oracle.seed,
-                    "max_trials": oracle.max_trials,
-                },
-            )
-
-    def _rescore(self, stored_objective: dict[str, Any]) -> None:
-        objective = self.oracle.objective
-        old = Objective.from_config(stored_objective)
-        print(
-            f"Objective changed since the last run: {old!r} -> {objective!r}; "
-            "scores of finished trials are recomputed."
-        )
-        scores = []
-        for stored in self.storage.get_trials((TrialStatus.COMPLETED, TrialStatus.STOPPED)):
-            score, best_step = objective_score(objective, stored.metrics)
-            status = stored.status if score is not None and math.isfinite(score) else "INVALID"
-            scores.append(
-                (stored.trial_id, score if status != "INVALID" else None, best_step, status)
-            )
-        self.storage.rescore(scores)
-
-    def report_changes(self, changes: list[str]) -> None:
-        """Print how the space differs from the stored one (each change once)."""
-        fresh = [c for c in changes if c not in self._reported_changes]
-        if fresh:
-            print("The search space differs from the stored one; going on with the new space:")
-            for line in fresh:
-                print(f"  {line}")
-            self._reported_changes.update(fresh)
-
     def save_space(self) -> None:
-        self.storage.set_meta("space", self.oracle.hyperparameters.get_config()["space"])
+        """Store the search space as it is now."""
+        self.settings.save_space()
 
     # ------------------------------------------------------------------------------------
     # ask
@@ -229,10 +146,9 @@ class Study:
         self.waiting = False
         storage, oracle = self.storage, self.oracle
         now = time.time()
-        # No owner for a detached trial: nobody's death means it was abandoned.
-        claim = Claim(None if detached else _HOST, None if detached else os.getpid(), tuner_id, now)
+        claim = claim_for(tuner_id, detached, now)
         with storage.transaction():
-            again = storage.claim(claim, _owner_is_gone)
+            again = storage.claim(claim, owner_is_gone)
             if again is not None:
                 return self._hand_out(self.to_trial(again))
             number = storage.next_number()
@@ -434,7 +350,7 @@ class Study:
                     f"trial {trial.trial_id!r} is already finished; telling it "
                     "again changes nothing"
                 )
-            self._merge_space(trial)
+            self.settings.merge_trial_space(trial.hyperparameters)
         trial.metrics, trial.score, trial.best_step = tracker, score, best_step
         trial.status, trial.message, trial.ended_at = new_status, message, now
         trial.retries = retries
@@ -472,26 +388,6 @@ class Study:
                 f"e.g. tuner.oracle.get_trial({self._failed_in_row[-1]!r}).message "
                 "(tuner.results_summary() counts them)."
             )
-
-    def _merge_space(self, trial: Trial) -> None:
-        """Add what the trial registered while it ran (define-by-run) to the search space."""
-        space = self.oracle.hyperparameters
-        hp = trial.hyperparameters
-        changed = False
-        changes = list(hp._changes)
-        for definition in hp.space:
-            name = definition.name
-            if name in hp._untuned:
-                continue
-            current = space._space.get(name)
-            if current is None or (current != definition and space._origin.get(name) == _STORED):
-                space._space[name] = definition
-                space._origin[name] = hp._origin.get(name, "code")
-                changed = True
-        if changes:
-            self.report_changes(changes)
-        if changed:
-            self.save_space()
 
     # ------------------------------------------------------------------------------------
     # Reading trials

@@ -370,10 +370,13 @@ class Store(Storage):
     # -- rows <-> StoredTrial ---------------------------------------------------------------
     def _select(self, where: str = "1", args: tuple = (), tail: str = "ORDER BY number") -> list:
         sql = f"SELECT {', '.join(TRIAL_COLUMNS)} FROM trials WHERE {where} {tail}"
-        cursor = self._conn.execute(sql, args)
         try:
-            rows = cursor.fetchall()
-        except UnicodeDecodeError as error:  # bytes changed on disk after it was checked
+            rows = self._conn.execute(sql, args).fetchall()
+        except (UnicodeDecodeError, sqlite3.OperationalError) as error:
+            # Bytes changed on disk after the file was checked: text that is not UTF-8
+            # (which sqlite3 reports as either error, depending on the column).
+            if isinstance(error, sqlite3.OperationalError) and "decode" not in str(error):
+                raise
             raise StoreError(
                 f"{self.path} is damaged: a trial's text is not UTF-8 ({error})"
             ) from None
