@@ -63,8 +63,9 @@ class TrialContext:
     hooks : object or None
         The tuner's training hooks, for backends that call them during training: an object
         whose ``on_epoch_begin``, ``on_epoch_end``, ``on_batch_begin`` and ``on_batch_end``
-        (``(trial, model, index, logs=None)``) may be defined. It is the tuner in the
-        tuner's own process; a backend calls those four methods of it and nothing else.
+        (``(trial, model, index, logs=None)``) may be defined: the tuner (its copy in a
+        worker), or in the Keras backend's trial process an object carrying the tuner's hook
+        methods. A backend calls those four methods of it and nothing else.
     max_epochs : int or None
         The largest budget a budgeted search (Hyperband) gives one trial; None otherwise.
         A trial's own budget is ``trial.hyperparameters.values["tuner/epochs"]``.
