@@ -334,11 +334,11 @@ def test_a_backend_model_continues_from_its_parents_checkpoint(tmp_path):
         def owns(self, model):
             return isinstance(model, Model)
 
-        def run_trial(self, tuner, trial, model, epochs=1, initial_epoch=0, **fit_kwargs):
+        def run_trial(self, context, model, epochs=1, initial_epoch=0, **fit_kwargs):
             assert model.trained == initial_epoch  # loaded from the parent's checkpoint
             fits.append(epochs - initial_epoch)
             model.trained = epochs
-            tuner.save_model(trial.trial_id, model)
+            context.save_model(model)
             return (model.x - 0.5) ** 2 + 1.0 / epochs
 
         def save_model(self, model, path):

@@ -380,9 +380,9 @@ def test_a_plugin_backend_trains_returned_models(tmp_path):
         def owns(self, model):
             return isinstance(model, Line)
 
-        def run_trial(self, tuner, trial, model, data, **fit_kwargs):
-            tuner.save_model(trial.trial_id, model)
-            return {"loss": abs(model.slope * data - tuner.backend_kwargs["target"])}
+        def run_trial(self, context, model, data, **fit_kwargs):
+            context.save_model(model)
+            return {"loss": abs(model.slope * data - context.options["target"])}
 
         def save_model(self, model, path):
             path.write_text(str(model.slope))

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from tunelab.checks import check_int
 from tunelab.results import Results, load_results
 
 __all__ = ["RandomForest", "encode_trials", "hyperparameter_importance"]
@@ -89,8 +90,7 @@ class RandomForest:
         max_features: float = 0.8,
         seed: int | None = 0,
     ) -> None:
-        if not isinstance(n_trees, int) or n_trees < 1:
-            raise ValueError(f"n_trees={n_trees!r}; expected an int >= 1")
+        n_trees = check_int("n_trees", n_trees, 1)
         if not 0 < max_features <= 1:
             raise ValueError(f"max_features={max_features!r}; expected a fraction in (0, 1]")
         self.n_trees = n_trees
@@ -260,8 +260,7 @@ def hyperparameter_importance(
     """
     if method not in METHODS:
         raise ValueError(f"method={method!r}; expected one of {METHODS}")
-    if not isinstance(repeats, int) or repeats < 1:
-        raise ValueError(f"repeats={repeats!r}; expected an int >= 1")
+    repeats = check_int("repeats", repeats, 1)
     results = load_results(source)
     names, X, y = encode_trials(results)
     if len(y) < 3:

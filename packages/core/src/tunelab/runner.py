@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tunelab.errors import FatalError, ObjectiveNotReportedError, SearchSetupError
 from tunelab.executors.worker import TrialOutcome, WorkerJob, make_job, restore_metrics
@@ -33,7 +33,6 @@ from tunelab.trial import Trial, TrialStatus
 if TYPE_CHECKING:
     from tunelab.executors.base import Executor
     from tunelab.oracles.base import Oracle
-    from tunelab.tuner import BaseTuner
 
 __all__ = ["Runner", "run_search", "tell_outcome"]
 
@@ -339,8 +338,32 @@ class Runner:
                 )
 
 
+class SearchingTuner(Protocol):
+    """What `run_search` needs of a tuner (`tunelab.tuner.BaseTuner` is one): its oracle,
+    id and trial timeout, `run_trial` for the executor, the hooks, the progress display and
+    what to do on Ctrl-C. (A Protocol: the tuner imports the runner, not the reverse.)"""
+
+    oracle: Any
+    tuner_id: str
+    trial_timeout: float | None
+
+    def run_trial(self, trial: Trial, *args: Any, **kwargs: Any) -> Any: ...
+
+    def on_search_begin(self) -> None: ...
+
+    def on_trial_begin(self, trial: Trial) -> None: ...
+
+    def on_trial_end(self, trial: Trial) -> None: ...
+
+    def on_search_end(self) -> None: ...
+
+    def _progress(self, verbose: Any) -> Any: ...
+
+    def _interrupted(self) -> None: ...
+
+
 def run_search(
-    tuner: BaseTuner,
+    tuner: SearchingTuner,
     executor: Executor,
     fit_args: tuple,
     fit_kwargs: dict[str, Any],

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import contextlib
-import inspect
 import os
 import shutil
 import sys
@@ -12,10 +11,17 @@ from pathlib import Path
 from typing import Any
 
 from tunelab import plugins
-from tunelab.backend import Backend
-from tunelab.checks import check_int
+from tunelab.backend import Backend, takes_tuner
+from tunelab.checks import check_int, check_seconds
+from tunelab.context import TrialContext
 from tunelab.display import results_summary_text, search_space_summary_text
-from tunelab.hypermodel import FunctionHyperModel, HyperModel, as_hypermodel
+from tunelab.hypermodel import (
+    FunctionHyperModel,
+    HyperModel,
+    accepts,
+    as_hypermodel,
+    build_hypermodel,
+)
 from tunelab.hyperparameters import HyperParameters
 from tunelab.oracles.base import Oracle
 from tunelab.outcomes import is_number
@@ -33,28 +39,6 @@ def is_trial_result(value: Any) -> bool:
     if isinstance(value, dict) or is_number(value):
         return True
     return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
-
-
-def _accepts(function: Any, args: tuple, kwargs: dict[str, Any]) -> bool:
-    try:
-        inspect.signature(function).bind(None, *args, **kwargs)
-    except TypeError:
-        return False
-    except ValueError:  # no signature (a builtin): assume it takes what it is given
-        return True
-    return True
-
-
-def _names_parameter(function: Any, name: str) -> bool:
-    """Whether `function` has a parameter called `name` (not just **kwargs)."""
-    try:
-        parameter = inspect.signature(function).parameters.get(name)
-    except (TypeError, ValueError):
-        return False
-    return parameter is not None and parameter.kind in (
-        inspect.Parameter.POSITIONAL_OR_KEYWORD,
-        inspect.Parameter.KEYWORD_ONLY,
-    )
 
 
 class BaseTuner:
@@ -133,13 +117,7 @@ class BaseTuner:
             resolve_executor(executor, max_parallel_trials)  # bad values fail here, not later
         self.executor = executor
         self.max_parallel_trials = max_parallel_trials
-        if trial_timeout is not None and (
-            isinstance(trial_timeout, bool)
-            or not isinstance(trial_timeout, (int, float))
-            or not trial_timeout > 0
-        ):
-            raise ValueError(f"trial_timeout={trial_timeout!r}; expected a number of seconds > 0")
-        self.trial_timeout = trial_timeout
+        self.trial_timeout = check_seconds("trial_timeout", trial_timeout)
         if not isinstance(oracle, Oracle):
             raise TypeError(f"oracle={oracle!r}: expected a kt.oracles.Oracle instance")
         if pruner is not None:
@@ -254,15 +232,51 @@ class BaseTuner:
         """
         # A backend known from earlier trials (or backend=) may need the model built in a
         # context of its own (a distribution strategy's scope): built once, not rebuilt.
-        backend = getattr(self, "_backend", None)
-        scope = backend.build_scope(self) if backend else contextlib.nullcontext()
-        with scope:
+        context = self._trial_context(trial, args, kwargs)
+        with context.build_scope():
             built = self._build(trial.hyperparameters, args, kwargs, trial)
         if self._is_result(built, trial):
             return built
-        backend = self._trial_backend(built, args, kwargs)
+        backend = self._trial_backend(built, context, args, kwargs)
         built, kwargs = self._continue_trial(trial, backend, built, kwargs)
-        return backend.run_trial(self, trial, built, *args, **kwargs)
+        if takes_tuner(backend.run_trial):  # a backend written before TrialContext
+            return backend.run_trial(self, trial, built, *args, **kwargs)  # type: ignore[arg-type,call-arg]
+        return backend.run_trial(context, built, *args, **kwargs)
+
+    def _trial_context(self, trial: Trial, args: tuple, kwargs: dict[str, Any]) -> TrialContext:
+        """What the backend gets for `trial` (see `tunelab.context`): this tuner's oracle
+        (a `WorkerOracle` in a worker) reads and reports, and its methods build, save and
+        load models, so that subclasses overriding them are honoured."""
+        oracle = self.oracle
+
+        def scope() -> Any:
+            backend = self._backend
+            if backend is None:
+                return contextlib.nullcontext()
+            return backend.build_scope(self if takes_tuner(backend.build_scope) else context)  # type: ignore[arg-type]
+
+        def load(trial_id: str) -> Any:
+            return self.load_model(oracle.get_trial(trial_id))
+
+        def record_meta(key: str, value: Any) -> None:
+            oracle.study.storage.set_meta(key, value)
+
+        context = TrialContext(
+            trial,
+            oracle=oracle,
+            options=self.backend_kwargs,
+            project_dir=self.project_dir,
+            build=lambda hp: self._build(hp, args, kwargs),
+            save_model=lambda model: self.save_model(trial.trial_id, model),  # type: ignore[arg-type]
+            load_model=load,
+            hypermodel=self.hypermodel,
+            hooks=self,
+            scope=scope,
+            max_epochs=getattr(oracle, "max_epochs", None),
+            refits_at_search_end=bool(getattr(self, "refits_at_search_end", False)),
+            record_meta=record_meta,
+        )
+        return context
 
     def _continue_trial(
         self, trial: Trial, backend: Backend, model: Any, kwargs: dict[str, Any]
@@ -291,33 +305,23 @@ class BaseTuner:
     def _build(
         self, hp: HyperParameters, args: tuple, kwargs: dict[str, Any], trial: Trial | None = None
     ) -> Any:
-        hypermodel = self.hypermodel
-        if hypermodel is None:
+        if self.hypermodel is None:
             raise ValueError(f"{type(self).__name__} has no hypermodel to build")
-        if not isinstance(hypermodel, FunctionHyperModel):
-            return hypermodel.build(hp)
-        function = hypermodel.function
-        if trial is not None and "trial" not in kwargs and _names_parameter(function, "trial"):
-            # A function objective that takes `trial` reports steps and asks whether to stop.
-            kwargs = {**kwargs, "trial": trial}
-        quiet = {k: v for k, v in kwargs.items() if k != "verbose"}
-        for a, k in ((args, kwargs), (args, quiet), ((), {})):
-            if _accepts(function, a, k):
-                return function(hp, *a, **k)
-        raise TypeError(
-            f"{getattr(function, '__name__', function)}{inspect.signature(function)} cannot be "
-            f"called with the hyperparameters and the arguments given to search(): "
-            f"{len(args)} positional, keywords {sorted(kwargs)}"
-        )
+        return build_hypermodel(self.hypermodel, hp, args, kwargs, trial)
 
-    def _trial_backend(self, model: Any, args: tuple, kwargs: dict[str, Any]) -> Backend:
+    def _trial_backend(
+        self, model: Any, context: TrialContext, args: tuple, kwargs: dict[str, Any]
+    ) -> Backend:
         """The backend for a trial's `model`. The first model of each search also has the
         backend check the search's arguments, so that bad data stops the search before
         anything trains. (Checked here, not when `search` starts, because only a built
         model names its backend, and building a plain function objective runs the trial.)"""
         backend = self._backend_for(model)
         if not self._search_checked:
-            backend.validate_search(self, model, args, kwargs)
+            if takes_tuner(backend.validate_search):  # a backend written before TrialContext
+                backend.validate_search(self, model, args, kwargs)  # type: ignore[arg-type]
+            else:
+                backend.validate_search(context, model, args, kwargs)
             self._search_checked = True
         return backend
 
@@ -407,7 +411,7 @@ class BaseTuner:
         hypermodel = self.hypermodel
         if hypermodel is None:
             return
-        if isinstance(hypermodel, FunctionHyperModel) and not _accepts(hypermodel.function, (), {}):
+        if isinstance(hypermodel, FunctionHyperModel) and not accepts(hypermodel.function, (), {}):
             return  # it needs search() arguments: its space is found during the search
         hp = self.oracle.hyperparameters.copy()
         hp._sampler = lambda definition: definition.default

@@ -36,8 +36,7 @@ from tunelab_keras.training import (
 from tunelab_keras.tuner import BATCH_HOOKS, overridden_hooks
 
 if TYPE_CHECKING:
-    from tunelab.trial import Trial
-    from tunelab.tuner import BaseTuner
+    from tunelab.context import TrialContext
 
 __all__ = ["KerasBackend", "NotAKerasModelError"]
 
@@ -77,24 +76,21 @@ class KerasBackend(Backend):
     def validate_options(self, options: dict[str, Any]) -> None:
         KerasOptions.from_options(options)
 
-    def run_trial(
-        self, tuner: BaseTuner, trial: Trial, model: Any, *args: Any, **kwargs: Any
-    ) -> Any:
+    def run_trial(self, context: TrialContext, model: Any, *args: Any, **kwargs: Any) -> Any:
         check_keras_model(model)
-        settings = KerasOptions.from_options(tuner.backend_kwargs)
-        default_objective(tuner.oracle, kwargs)
-        check_validation(tuner.oracle.objective, tuner.hypermodel, kwargs)
+        settings = KerasOptions.from_options(context.options)
+        default_objective(context, kwargs)
+        check_validation(context.objective, context.hypermodel, kwargs)
         if settings.isolated:
             from tunelab_keras.isolation import run_in_process
 
             del model
-            return run_in_process(tuner, trial, settings, args, kwargs)
+            return run_in_process(context, settings, args, kwargs)
         trained: list[Any] = []
         try:
-            batch_hooks = bool(overridden_hooks(tuner, BATCH_HOOKS))
+            batch_hooks = bool(overridden_hooks(context.hooks, BATCH_HOOKS))
             return run_executions(
-                tuner,
-                trial,
+                context,
                 model,
                 settings,
                 args,
@@ -108,9 +104,9 @@ class KerasBackend(Backend):
             release_memory(graphs)
 
     @contextlib.contextmanager
-    def build_scope(self, tuner: BaseTuner) -> Iterator[None]:
+    def build_scope(self, context: TrialContext) -> Iterator[None]:
         """Build in the distribution strategy's scope, with the mixed-precision policy."""
-        with build_scope(KerasOptions.from_options(tuner.backend_kwargs)):
+        with build_scope(KerasOptions.from_options(context.options)):
             yield
 
     def save_model(self, model: Any, path: Path) -> None:

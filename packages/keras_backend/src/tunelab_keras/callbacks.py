@@ -13,12 +13,15 @@ import importlib
 import math
 import os
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 
 from tunelab.errors import InvalidTrialError
 from tunelab.trial import Trial, TrialStatus
+
+if TYPE_CHECKING:
+    from tunelab.context import TrialContext
 
 __all__ = ["TrialReporter", "copy_callbacks", "log_hparams", "numeric_logs"]
 
@@ -110,23 +113,25 @@ class TrialReporter(keras.callbacks.Callback):
 
     Parameters
     ----------
-    tuner, trial
-        The running tuner and trial.
+    context : TrialContext
+        The running trial's context: reports go to ``context.report``, the hooks are
+        ``context.hooks``'s.
     max_model_size : int, optional
         Checked when training begins, for models that were built only by `fit`.
     batch_hooks : bool
-        Call the tuner's ``on_batch_begin``/``on_batch_end`` (only when it defines them).
+        Call the hooks' ``on_batch_begin``/``on_batch_end`` (only when they are defined).
     """
 
     def __init__(
-        self, tuner: Any, trial: Trial, max_model_size: int | None, batch_hooks: bool
+        self, context: TrialContext, max_model_size: int | None, batch_hooks: bool
     ) -> None:
         super().__init__()
-        self.tuner = tuner
-        self.trial = trial
+        self.context = context
+        self.hooks = context.hooks
+        self.trial = context.trial
         self.max_model_size = max_model_size
         self.batch_hooks = batch_hooks
-        self.objective = tuner.oracle.objective
+        self.objective = context.objective
         self.epochs_reported = 0
         self.best_value: float | None = None
         self.best_weights: list[Any] | None = None
@@ -137,26 +142,26 @@ class TrialReporter(keras.callbacks.Callback):
         check_model_size(self.model, self.max_model_size)
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        hook = getattr(self.tuner, "on_epoch_begin", None)
+        hook = getattr(self.hooks, "on_epoch_begin", None)
         if hook is not None:
             hook(self.trial, self.model, epoch, logs=logs)
 
     def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         if self.batch_hooks:
-            self.tuner.on_batch_begin(self.trial, self.model, batch, logs=logs)
+            self.hooks.on_batch_begin(self.trial, self.model, batch, logs=logs)
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         if self.batch_hooks:
-            self.tuner.on_batch_end(self.trial, self.model, batch, logs=logs)
+            self.hooks.on_batch_end(self.trial, self.model, batch, logs=logs)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         metrics = numeric_logs(logs)
-        hook = getattr(self.tuner, "on_epoch_end", None)
+        hook = getattr(self.hooks, "on_epoch_end", None)
         if hook is not None:
             hook(self.trial, self.model, epoch, logs=logs)
         if not metrics:
             return
-        status = self.tuner.oracle.update_trial(self.trial, metrics, step=epoch)
+        status = self.context.report(metrics, step=epoch)
         self.epochs_reported += 1
         if self.objective.has_value(metrics):
             value = self.objective.get_value(metrics)

@@ -6,12 +6,15 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 
 from tunelab.outcomes import objective_score
-from tunelab.trial import Trial, TrialStatus
+from tunelab.trial import TrialStatus
+
+if TYPE_CHECKING:
+    from tunelab.context import TrialContext
 
 __all__ = [
     "MODEL_FILENAME",
@@ -81,13 +84,13 @@ def load_keras_model(path: Path) -> Any:
     return keras.saving.load_model(path, compile=True, safe_mode=True)
 
 
-def kept_trials(tuner: Any, trial: Trial, keep: int) -> tuple[set[str], bool]:
-    """The ids of the best `keep` trials, counting `trial` (not told yet), and whether
-    `trial` has a score to be ranked by."""
-    oracle = tuner.oracle
-    objective = oracle.objective
+def kept_trials(context: TrialContext, keep: int) -> tuple[set[str], bool]:
+    """The ids of the best `keep` trials, counting the context's trial (not told yet), and
+    whether that trial has a score to be ranked by."""
+    trial = context.trial
+    objective = context.objective
     ranked: list[tuple[float, str]] = []
-    for best in oracle.get_best_trials(keep):
+    for best in context.get_best_trials(keep):
         if best.score is not None:
             ranked.append((best.score, best.trial_id))
     score, _ = objective_score(objective, trial.metrics)
@@ -97,31 +100,30 @@ def kept_trials(tuner: Any, trial: Trial, keep: int) -> tuple[set[str], bool]:
     return {trial_id for _, trial_id in ranked[:keep]}, score is not None
 
 
-def prune_models(tuner: Any, trial: Trial, keep: int) -> list[str]:
-    """Delete the model files of finished trials outside the best `keep` (counting `trial`,
-    which is not told yet); returns the ids whose files were deleted.
+def prune_models(context: TrialContext, keep: int) -> list[str]:
+    """Delete the model files of finished trials outside the best `keep` (counting the
+    context's trial, which is not told yet); returns the ids whose files were deleted.
 
-    Besides `trial`, only trials the oracle knows as finished lose their file: a trial still
+    Besides this trial, only trials known as finished lose their file: a trial still
     running in another worker or process (its model saved, its result not told yet) keeps it.
     """
-    oracle = tuner.oracle
-    kept, _ = kept_trials(tuner, trial, keep)
+    kept, _ = kept_trials(context, keep)
     deleted = []
-    for path in tuner.project_dir.glob(f"trial_*/{MODEL_FILENAME}"):
+    for path in context.project_dir.glob(f"trial_*/{MODEL_FILENAME}"):
         trial_id = path.parent.name[len("trial_") :]
         # This trial's own model goes when it ranks below the best; another trial's only
         # when that trial has finished.
-        mine = trial_id == str(trial.trial_id)
-        if trial_id not in kept and (mine or _finished(oracle, trial_id)):
+        mine = trial_id == context.trial_id
+        if trial_id not in kept and (mine or _finished(context, trial_id)):
             path.unlink(missing_ok=True)
             deleted.append(trial_id)
     return deleted
 
 
-def _finished(oracle: Any, trial_id: str) -> bool:
-    """Whether `oracle` knows `trial_id` as a finished trial (a worker knows only some)."""
+def _finished(context: TrialContext, trial_id: str) -> bool:
+    """Whether `trial_id` is known as a finished trial (a worker knows only some)."""
     try:
-        status = oracle.get_trial(trial_id).status
+        status = context.get_trial(trial_id).status
     except KeyError:
         return False
     return status not in (TrialStatus.RUNNING, TrialStatus.IDLE)

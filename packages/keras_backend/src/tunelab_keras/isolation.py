@@ -22,10 +22,13 @@ import traceback
 import types
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tunelab.errors import InvalidTrialError
 from tunelab.trial import Trial, TrialStatus
+
+if TYPE_CHECKING:
+    from tunelab.context import TrialContext
 
 __all__ = ["TrialProcessError", "run_in_process"]
 
@@ -45,7 +48,7 @@ def _exit_message(code: int | None) -> str:
 
 
 def run_in_process(
-    tuner: Any, trial: Trial, settings: Any, args: tuple, kwargs: dict[str, Any]
+    context: TrialContext, settings: Any, args: tuple, kwargs: dict[str, Any]
 ) -> Any:
     """Run one trial in a child process; returns its result as `KerasBackend.run_trial`."""
     import cloudpickle
@@ -53,19 +56,20 @@ def run_in_process(
     from tunelab_keras.checkpoints import prune_models
     from tunelab_keras.training import SearchInputError
 
-    options = {k: v for k, v in tuner.backend_kwargs.items() if k != "trial_isolation"}
+    trial = context.trial
+    options = {k: v for k, v in context.options.items() if k != "trial_isolation"}
     try:
         payload = cloudpickle.dumps(
             {
-                "hypermodel": tuner.hypermodel,
+                "hypermodel": context.hypermodel,
                 "hyperparameters": trial.hyperparameters.get_config(),
                 "trial_id": trial.trial_id,
-                "objective": tuner.oracle.objective.get_config(),
+                "objective": context.objective.get_config(),
                 "options": options,
-                "project_dir": str(tuner.project_dir),
+                "project_dir": str(context.project_dir),
                 "args": args,
                 "kwargs": kwargs,
-                **_user_hooks(tuner),
+                **_user_hooks(context.hooks),
             }
         )
     except Exception as error:
@@ -85,7 +89,7 @@ def run_in_process(
         # The child imports the hypermodel's module from where this process found it.
         connection.send(list(sys.path))
         connection.send_bytes(payload)
-        result = _serve(tuner, trial, connection, process)
+        result = _serve(context, connection, process)
     finally:
         connection.close()
         try:
@@ -94,25 +98,26 @@ def run_in_process(
             process.kill()
             process.wait()
     if settings.keep_best_models is not None and "tuner/epochs" not in trial.hyperparameters.values:
-        prune_models(tuner, trial, settings.keep_best_models)
+        prune_models(context, settings.keep_best_models)
     return result
 
 
 HOOKS = ("on_epoch_begin", "on_epoch_end", "on_batch_begin", "on_batch_end")
-# The tuner's own state: the child has its stand-ins for these (or must not get them).
+# The tuner's own state: the child has no use for these (or must not get them).
 _RESERVED = frozenset({"oracle", "hypermodel", "backend_kwargs", "project_dir", "logger"})
 
 
-def _user_hooks(tuner: Any) -> dict[str, Any]:
-    """The epoch/batch hooks a tuner subclass overrides, and its picklable attributes (the
-    hooks may read them as ``self.x``), to call the hooks in the child."""
+def _user_hooks(hooks: Any) -> dict[str, Any]:
+    """The epoch/batch hooks that `hooks` (the tuner) overrides, its class's other user
+    methods, and its picklable attributes (the hooks may read them as ``self.x``), to call
+    the hooks in the child."""
     import cloudpickle
 
     from tunelab_keras.tuner import overridden_hooks
 
-    cls = type(tuner)
-    hooks = overridden_hooks(tuner, HOOKS)
-    if not hooks:
+    cls = type(hooks)
+    overridden = overridden_hooks(hooks, HOOKS)
+    if not overridden:
         return {}
     # The hooks may call the subclass's other methods: take those of the user's classes.
     methods: dict[str, Any] = {}
@@ -120,12 +125,12 @@ def _user_hooks(tuner: Any) -> dict[str, Any]:
         if klass.__module__.split(".")[0] in ("tunelab", "tunelab_keras", "builtins"):
             continue
         for name, value in vars(klass).items():
-            if name.startswith("__") or hasattr(_ChildTuner, name):
+            if name.startswith("__"):
                 continue
             if isinstance(value, (types.FunctionType, staticmethod, classmethod, property)):
                 methods[name] = value
     state = {}
-    for key, value in vars(tuner).items():
+    for key, value in vars(hooks).items():
         if key in _RESERVED or key.startswith("_") or callable(value):
             continue
         try:
@@ -133,10 +138,10 @@ def _user_hooks(tuner: Any) -> dict[str, Any]:
         except Exception:  # noqa: BLE001 - what cannot travel stays in the driver
             continue
         state[key] = value
-    return {"hooks": {**methods, **hooks}, "tuner_state": state}
+    return {"hooks": {**methods, **overridden}, "tuner_state": state}
 
 
-def _serve(tuner: Any, trial: Trial, connection: Connection, process: Any) -> Any:
+def _serve(context: TrialContext, connection: Connection, process: Any) -> Any:
     """Answer the child's epoch reports until it sends its result."""
     from tunelab_keras.training import SearchInputError
 
@@ -148,7 +153,7 @@ def _serve(tuner: Any, trial: Trial, connection: Connection, process: Any) -> An
         kind = message[0]
         if kind == "epoch":
             _, metrics, step = message
-            connection.send(tuner.oracle.update_trial(trial, metrics, step=step))
+            connection.send(context.report(metrics, step=step))
         elif kind == "done":
             return message[1]
         elif kind == "invalid":
@@ -159,8 +164,10 @@ def _serve(tuner: Any, trial: Trial, connection: Connection, process: Any) -> An
             raise TrialProcessError(f"the trial failed in its process:\n{message[1]}")
 
 
-class _OracleProxy:
-    """What the training code asks of the oracle, answered by the driver."""
+class _DriverOracle:
+    """The child's `tunelab.context.TrialOracle`: each report goes to the driver, whose
+    oracle answers with the trial's status. No other trial is read in the child (the
+    driver applies ``keep_best_models``; a parent model is loaded from its file)."""
 
     def __init__(self, connection: Connection, objective: Any) -> None:
         self.connection = connection
@@ -173,54 +180,65 @@ class _OracleProxy:
         return status
 
     def get_trial(self, trial_id: str) -> Trial:
-        from tunelab.hyperparameters import HyperParameters
+        raise KeyError(f"trial {trial_id!r}: a trial's process reads no other trial")
 
-        return Trial(HyperParameters(), trial_id=trial_id)
+    def get_best_trials(self, num_trials: int = 1) -> list[Trial]:
+        return []
 
 
-class _ChildTuner:
-    """The parts of a tuner that the Keras backend uses, in the child process."""
+def _child_hooks(payload: dict[str, Any], oracle: _DriverOracle) -> Any:
+    """The tuner's epoch/batch hooks in the child: an object of a class made of the user's
+    tuner methods, holding the tuner's picklable attributes (None without hooks). Hooks
+    written for a tuner may also read ``self.oracle`` (the objective; reports go to the
+    driver), ``self.hypermodel``, ``self.backend_kwargs`` and ``self.project_dir``."""
+    hooks = payload.get("hooks")
+    if not hooks:
+        return None
+    owner = type("ChildTunerHooks", (), dict(hooks))()
+    for key, value in payload.get("tuner_state", {}).items():
+        setattr(owner, key, value)
+    owner.oracle = oracle
+    owner.hypermodel = payload["hypermodel"]
+    owner.backend_kwargs = payload["options"]
+    owner.project_dir = Path(payload["project_dir"])
+    return owner
 
-    def __init__(self, payload: dict[str, Any], connection: Connection) -> None:
-        from tunelab.objective import Objective
 
-        self.hypermodel = payload["hypermodel"]
-        self.backend_kwargs = payload["options"]
-        self.project_dir = Path(payload["project_dir"])
-        self.oracle = _OracleProxy(connection, Objective.from_config(payload["objective"]))
+def _child_context(
+    payload: dict[str, Any], connection: Connection, trial: Trial, settings: Any
+) -> TrialContext:
+    """The trial's context in the child: reports go to the driver; models are built from
+    the hypermodel sent over, and saved to and loaded from the project's folder."""
+    from tunelab.context import TrialContext, trial_dir
+    from tunelab.hypermodel import build_hypermodel
+    from tunelab.objective import Objective
+    from tunelab_keras.checkpoints import MODEL_FILENAME, load_keras_model, save_keras_model
+    from tunelab_keras.training import build_scope
 
-    def _build(self, hp: Any, args: tuple, kwargs: dict[str, Any]) -> Any:
-        from tunelab.tuner import BaseTuner
+    project_dir = Path(payload["project_dir"])
+    hypermodel, args, kwargs = payload["hypermodel"], payload["args"], payload["kwargs"]
 
-        return BaseTuner._build(self, hp, args, kwargs)  # type: ignore[arg-type]
-
-    def get_trial_dir(self, trial_id: str) -> Path:
-        return self.project_dir / f"trial_{trial_id}"
-
-    def save_model(self, trial_id: str, model: Any, step: int = 0) -> None:
-        from tunelab_keras.checkpoints import MODEL_FILENAME, save_keras_model
-
-        save_keras_model(model, self.get_trial_dir(trial_id) / MODEL_FILENAME)
-
-    def load_model(self, trial: Trial) -> Any:
-        from tunelab_keras.checkpoints import MODEL_FILENAME, load_keras_model
-
-        path = self.get_trial_dir(trial.trial_id) / MODEL_FILENAME  # type: ignore[arg-type]
+    def load(trial_id: str) -> Any:
+        path = trial_dir(project_dir, trial_id) / MODEL_FILENAME
         if not path.exists():
             raise FileNotFoundError(path)
         return load_keras_model(path)
 
-
-def _child_tuner(payload: dict[str, Any], connection: Connection) -> _ChildTuner:
-    """A `_ChildTuner`, with the user's hooks as its methods when the tuner had some."""
-    hooks = payload.get("hooks")
-    if not hooks:
-        return _ChildTuner(payload, connection)
-    cls = type("ChildTunerWithHooks", (_ChildTuner,), dict(hooks))
-    tuner = cls(payload, connection)
-    for key, value in payload.get("tuner_state", {}).items():
-        setattr(tuner, key, value)
-    return tuner
+    oracle = _DriverOracle(connection, Objective.from_config(payload["objective"]))
+    return TrialContext(
+        trial,
+        oracle=oracle,
+        options=payload["options"],
+        project_dir=project_dir,
+        build=lambda hp: build_hypermodel(hypermodel, hp, args, kwargs),
+        save_model=lambda model: save_keras_model(
+            model, trial_dir(project_dir, str(trial.trial_id)) / MODEL_FILENAME
+        ),
+        load_model=load,
+        hypermodel=hypermodel,
+        hooks=_child_hooks(payload, oracle),
+        scope=lambda: build_scope(settings),
+    )
 
 
 def _child(fd: int) -> None:
@@ -240,19 +258,18 @@ def _child(fd: int) -> None:
         from tunelab_keras.training import build_model, build_scope, run_executions
         from tunelab_keras.tuner import BATCH_HOOKS, overridden_hooks
 
-        tuner = _child_tuner(payload, connection)
         settings = KerasOptions.from_options({**payload["options"], "keep_best_models": None})
         trial = Trial(
             HyperParameters.from_config(payload["hyperparameters"]),
             trial_id=payload["trial_id"],
             status=TrialStatus.RUNNING,
         )
-        args, kwargs = payload["args"], payload["kwargs"]
+        context = _child_context(payload, connection, trial, settings)
         with build_scope(settings):
-            model = build_model(tuner, trial, args, kwargs)
-        batch_hooks = bool(overridden_hooks(tuner, BATCH_HOOKS))
+            model = build_model(context)
+        batch_hooks = bool(overridden_hooks(context.hooks, BATCH_HOOKS))
         result = run_executions(
-            tuner, trial, model, settings, args, kwargs, batch_hooks=batch_hooks
+            context, model, settings, payload["args"], payload["kwargs"], batch_hooks=batch_hooks
         )
     except InvalidTrialError as error:
         connection.send(("invalid", str(error)))

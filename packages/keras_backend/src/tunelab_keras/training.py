@@ -7,7 +7,7 @@ import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 
@@ -18,6 +18,9 @@ from tunelab.trial import Trial
 from tunelab_keras.callbacks import TrialReporter, check_model_size, copy_callbacks, numeric_logs
 from tunelab_keras.checkpoints import kept_trials, prune_models
 from tunelab_keras.options import KerasOptions
+
+if TYPE_CHECKING:
+    from tunelab.context import TrialContext
 
 __all__ = [
     "ExecutionResult",
@@ -101,13 +104,12 @@ def apply_compile_overrides(model: Any, settings: KerasOptions) -> None:
     model.compile(**config)
 
 
-def default_objective(oracle: Any, fit_kwargs: dict[str, Any]) -> None:
+def default_objective(context: TrialContext, fit_kwargs: dict[str, Any]) -> None:
     """KerasTuner's default objective: ``val_loss`` (``loss`` without validation data)."""
-    if oracle.objective.name != DEFAULT_OBJECTIVE:
+    if context.objective.name != DEFAULT_OBJECTIVE:
         return
     has_validation = any(fit_kwargs.get(k) is not None for k in _VALIDATION_ARGS)
-    oracle.objective = Objective("val_loss" if has_validation else "loss", "min")
-    oracle.study.storage.set_meta("objective", oracle.objective.get_config())
+    context.set_objective(Objective("val_loss" if has_validation else "loss", "min"))
 
 
 def check_validation(objective: Any, hypermodel: Any, fit_kwargs: dict[str, Any]) -> None:
@@ -165,7 +167,7 @@ def build_scope(settings: KerasOptions) -> Iterator[None]:
 
 
 def _fit_kwargs(
-    tuner: Any, trial: Trial, kwargs: dict[str, Any], execution: int, reporter: TrialReporter
+    trial: Trial, kwargs: dict[str, Any], execution: int, reporter: TrialReporter
 ) -> dict[str, Any]:
     out = dict(kwargs)
     out["callbacks"] = [*copy_callbacks(kwargs.get("callbacks"), trial, execution), reporter]
@@ -173,8 +175,7 @@ def _fit_kwargs(
 
 
 def fit_execution(
-    tuner: Any,
-    trial: Trial,
+    context: TrialContext,
     model: Any,
     args: tuple,
     kwargs: dict[str, Any],
@@ -183,18 +184,19 @@ def fit_execution(
     batch_hooks: bool = False,
 ) -> ExecutionResult:
     """Train `model` once (`hypermodel.fit`, by default `model.fit`) and collect what it
-    reported. `batch_hooks`: whether the tuner overrides `on_batch_begin`/`on_batch_end`
+    reported. `batch_hooks`: whether ``context.hooks`` overrides `on_batch_begin`/`on_batch_end`
     (calling them costs time on every batch, so only then are they called)."""
     if settings.overrides_compile or not getattr(model, "compiled", False):
         apply_compile_overrides(model, settings)
     check_model_size(model, settings.max_model_size)
-    reporter = TrialReporter(tuner, trial, settings.max_model_size, batch_hooks)
-    hypermodel = tuner.hypermodel or HyperModel()
+    trial = context.trial
+    reporter = TrialReporter(context, settings.max_model_size, batch_hooks)
+    hypermodel = context.hypermodel or HyperModel()
     fitted = hypermodel.fit(
         trial.hyperparameters,
         model,
         *args,
-        **_fit_kwargs(tuner, trial, kwargs, execution, reporter),
+        **_fit_kwargs(trial, kwargs, execution, reporter),
     )
     result = ExecutionResult(
         best_value=reporter.best_value,
@@ -252,8 +254,7 @@ def write_histories(path: Any, results: list[ExecutionResult]) -> None:
 
 
 def run_executions(
-    tuner: Any,
-    trial: Trial,
+    context: TrialContext,
     model: Any,
     settings: KerasOptions,
     args: tuple,
@@ -265,17 +266,16 @@ def run_executions(
     """Train `model` (and rebuilt ones for further executions); each model trained is
     appended to `trained` so the caller can free its graphs."""
     trained = [] if trained is None else trained
-    objective = tuner.oracle.objective
+    trial = context.trial
+    objective = context.objective
     results: list[ExecutionResult] = []
     best: tuple[ExecutionResult, Any] | None = None
     for execution in range(settings.executions_per_trial):
         with build_scope(settings):
             if execution > 0 or not _built_for(model, settings):
-                model = build_model(tuner, trial, args, kwargs)
+                model = build_model(context)
             trained.append(model)
-            result = fit_execution(
-                tuner, trial, model, args, kwargs, settings, execution, batch_hooks
-            )
+            result = fit_execution(context, model, args, kwargs, settings, execution, batch_hooks)
         if execution == 0:
             check_objective_logged(objective, result)
         results.append(result)
@@ -290,11 +290,11 @@ def run_executions(
     keep = settings.keep_best_models
     if "tuner/epochs" in trial.hyperparameters.values:
         keep = None  # Hyperband continues trials from their parent's model: keep all
-    if keep is None or _may_be_kept(tuner, trial, keep):
-        tuner.save_model(trial.trial_id, model)
-    write_histories(tuner.get_trial_dir(trial.trial_id) / HISTORIES_FILENAME, results)
+    if keep is None or _may_be_kept(context, keep):
+        context.save_model(model)
+    write_histories(context.trial_dir / HISTORIES_FILENAME, results)
     if keep is not None:
-        prune_models(tuner, trial, keep)
+        prune_models(context, keep)
     return trial_result(objective, results)
 
 
@@ -315,11 +315,11 @@ def _built_for(model: Any, settings: KerasOptions) -> bool:
     return not settings.mixed_precision or policy == "mixed_float16"
 
 
-def _may_be_kept(tuner: Any, trial: Trial, keep: int) -> bool:
-    """False when `trial` is ranked already and is outside the best `keep`: its model file
+def _may_be_kept(context: TrialContext, keep: int) -> bool:
+    """False when the trial is ranked already and is outside the best `keep`: its model file
     would be deleted right after saving it (~0.1 s a trial saved)."""
-    kept, ranked = kept_trials(tuner, trial, keep)
-    return not ranked or str(trial.trial_id) in kept
+    kept, ranked = kept_trials(context, keep)
+    return not ranked or context.trial_id in kept
 
 
 def _better(objective: Any, a: ExecutionResult, b: ExecutionResult) -> bool:
@@ -328,15 +328,16 @@ def _better(objective: Any, a: ExecutionResult, b: ExecutionResult) -> bool:
     return b.best_value is None or objective.better_than(a.best_value, b.best_value)
 
 
-def build_model(tuner: Any, trial: Trial, args: tuple, kwargs: dict[str, Any]) -> Any:
-    """A new model for `trial`: the parent's saved model for a Hyperband continuation,
+def build_model(context: TrialContext) -> Any:
+    """A new model for the trial: the parent's saved model for a Hyperband continuation,
     else the hypermodel built again (fresh weights)."""
-    parent = trial.hyperparameters.values.get("tuner/trial_id")
+    hp = context.trial.hyperparameters
+    parent = hp.values.get("tuner/trial_id")
     if parent is not None:
         try:
-            return tuner.load_model(tuner.oracle.get_trial(parent))
+            return context.load_model(parent)
         except FileNotFoundError:
             pass
-    model = tuner._build(trial.hyperparameters, args, kwargs)
+    model = context.build(hp)
     check_keras_model(model)
     return model

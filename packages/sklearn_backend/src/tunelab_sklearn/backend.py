@@ -37,8 +37,7 @@ from tunelab_sklearn.options import OPTIONS
 from tunelab_sklearn.resources import N_SAMPLES, Budget, FoldModelCache
 
 if TYPE_CHECKING:
-    from tunelab.trial import Trial
-    from tunelab.tuner import BaseTuner
+    from tunelab.context import TrialContext
 
 __all__ = ["CVSettings", "SearchInputError", "SklearnBackend", "default_cv"]
 
@@ -187,7 +186,8 @@ def search_data(args: tuple, kwargs: dict[str, Any]) -> SearchData:
 
 def check_objective(oracle: Any, names: list[str]) -> None:
     """The objective must be one of the metrics the backend reports (checked before any
-    fit, so that a wrong objective does not cost a trial's worth of fits)."""
+    fit, so that a wrong objective does not cost a trial's worth of fits). `oracle`:
+    anything with the search's `objective` (an oracle, a TrialContext)."""
     objective = oracle.objective
     if objective.name == DEFAULT_OBJECTIVE:
         raise SearchInputError(
@@ -230,27 +230,28 @@ class SklearnBackend(Backend):
             raise SearchInputError(str(error)) from None
 
     def validate_search(
-        self, tuner: BaseTuner, model: Any, args: tuple, kwargs: dict[str, Any]
+        self, context: TrialContext, model: Any, args: tuple, kwargs: dict[str, Any]
     ) -> None:
         """Before anything is fitted: the model is an estimator, X and y match, `cv` can
         split y (a stratified fold per class), and the objective is a recorded metric."""
         check_estimator_type(model)
-        settings = CVSettings.from_options(tuner.backend_kwargs)
+        settings = CVSettings.from_options(context.options)
         data = search_data(args, kwargs)
         try:
             check_splits(settings.splitter(), data, model)
         except ValueError as error:
             raise SearchInputError(str(error)) from None
-        check_objective(tuner.oracle, metric_names(settings.scorers(), settings.return_train_score))
+        check_objective(context, metric_names(settings.scorers(), settings.return_train_score))
 
     def run_trial(
-        self, tuner: BaseTuner, trial: Trial, model: Any, *args: Any, **kwargs: Any
+        self, context: TrialContext, model: Any, *args: Any, **kwargs: Any
     ) -> dict[str, float]:
         check_estimator_type(model)
-        settings = CVSettings.from_options(tuner.backend_kwargs)
+        trial = context.trial
+        settings = CVSettings.from_options(context.options)
         epochs, initial_epoch = kwargs.pop("epochs", None), kwargs.pop("initial_epoch", 0)
         data = search_data(args, kwargs)
-        max_epochs = getattr(tuner.oracle, "max_epochs", None)
+        max_epochs = context.max_epochs
         budget = None
         if epochs is not None:
             if settings.resource is None:
@@ -270,11 +271,11 @@ class SklearnBackend(Backend):
         except ValueError as error:
             raise SearchInputError(str(error)) from None
         scorers = settings.scorers()
-        check_objective(tuner.oracle, metric_names(scorers, settings.return_train_score))
+        check_objective(context, metric_names(scorers, settings.return_train_score))
         start, keep = None, False
         if budget is not None:
             splits = budget.splits(splits, data.y, model)
-            project = str(tuner.project_dir)
+            project = str(context.project_dir)
             # Only a trial below max_epochs may be continued by the next round.
             keep = budget.warm_start and max_epochs is not None and epochs < max_epochs
             parent = (
@@ -298,12 +299,8 @@ class SklearnBackend(Backend):
         # A tuner that refits at the end of its search (SklearnTuner) says so; any other
         # tuner has no end-of-search hook for backends, so the backend refits and saves
         # each new best as it appears (a few extra fits, and nothing lost on a crash).
-        if (
-            settings.refit
-            and not getattr(tuner, "refits_at_search_end", False)
-            and is_new_best(tuner.oracle, metrics)
-        ):
-            tuner.save_model(trial.trial_id, data.fit(clone(model)))  # type: ignore[arg-type]
+        if settings.refit and not context.refits_at_search_end and is_new_best(context, metrics):
+            context.save_model(data.fit(clone(model)))
         return metrics
 
     def save_model(self, model: Any, path: Path) -> None:
@@ -363,7 +360,8 @@ def metric_names(scorers: dict[str, Any], return_train_score: bool) -> list[str]
 
 
 def is_new_best(oracle: Any, metrics: dict[str, float]) -> bool:
-    """Whether these metrics beat every finished trial of `oracle` (ties go to the first)."""
+    """Whether these metrics beat every finished trial of `oracle` (ties go to the first);
+    `oracle` is anything with `objective` and `get_best_trials` (a TrialContext)."""
     objective = oracle.objective
     try:
         value = objective.get_value(metrics)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sklearn.base import is_classifier
 
@@ -39,10 +39,41 @@ from tunelab_sklearn.cross_validation import (
 )
 
 if TYPE_CHECKING:
+    from tunelab.hyperparameters import HyperParameters
     from tunelab.oracles.base import Oracle
-    from tunelab_sklearn.tuner import SklearnTuner
+    from tunelab_sklearn.backend import CVSettings
 
 __all__ = ["FoldBatchExecutor", "batch_size", "run_batched_search"]
+
+
+class BatchTuner(Protocol):
+    """What a batched search needs of its tuner (`tunelab_sklearn.tuner.SklearnTuner` is
+    one; a Protocol because that tuner imports this module): its checked settings, the
+    search's data, the oracle, building the hypermodel, and what `run_search` needs."""
+
+    settings: CVSettings
+    oracle: Any
+    tuner_id: str
+    trial_timeout: float | None
+    _data: SearchData | None
+
+    def _build(self, hp: HyperParameters, args: tuple, kwargs: dict[str, Any]) -> Any: ...
+
+    def _discover_space(self) -> None: ...
+
+    def run_trial(self, trial: Trial, *args: Any, **kwargs: Any) -> Any: ...
+
+    def on_search_begin(self) -> None: ...
+
+    def on_trial_begin(self, trial: Trial) -> None: ...
+
+    def on_trial_end(self, trial: Trial) -> None: ...
+
+    def on_search_end(self) -> None: ...
+
+    def _progress(self, verbose: Any) -> Any: ...
+
+    def _interrupted(self) -> None: ...
 
 
 # Trials per worker in one batch when the oracle does not learn from results: a long
@@ -182,7 +213,7 @@ class TunerBatchExecutor(FoldBatchExecutor):
     """`SklearnTuner`'s batches: each trial's estimator is its hypermodel, built here with
     the trial's values; its metrics are the backend's (`tunelab_sklearn.backend.evaluate`)."""
 
-    def __init__(self, tuner: SklearnTuner, batch: int, data: SearchData) -> None:
+    def __init__(self, tuner: BatchTuner, batch: int, data: SearchData) -> None:
         settings = tuner.settings
         super().__init__(
             batch,
@@ -235,7 +266,7 @@ class TunerBatchExecutor(FoldBatchExecutor):
 
 
 def run_batched_search(
-    tuner: SklearnTuner, args: tuple, kwargs: dict[str, Any], workers: int, n_splits: int
+    tuner: BatchTuner, args: tuple, kwargs: dict[str, Any], workers: int, n_splits: int
 ) -> None:
     """`BaseTuner.search`, with up to `batch_size` trials cross-validated together."""
     data = tuner._data

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tunelab.checks import check_int
 from tunelab.executors.worker import task_for
 
 if TYPE_CHECKING:
@@ -16,11 +17,7 @@ __all__ = ["Executor", "check_max_parallel_trials"]
 
 def check_max_parallel_trials(value: Any) -> int | None:
     """`max_parallel_trials` as an int >= 1 (or None), or a ValueError naming it."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"max_parallel_trials={value!r}; expected an int >= 1 or None")
-    return value
+    return check_int("max_parallel_trials", value, 1, allow_none=True)
 
 
 class Executor:

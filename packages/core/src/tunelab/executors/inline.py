@@ -5,19 +5,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tunelab.executors.base import Executor
-from tunelab.executors.worker import TrialOutcome, WorkerJob, error_kind
+from tunelab.executors.worker import RunsTrials, TrialOutcome, WorkerJob, error_kind
 from tunelab.timeout import time_limit
 from tunelab.trial import Trial, TrialStatus
 
 if TYPE_CHECKING:
     from tunelab.oracles.base import Oracle
-    from tunelab.tuner import BaseTuner
 
 __all__ = ["InlineExecutor", "run_in_driver"]
 
 
 def run_in_driver(
-    tuner: BaseTuner, trial: Trial, args: tuple, kwargs: dict[str, Any], timeout: float | None
+    tuner: RunsTrials, trial: Trial, args: tuple, kwargs: dict[str, Any], timeout: float | None
 ) -> TrialOutcome:
     """Run `trial` with `tuner.run_trial` in this process and describe how it went.
 

@@ -11,13 +11,12 @@ from tunelab.runner import run_search
 from tunelab.runner import tell_outcome as _tell_outcome
 
 if TYPE_CHECKING:
-    from tunelab.executors.worker import TrialOutcome
+    from tunelab.executors.worker import RunsTrials, TrialOutcome
     from tunelab.trial import Trial
-    from tunelab.tuner import BaseTuner
 
 __all__ = ["run_search", "tell_outcome"]
 
 
-def tell_outcome(tuner: BaseTuner, trial: Trial, outcome: TrialOutcome) -> None:
+def tell_outcome(tuner: RunsTrials, trial: Trial, outcome: TrialOutcome) -> None:
     """Finish `trial` in the tuner's oracle with its outcome (see `tunelab.runner`)."""
     _tell_outcome(tuner.oracle, trial, outcome)

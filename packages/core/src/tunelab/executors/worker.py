@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -30,10 +30,10 @@ from tunelab.trial import MetricsTracker, Trial, TrialStatus
 
 if TYPE_CHECKING:
     from tunelab.oracles.base import Oracle
-    from tunelab.tuner import BaseTuner
 
 __all__ = [
     "Reporter",
+    "RunsTrials",
     "TrialOutcome",
     "TrialTask",
     "WorkerJob",
@@ -49,6 +49,15 @@ __all__ = [
 # Sends one report (trial id, metrics, step) to the driver's oracle and returns the status
 # it answers; how it travels (a pipe, a Dask queue) is the executor's business.
 Reporter = Callable[[str, dict[str, float], int], str]
+
+
+class RunsTrials(Protocol):
+    """What an executor needs of a tuner (`tunelab.tuner.BaseTuner` is one): its oracle,
+    replaced by a `WorkerOracle` in the copy a worker gets, and `run_trial`."""
+
+    oracle: Any
+
+    def run_trial(self, trial: Trial, *args: Any, **kwargs: Any) -> Any: ...
 
 
 def dumps(obj: Any) -> bytes:
@@ -97,6 +106,10 @@ class WorkerOracle:
     travels to the driver through the executor's reporter, and the status the driver's
     oracle answers (STOPPED: stop now) comes back. Without a pruner no trial is stopped, so
     the reports stay in the worker until the trial ends, at no cost.
+
+    It is there for the tuner's own code, such as a KerasTuner-style `run_trial` override
+    that calls ``self.oracle.update_trial``. Backends never see it: the worker's tuner makes
+    their `tunelab.context.TrialContext`, which reads and reports through it.
     """
 
     # Attributes read from the (detached) driver oracle.
@@ -198,13 +211,13 @@ class WorkerOracle:
 class WorkerJob:
     """What every worker receives once: the tuner (oracle replaced) and the search arguments."""
 
-    tuner: BaseTuner
+    tuner: RunsTrials
     args: tuple
     kwargs: dict[str, Any]
     base_seed: int
 
 
-def make_job(tuner: BaseTuner, args: tuple, kwargs: dict[str, Any]) -> WorkerJob:
+def make_job(tuner: RunsTrials, args: tuple, kwargs: dict[str, Any]) -> WorkerJob:
     """The tuner as a worker gets it: a shallow copy holding a `WorkerOracle`."""
     worker_tuner = copy.copy(tuner)
     worker_tuner.oracle = WorkerOracle(tuner.oracle)  # type: ignore[assignment]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tunelab.checks import check_number
 from tunelab.hyperparameters import Boolean, Choice, Fixed, HyperParameter
 from tunelab.oracles.base import Oracle
 from tunelab.trial import Trial, TrialStatus
@@ -113,10 +114,8 @@ class BayesianOptimizationOracle(Oracle):
             num_initial_points=num_initial_points,
             **kwargs,
         )
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not alpha >= 0:
-            raise ValueError(f"alpha={alpha!r}; expected a number >= 0")
-        if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not beta >= 0:
-            raise ValueError(f"beta={beta!r}; expected a number >= 0")
+        check_number("alpha", alpha, 0)
+        check_number("beta", beta, 0)
         if acquisition not in _ACQUISITIONS:
             raise ValueError(f"acquisition={acquisition!r}; expected one of {_ACQUISITIONS}")
         self.alpha = float(alpha)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from tunelab.checks import check_between, check_int
 from tunelab.hyperparameters import Boolean, Choice, Fixed, HyperParameter, HyperParameters
 from tunelab.objective import Objective
 
@@ -40,12 +41,6 @@ class _Budgeted(Protocol):
     def random_values(self, trial: Trial, unit: np.ndarray | None = None) -> dict[str, Any]: ...
 
     def budget_results(self) -> dict[int, list[tuple[dict[str, Any], float]]]: ...
-
-
-def _fraction(name: str, value: float, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low < value < high:
-        raise ValueError(f"{name}={value!r}; expected a number between {low} and {high}")
-    return float(value)
 
 
 class BOHBSampler:
@@ -89,10 +84,9 @@ class BOHBSampler:
         bandwidth_factor: float = 3.0,
         min_points: int | None = None,
     ) -> None:
-        self.random_fraction = _fraction("random_fraction", random_fraction, -1e-12, 1.0)
-        self.top_fraction = _fraction("top_fraction", top_fraction, 0.0, 1.0)
-        if isinstance(n_candidates, bool) or not isinstance(n_candidates, int) or n_candidates < 1:
-            raise ValueError(f"n_candidates={n_candidates!r}; expected an int >= 1")
+        self.random_fraction = check_between("random_fraction", random_fraction, -1e-12, 1.0)
+        self.top_fraction = check_between("top_fraction", top_fraction, 0.0, 1.0)
+        n_candidates = check_int("n_candidates", n_candidates, 1)
         if not isinstance(bandwidth_factor, (int, float)) or not bandwidth_factor > 0:
             raise ValueError(f"bandwidth_factor={bandwidth_factor!r}; expected a number > 0")
         if min_points is not None and (
