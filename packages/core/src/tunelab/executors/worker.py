@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tunelab.errors import FailedTrialError, FatalError, InvalidTrialError, SearchSetupError
+from tunelab.executors.snapshot import best_configs
 from tunelab.hyperparameters import HyperParameter, HyperParameters
 from tunelab.outcomes import format_error, metric_dicts
 from tunelab.timeout import time_limit
@@ -239,14 +240,13 @@ def task_for(trial: Trial, oracle: Oracle, timeout: float | None) -> TrialTask:
     hp._sampler = None  # a closure over the driver's oracle; the worker sets its own
     hp._tune_new_entries = trial.hyperparameters._tune_new_entries
     hp._allow_new_entries = trial.hyperparameters._allow_new_entries
-    known: dict[str, dict[str, Any]] = {}
-    best = oracle.get_best_trials(_KNOWN_BEST) if oracle._study is not None else []
-    for finished in best:
-        known[finished.trial_id] = finished.get_config()  # type: ignore[index]
+    best_ids, snapshot = best_configs(oracle, _KNOWN_BEST)
+    known: dict[str, dict[str, Any]] = snapshot
     parent = hp.values.get("tuner/trial_id")
     if isinstance(parent, str) and parent not in known:
         with contextlib.suppress(KeyError):
-            known[parent] = oracle.get_trial(parent).get_config()
+            config = oracle.get_trial(parent).get_config()
+            known = {**known, parent: config}  # the snapshot itself is shared by tasks
     return TrialTask(
         trial_id=trial.trial_id,  # type: ignore[arg-type]
         number=trial.number or 0,
@@ -254,7 +254,7 @@ def task_for(trial: Trial, oracle: Oracle, timeout: float | None) -> TrialTask:
         hyperparameters=hp,
         timeout=timeout,
         known_trials=known,
-        best_trial_ids=[t.trial_id for t in best],  # type: ignore[misc]
+        best_trial_ids=best_ids,
         # The trial's random stream as the oracle left it: values registered in the worker
         # (define-by-run) are drawn as they would have been in the driver.
         rng=getattr(trial, "_rng", None),
