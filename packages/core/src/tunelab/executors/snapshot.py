@@ -14,8 +14,19 @@ if TYPE_CHECKING:
 __all__ = ["Snapshot", "best_configs"]
 
 
+# In a worker: the last snapshot received, by its bytes. Consecutive tasks mostly carry the
+# same one; each task gets its own dict over the same configs, which readers only copy from
+# (`Trial.from_config`).
+_RECEIVED: dict[bytes, dict[str, dict[str, Any]]] = {}
+
+
 def _restore(data: bytes) -> dict[str, dict[str, Any]]:
-    return pickle.loads(data)
+    known = _RECEIVED.get(data)
+    if known is None:
+        known = pickle.loads(data)
+        _RECEIVED.clear()
+        _RECEIVED[data] = known
+    return dict(known)
 
 
 class Snapshot(dict):
