@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import pickle
 import queue
 import threading
 import time
@@ -99,7 +100,8 @@ class _QueueReporter:
                 self.replies.close()
 
 
-def _run_installed(job_id: str, task: TrialTask) -> TrialOutcome:
+def _run_installed(job_id: str, task_bytes: bytes) -> TrialOutcome:
+    task: TrialTask = loads(task_bytes)
     job = _JOBS.get(job_id)
     if job is None:
         return TrialOutcome(
@@ -113,6 +115,13 @@ def _run_installed(job_id: str, task: TrialTask) -> TrialOutcome:
         return run_task(job, task, reporter=reporter)
     finally:
         reporter.close()
+
+
+def _task_bytes(task: TrialTask) -> bytes:
+    try:
+        return pickle.dumps(task, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # a value pickle cannot take by reference (cloudpickle can)
+        return dumps(task)
 
 
 def _import_distributed() -> Any:
@@ -274,10 +283,12 @@ class DaskExecutor(Executor):
             self._inbox.put(item)
 
     def submit(self, task: TrialTask) -> None:
+        # The task travels as bytes: the scheduler (in this process with a LocalCluster)
+        # would otherwise unpickle it and pickle it again for the worker.
         future = self.client.submit(
             _run_installed,
             self._job,
-            task,
+            _task_bytes(task),
             key=f"tunelab-trial-{task.trial_id}-{uuid.uuid4().hex[:8]}",
             pure=False,
             resources=self.resources,
