@@ -442,22 +442,26 @@ class Store(Storage):
 
     def claim(self, claim: Claim, abandoned: Callable[[StoredTrial], bool]) -> StoredTrial | None:
         with self._atomic():
-            found = None
-            # The claimer's own running trials are left out: it is alive, so they are not
+            # One read: the running trials, then the IDLE one with the lowest number. The
+            # claimer's own running trials are left out: it is alive, so they are not
             # abandoned (a driver with many trials in flight would reread them at each ask).
-            where, args = "status=?", (TrialStatus.RUNNING,)
+            own, args = "", (TrialStatus.RUNNING,)
             if claim.pid is not None:
-                where += " AND NOT (owner_host IS ? AND owner_pid IS ?)"
-                args += (claim.host, claim.pid)
-            for trial in self._select(where, args):
-                if abandoned(trial):
+                own = " AND NOT (owner_host IS ? AND owner_pid IS ?)"
+                args = (*args, claim.host, claim.pid)
+            first_idle = "SELECT trial_id FROM trials WHERE status=? ORDER BY number LIMIT 1"
+            rows = self._select(
+                f"(status=?{own}) OR trial_id=({first_idle})",
+                (*args, TrialStatus.IDLE, TrialStatus.IDLE),
+                "ORDER BY status=?, number",
+            )
+            found = None
+            for trial in rows:
+                if trial.status == TrialStatus.IDLE or abandoned(trial):
                     found = trial
                     break
             if found is None:
-                idle = self._select("status=?", (TrialStatus.IDLE,), "ORDER BY number LIMIT 1")
-                if not idle:
-                    return None
-                found = idle[0]
+                return None
             # A trial run again starts from scratch: what its interrupted or failed run
             # reported must not be averaged into the new run's metrics.
             self._conn.execute(
