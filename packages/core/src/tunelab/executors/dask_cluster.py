@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import pickle
 import queue
 import threading
@@ -222,6 +223,7 @@ class DaskExecutor(Executor):
         self.max_parallel_trials = self._requested or 0
         self._futures: dict[str, Any] = {}
         self._job: str | None = None
+        self._tag, self._serial = "", itertools.count()
         self._reports: Any = None
         self._replies: dict[str, Any] = {}
         # Reports (read from the Dask queue by a thread) and ended tasks with their outcomes
@@ -260,6 +262,9 @@ class DaskExecutor(Executor):
         self._inbox = queue.SimpleQueue()  # nothing left from an earlier search
         # One copy per worker, sent and unpickled once; tasks name it by id.
         self._job = f"tunelab-job-{uuid.uuid4().hex}"
+        # Task keys: unique on a shared cluster by this search's tag, then a counter (a
+        # uuid4 per task costs a system call on the driver's path).
+        self._tag, self._serial = self._job[-8:], itertools.count()
         self.client.register_plugin(_InstallJob(self._job, dumps(job)), name=self._job)
         # Reports come back through a Dask queue only when the oracle can stop trials.
         if getattr(job.tuner.oracle, "_prunes", False):
@@ -289,7 +294,7 @@ class DaskExecutor(Executor):
             _run_installed,
             self._job,
             _task_bytes(task),
-            key=f"tunelab-trial-{task.trial_id}-{uuid.uuid4().hex[:8]}",
+            key=f"tunelab-trial-{task.trial_id}-{self._tag}-{next(self._serial)}",
             pure=False,
             resources=self.resources,
         )
