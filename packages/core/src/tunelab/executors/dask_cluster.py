@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import pickle
 import queue
 import threading
 import time
@@ -116,13 +115,6 @@ def _run_installed(job_id: str, task_bytes: bytes) -> TrialOutcome:
         return run_task(job, task, reporter=reporter)
     finally:
         reporter.close()
-
-
-def _task_bytes(task: TrialTask) -> bytes:
-    try:
-        return pickle.dumps(task, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception:  # a value pickle cannot take by reference (cloudpickle can)
-        return dumps(task)
 
 
 def _import_distributed() -> Any:
@@ -293,7 +285,7 @@ class DaskExecutor(Executor):
         future = self.client.submit(
             _run_installed,
             self._job,
-            _task_bytes(task),
+            dumps(task),
             key=f"tunelab-trial-{task.trial_id}-{self._tag}-{next(self._serial)}",
             pure=False,
             resources=self.resources,

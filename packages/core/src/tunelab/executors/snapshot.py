@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import pickle
 import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tunelab.hyperparameters import HyperParameter
@@ -11,35 +11,7 @@ from tunelab.hyperparameters import HyperParameter
 if TYPE_CHECKING:
     from tunelab.oracles.base import Oracle
 
-__all__ = ["Snapshot", "best_configs"]
-
-
-# In a worker: the last snapshot received, by its bytes. Consecutive tasks mostly carry the
-# same one; each task gets its own dict over the same configs, which readers only copy from
-# (`Trial.from_config`).
-_RECEIVED: dict[bytes, dict[str, dict[str, Any]]] = {}
-
-
-def _restore(data: bytes) -> dict[str, dict[str, Any]]:
-    known = _RECEIVED.get(data)
-    if known is None:
-        known = pickle.loads(data)
-        _RECEIVED.clear()
-        _RECEIVED[data] = known
-    return dict(known)
-
-
-class Snapshot(dict):
-    """Trial configs by id, as sent with each task: pickled once, when built, and then sent
-    as those bytes (every task carries the same snapshot until the best trials change). A
-    worker unpickles a plain dict. Not to be changed: copy it (``dict(snapshot)``) first."""
-
-    def __init__(self, configs: dict[str, dict[str, Any]]) -> None:
-        super().__init__(configs)
-        self.data = pickle.dumps(dict(configs), protocol=pickle.HIGHEST_PROTOCOL)
-
-    def __reduce_ex__(self, protocol: Any) -> tuple[Any, tuple[bytes]]:
-        return (_restore, (self.data,))
+__all__ = ["best_configs"]
 
 
 class _BestSnapshot:
@@ -50,7 +22,7 @@ class _BestSnapshot:
     def __init__(self) -> None:
         self.space: tuple[HyperParameter, ...] = ()
         self.configs: dict[str, tuple[tuple, dict[str, Any]]] = {}
-        self.sent: Snapshot = Snapshot({})
+        self.sent: dict[str, dict[str, Any]] = {}
 
 
 _SNAPSHOTS: weakref.WeakKeyDictionary[Any, _BestSnapshot] = weakref.WeakKeyDictionary()
@@ -62,9 +34,13 @@ def _same_row(a: tuple, b: tuple) -> bool:
     return a[:-1] == b[:-1] and a[-1] is b[-1]
 
 
-def best_configs(oracle: Oracle, n: int) -> tuple[list[str], Snapshot]:
+def best_configs(
+    oracle: Oracle, n: int, wrap: Callable[[dict[str, dict[str, Any]]], dict] = dict
+) -> tuple[list[str], dict[str, dict[str, Any]]]:
     """The ids of the oracle's best finished trials and their configs (`Trial.get_config`),
-    as `oracle.get_best_trials(n)` gives them, for the tasks sent to workers."""
+    as `oracle.get_best_trials(n)` gives them, for the tasks sent to workers. The configs
+    come as `wrap(configs)`, made again only when they changed (callers must not change
+    it)."""
     from tunelab.oracles.base import Oracle
 
     study = oracle._study
@@ -72,7 +48,7 @@ def best_configs(oracle: Oracle, n: int) -> tuple[list[str], Snapshot]:
         return [], {}
     if type(oracle).get_best_trials is not Oracle.get_best_trials:  # its own answer: ask it
         best = oracle.get_best_trials(n)
-        return [t.trial_id for t in best], Snapshot({t.trial_id: t.get_config() for t in best})  # type: ignore[misc]
+        return [t.trial_id for t in best], wrap({t.trial_id: t.get_config() for t in best})  # type: ignore[misc]
     snapshot = _SNAPSHOTS.get(study)
     if snapshot is None:
         snapshot = _SNAPSHOTS[study] = _BestSnapshot()
@@ -95,6 +71,6 @@ def best_configs(oracle: Oracle, n: int) -> tuple[list[str], Snapshot]:
         kept[1] is snapshot.sent[t] for t, kept in configs.items()
     )
     if not unchanged:
-        snapshot.sent = Snapshot({t: kept[1] for t, kept in configs.items()})
+        snapshot.sent = wrap({t: kept[1] for t, kept in configs.items()})
     snapshot.configs = configs
     return [row.trial_id for row in rows], snapshot.sent

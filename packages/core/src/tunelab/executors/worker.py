@@ -234,13 +234,41 @@ class TrialTask:
     rng: np.random.Generator | None = None
 
 
+# In a worker: the last snapshot received, by its bytes. Consecutive tasks mostly carry the
+# same one; each task gets its own dict over the same configs, which readers only copy from
+# (`Trial.from_config`).
+_RECEIVED: dict[bytes, dict[str, dict[str, Any]]] = {}
+
+
+def _restore_snapshot(data: bytes) -> dict[str, dict[str, Any]]:
+    known = _RECEIVED.get(data)
+    if known is None:
+        known = pickle.loads(data)
+        _RECEIVED.clear()
+        _RECEIVED[data] = known
+    return dict(known)
+
+
+class _Snapshot(dict):
+    """Trial configs by id, as sent with each task: pickled once, when built, then sent as
+    those bytes (tasks carry the same snapshot until the best trials change); a worker
+    unpickles a plain dict."""
+
+    def __init__(self, configs: dict[str, dict[str, Any]]) -> None:
+        super().__init__(configs)
+        self.data = pickle.dumps(dict(configs), protocol=pickle.HIGHEST_PROTOCOL)
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, tuple[bytes]]:
+        return (_restore_snapshot, (self.data,))
+
+
 def task_for(trial: Trial, oracle: Oracle, timeout: float | None) -> TrialTask:
     """The task for `trial`, with the snapshot of trials it may read."""
     hp = trial.hyperparameters.copy()
     hp._sampler = None  # a closure over the driver's oracle; the worker sets its own
     hp._tune_new_entries = trial.hyperparameters._tune_new_entries
     hp._allow_new_entries = trial.hyperparameters._allow_new_entries
-    best_ids, snapshot = best_configs(oracle, _KNOWN_BEST)
+    best_ids, snapshot = best_configs(oracle, _KNOWN_BEST, wrap=_Snapshot)
     known: dict[str, dict[str, Any]] = snapshot
     parent = hp.values.get("tuner/trial_id")
     if isinstance(parent, str) and parent not in known:
