@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import queue
 import threading
 import time
@@ -99,7 +100,8 @@ class _QueueReporter:
                 self.replies.close()
 
 
-def _run_installed(job_id: str, task: TrialTask) -> TrialOutcome:
+def _run_installed(job_id: str, task_bytes: bytes) -> TrialOutcome:
+    task: TrialTask = loads(task_bytes)
     job = _JOBS.get(job_id)
     if job is None:
         return TrialOutcome(
@@ -117,6 +119,28 @@ def _run_installed(job_id: str, task: TrialTask) -> TrialOutcome:
 
 def _import_distributed() -> Any:
     return distributed
+
+
+def _outcome(future: Any, trial_id: str) -> TrialOutcome:
+    """The outcome of a trial's ended task, asked of its future; never raises."""
+    status = future.status
+    try:
+        if status == "finished":
+            return future.result()
+        error = future.exception() if status == "error" else None
+    except BaseException as failure:  # the client closed, or the result could not be fetched
+        error = failure
+    killed = type(error).__name__ == "KilledWorker"
+    return TrialOutcome(
+        trial_id,
+        "error",
+        error_kind="error",
+        message=(
+            f"its task kept killing Dask workers and Dask gave up on it: {error}"
+            if killed
+            else f"its Dask task ended with status {status!r}: {error!r}"
+        ),
+    )
 
 
 class DaskExecutor(Executor):
@@ -191,10 +215,12 @@ class DaskExecutor(Executor):
         self.max_parallel_trials = self._requested or 0
         self._futures: dict[str, Any] = {}
         self._job: str | None = None
+        self._tag, self._serial = "", itertools.count()
         self._reports: Any = None
         self._replies: dict[str, Any] = {}
-        # Reports (read from the Dask queue by a thread) and "a task ended" (None, from the
-        # futures' callbacks) in one local queue: the driver blocks on both at once.
+        # Reports (read from the Dask queue by a thread) and ended tasks with their outcomes
+        # (from `_track`, in the client's loop) in one local queue: the driver blocks on both
+        # at once.
         self._inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._pump: threading.Thread | None = None
 
@@ -225,8 +251,12 @@ class DaskExecutor(Executor):
                     + "; start workers, or pass max_parallel_trials"
                 )
             self.max_parallel_trials = capacity
+        self._inbox = queue.SimpleQueue()  # nothing left from an earlier search
         # One copy per worker, sent and unpickled once; tasks name it by id.
         self._job = f"tunelab-job-{uuid.uuid4().hex}"
+        # Task keys: unique on a shared cluster by this search's tag, then a counter (a
+        # uuid4 per task costs a system call on the driver's path).
+        self._tag, self._serial = self._job[-8:], itertools.count()
         self.client.register_plugin(_InstallJob(self._job, dumps(job)), name=self._job)
         # Reports come back through a Dask queue only when the oracle can stop trials.
         if getattr(job.tuner.oracle, "_prunes", False):
@@ -250,85 +280,79 @@ class DaskExecutor(Executor):
             self._inbox.put(item)
 
     def submit(self, task: TrialTask) -> None:
+        # The task travels as bytes: the scheduler (in this process with a LocalCluster)
+        # would otherwise unpickle it and pickle it again for the worker.
         future = self.client.submit(
             _run_installed,
             self._job,
-            task,
-            key=f"tunelab-trial-{task.trial_id}-{uuid.uuid4().hex[:8]}",
+            dumps(task),
+            key=f"tunelab-trial-{task.trial_id}-{self._tag}-{next(self._serial)}",
             pure=False,
             resources=self.resources,
         )
         self._futures[task.trial_id] = future
-        if self._reports is not None:
-            future.add_done_callback(lambda _: self._inbox.put(None))
+        # The task is waited for and its result fetched in the client's event loop, while
+        # the driver asks and tells; the outcome lands in the inbox with the reports. The
+        # driver then waits on a local queue, not on a round trip to the loop per trial.
+        self.client.loop.add_callback(self._track, future, task.trial_id, self._inbox)
+
+    async def _track(self, future: Any, trial_id: str, inbox: queue.SimpleQueue) -> None:
+        """(In the client's event loop.) Put the trial's outcome in `inbox` once its task
+        ends; None when it did not finish (the driver asks the future why)."""
+        try:
+            (outcome,) = await self.client.gather([future], errors="skip", asynchronous=True)
+        except BaseException:  # the client closed, or the result could not be fetched
+            outcome = None
+        inbox.put(("done", trial_id, future, outcome))
 
     def wait(self, timeout: float | None = None) -> list[TrialOutcome]:
+        """Outcomes of the trials that ended, answering the trials' reports meanwhile;
+        blocks until one trial ends (or `timeout` passes: then [])."""
         if not self._futures:
             return []
-        if self._reports is not None:
-            return self._wait_serving_reports(timeout)
-        distributed = _import_distributed()
-        try:
-            distributed.wait(
-                list(self._futures.values()), timeout=timeout, return_when="FIRST_COMPLETED"
-            )
-        except TimeoutError:
-            return []
-        return self._collect()
-
-    def _wait_serving_reports(self, timeout: float | None) -> list[TrialOutcome]:
-        """Answer the trials' reports until a trial ends (or `timeout` passes)."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        while not any(future.done() for future in self._futures.values()):
+        outcomes: list[TrialOutcome] = []
+        while not outcomes:
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
                 return []
             try:
-                request = self._inbox.get(timeout=left)
+                item = self._inbox.get(timeout=left)
             except queue.Empty:
                 return []
-            if request is None:  # a task ended: its future says how
-                continue
-            trial_id = request[1]
-            replies = self._replies.get(trial_id)
-            if replies is None:
-                name = _reply_name(self._job or "", trial_id)
-                replies = distributed.Queue(name, client=self.client)
-                self._replies[trial_id] = replies
-            replies.put(answer_report(self.report_handler, request))
-        return self._collect()
+            # Everything that is in already: one wake-up tells several trials.
+            while True:
+                self._take(item, outcomes)
+                try:
+                    item = self._inbox.get_nowait()
+                except queue.Empty:
+                    break
+        return outcomes
+
+    def _take(self, item: Any, outcomes: list[TrialOutcome]) -> None:
+        """Handle one inbox item: a trial's report (answered) or its task's end."""
+        if item[0] == "done":
+            _, trial_id, future, outcome = item
+            # A cancelled task (trial_timeout, shutdown) or one of a trial handed out again
+            # is no longer the one in flight: its end tells nothing.
+            if self._futures.get(trial_id) is future:
+                del self._futures[trial_id]
+                self._release_replies(trial_id)
+                outcomes.append(outcome if outcome is not None else _outcome(future, trial_id))
+            return
+        trial_id = item[1]
+        replies = self._replies.get(trial_id)
+        if replies is None:
+            name = _reply_name(self._job or "", trial_id)
+            replies = distributed.Queue(name, client=self.client)
+            self._replies[trial_id] = replies
+        replies.put(answer_report(self.report_handler, item))
 
     def _release_replies(self, trial_id: str) -> None:
         replies = self._replies.pop(trial_id, None)
         if replies is not None:
             with contextlib.suppress(Exception):
                 replies.close()
-
-    def _collect(self) -> list[TrialOutcome]:
-        outcomes = []
-        for trial_id, future in list(self._futures.items()):
-            if not future.done():
-                continue
-            del self._futures[trial_id]
-            self._release_replies(trial_id)
-            if future.status == "finished":
-                outcomes.append(future.result())
-                continue
-            error = future.exception() if future.status == "error" else None
-            killed = type(error).__name__ == "KilledWorker"
-            outcomes.append(
-                TrialOutcome(
-                    trial_id,
-                    "error",
-                    error_kind="error",
-                    message=(
-                        f"its task kept killing Dask workers and Dask gave up on it: {error}"
-                        if killed
-                        else f"its Dask task ended with status {future.status!r}: {error!r}"
-                    ),
-                )
-            )
-        return outcomes
 
     def cancel(self, trial_id: str) -> bool:
         future = self._futures.pop(trial_id, None)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from tunelab.errors import FailedTrialError, FatalError, InvalidTrialError, SearchSetupError
+from tunelab.executors.snapshot import best_configs
 from tunelab.hyperparameters import HyperParameter, HyperParameters
 from tunelab.outcomes import format_error, metric_dicts
 from tunelab.timeout import time_limit
@@ -246,20 +247,47 @@ class TrialTask:
     rng: np.random.Generator | None = None
 
 
+# In a worker: the last snapshot received, by its bytes. Consecutive tasks mostly carry the
+# same one; each task gets its own dict over the same configs, which readers only copy from
+# (`Trial.from_config`).
+_RECEIVED: dict[bytes, dict[str, dict[str, Any]]] = {}
+
+
+def _restore_snapshot(data: bytes) -> dict[str, dict[str, Any]]:
+    known = _RECEIVED.get(data)
+    if known is None:
+        known = pickle.loads(data)
+        _RECEIVED.clear()
+        _RECEIVED[data] = known
+    return dict(known)
+
+
+class _Snapshot(dict):
+    """Trial configs by id, as sent with each task: pickled once, when built, then sent as
+    those bytes (tasks carry the same snapshot until the best trials change); a worker
+    unpickles a plain dict."""
+
+    def __init__(self, configs: dict[str, dict[str, Any]]) -> None:
+        super().__init__(configs)
+        self.data = pickle.dumps(dict(configs), protocol=pickle.HIGHEST_PROTOCOL)
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, tuple[bytes]]:
+        return (_restore_snapshot, (self.data,))
+
+
 def task_for(trial: Trial, oracle: Oracle, timeout: float | None) -> TrialTask:
     """The task for `trial`, with the snapshot of trials it may read."""
     hp = trial.hyperparameters.copy()
     hp._sampler = None  # a closure over the driver's oracle; the worker sets its own
     hp._tune_new_entries = trial.hyperparameters._tune_new_entries
     hp._allow_new_entries = trial.hyperparameters._allow_new_entries
-    known: dict[str, dict[str, Any]] = {}
-    best = oracle.get_best_trials(_KNOWN_BEST) if oracle._study is not None else []
-    for finished in best:
-        known[finished.trial_id] = finished.get_config()  # type: ignore[index]
+    best_ids, snapshot = best_configs(oracle, _KNOWN_BEST, wrap=_Snapshot)
+    known: dict[str, dict[str, Any]] = snapshot
     parent = hp.values.get("tuner/trial_id")
     if isinstance(parent, str) and parent not in known:
         with contextlib.suppress(KeyError):
-            known[parent] = oracle.get_trial(parent).get_config()
+            config = oracle.get_trial(parent).get_config()
+            known = {**known, parent: config}  # the snapshot itself is shared by tasks
     return TrialTask(
         trial_id=trial.trial_id,  # type: ignore[arg-type]
         number=trial.number or 0,
@@ -267,7 +295,7 @@ def task_for(trial: Trial, oracle: Oracle, timeout: float | None) -> TrialTask:
         hyperparameters=hp,
         timeout=timeout,
         known_trials=known,
-        best_trial_ids=[t.trial_id for t in best],  # type: ignore[misc]
+        best_trial_ids=best_ids,
         # The trial's random stream as the oracle left it: values registered in the worker
         # (define-by-run) are drawn as they would have been in the driver.
         rng=getattr(trial, "_rng", None),

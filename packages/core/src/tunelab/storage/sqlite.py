@@ -157,6 +157,11 @@ class Store(Storage):
     def __init__(self, path: str | os.PathLike, overwrite: bool = False) -> None:
         self.path = str(path)
         self._parsed: dict[tuple[type, str], Any] = {}
+        # A configuration found absent inside the open write transaction, with what makes
+        # that answer last: no other process writes while this one holds the lock, and this
+        # connection's own writes move `total_changes` (see `has_values`).
+        self._transactions = 0
+        self._absent: tuple[int, int, str] | None = None
         self.memory = self.path == ":memory:"
         if not self.memory:
             self._check_existing(Path(self.path), overwrite)
@@ -319,6 +324,7 @@ class Store(Storage):
             self._retry(lambda: conn.execute("BEGIN IMMEDIATE"))
         except sqlite3.OperationalError as error:
             raise self._write_error(error) from error
+        self._transactions += 1
         try:
             yield conn
             self._retry(lambda: conn.execute("COMMIT"))
@@ -439,16 +445,26 @@ class Store(Storage):
 
     def claim(self, claim: Claim, abandoned: Callable[[StoredTrial], bool]) -> StoredTrial | None:
         with self._atomic():
+            # One read: the running trials, then the IDLE one with the lowest number. The
+            # claimer's own running trials are left out: it is alive, so they are not
+            # abandoned (a driver with many trials in flight would reread them at each ask).
+            own, args = "", (TrialStatus.RUNNING,)
+            if claim.pid is not None:
+                own = " AND NOT (owner_host IS ? AND owner_pid IS ?)"
+                args = (*args, claim.host, claim.pid)
+            first_idle = "SELECT trial_id FROM trials WHERE status=? ORDER BY number LIMIT 1"
+            rows = self._select(
+                f"(status=?{own}) OR trial_id=({first_idle})",
+                (*args, TrialStatus.IDLE, TrialStatus.IDLE),
+                "ORDER BY status=?, number",
+            )
             found = None
-            for trial in self._select("status=?", (TrialStatus.RUNNING,)):
-                if abandoned(trial):
+            for trial in rows:
+                if trial.status == TrialStatus.IDLE or abandoned(trial):
                     found = trial
                     break
             if found is None:
-                idle = self._select("status=?", (TrialStatus.IDLE,), "ORDER BY number LIMIT 1")
-                if not idle:
-                    return None
-                found = idle[0]
+                return None
             # A trial run again starts from scratch: what its interrupted or failed run
             # reported must not be averaged into the new run's metrics.
             self._conn.execute(
@@ -469,8 +485,20 @@ class Store(Storage):
         return found
 
     def has_values(self, value_hash: str) -> bool:
+        # An oracle checks its proposal (`Oracle.tried`) and the study checks it again in
+        # the same `ask` transaction: the second answer is the first one's, unless a write
+        # of this connection came between (no other process writes under the lock).
+        conn = self._conn
+        if not conn.in_transaction or self._transactions == 0:
+            key = None
+        else:
+            key = (self._transactions, conn.total_changes, value_hash)
+            if key == self._absent:
+                return False
         sql = "SELECT 1 FROM trials WHERE value_hash=? LIMIT 1"
-        return self._conn.execute(sql, (value_hash,)).fetchone() is not None
+        found = conn.execute(sql, (value_hash,)).fetchone() is not None
+        self._absent = None if found else key
+        return found
 
     # -- changing a trial ---------------------------------------------------------------------
     def _update(self, trial_id: str, fields: dict[str, Any], states: tuple[str, ...]) -> bool:
