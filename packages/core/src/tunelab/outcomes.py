@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import traceback
 from typing import Any
 
@@ -30,6 +31,15 @@ def is_number(value: Any) -> bool:
         dtype = str(getattr(value, "dtype", ""))
         return "bool" not in dtype and "complex" not in dtype
     return False
+
+
+def _as_float(value: Any) -> float:
+    """`value` as a float; an integer beyond the float range is infinite (a trial whose
+    objective is infinite ends INVALID, as one that returned inf)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def metric_dicts(objective: Objective, result: Any) -> list[dict[str, float]]:
@@ -61,7 +71,7 @@ def metric_dicts(objective: Objective, result: Any) -> list[dict[str, float]]:
         for name, value in metrics.items():
             if not isinstance(name, str) or not is_number(value):
                 raise TypeError(f"metric {name!r}={value!r}: expected a metric name and a number")
-            checked[name] = float(value)
+            checked[name] = _as_float(value)
         out.append(checked)
     return out
 
