@@ -28,9 +28,6 @@ from tunelab.trial import Trial
 
 __all__ = ["WAIT", "Oracle", "iter_active", "value_hash"]
 
-# Older imports of the shared check.
-_check_int = check_int
-
 
 class Oracle(AskTellMethods):
     """Base class of the oracles: decides which hyperparameter values to try next.
