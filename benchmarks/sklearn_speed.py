@@ -36,7 +36,8 @@ process and again in skops). The committed results were made with::
     env -u PYTHONDONTWRITEBYTECODE PYTHONPATH=/tmp/ktlib \
         .venv/bin/python benchmarks/sklearn_speed.py --repeats 3 [--only tuner|searchcv|rf]
 
-Results: a table on stdout and ``benchmarks/results/sklearn_speed.json``.
+Results: a table on stdout and ``benchmarks/results/sklearn_speed.json`` (with ``--only X``,
+``sklearn_speed_X.json``).
 """
 
 from __future__ import annotations
@@ -345,8 +346,9 @@ def main(argv: list[str] | None = None) -> None:
         )
     print()
     print(table(["measurement (median)", "wall clock", "best CV score"], rows))
+    # One section (--only) goes to a file of its own: the full report keeps the others.
     path = write_report(
-        "sklearn_speed",
+        f"sklearn_speed_{args.only}" if args.only else "sklearn_speed",
         {
             "configurations": configurations(),
             "searchcv_values": N_ESTIMATORS,

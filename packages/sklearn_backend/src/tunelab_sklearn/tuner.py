@@ -22,6 +22,7 @@ from tunelab_sklearn.backend import (
     search_data,
 )
 from tunelab_sklearn.cross_validation import SearchData, check_splits, is_estimator
+from tunelab_sklearn.model_files import import_skops_soon
 from tunelab_sklearn.parallel_trials import run_batched_search
 
 __all__ = ["SklearnTuner"]
@@ -182,6 +183,8 @@ class SklearnTuner(BaseTuner):
             except ValueError as error:
                 raise SearchInputError(str(error)) from None
         self._search_args, self._data = (args, kwargs), data
+        if self.settings.refit:
+            import_skops_soon()  # the best model is saved with skops when the search ends
         workers = joblib.effective_n_jobs(self.settings.n_jobs)
         # Several trials at once keep all the workers busy (see parallel_trials); not with
         # a trial_timeout (which stops one trial), a subclass's own run_trial, or trials
