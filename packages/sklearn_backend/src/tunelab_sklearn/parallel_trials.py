@@ -26,7 +26,7 @@ from sklearn.base import is_classifier
 
 from tunelab.executors import Executor
 from tunelab.executors.worker import TrialOutcome, WorkerJob, error_kind
-from tunelab.runner import run_search
+from tunelab.runner import SearchingTuner, run_search
 from tunelab.trial import Trial
 from tunelab_sklearn.backend import NotAnEstimatorError, SearchInputError, evaluate
 from tunelab_sklearn.cross_validation import (
@@ -46,34 +46,17 @@ if TYPE_CHECKING:
 __all__ = ["FoldBatchExecutor", "batch_size", "run_batched_search"]
 
 
-class BatchTuner(Protocol):
+class BatchTuner(SearchingTuner, Protocol):
     """What a batched search needs of its tuner (`tunelab_sklearn.tuner.SklearnTuner` is
-    one; a Protocol because that tuner imports this module): its checked settings, the
-    search's data, the oracle, building the hypermodel, and what `run_search` needs."""
+    one; a Protocol because that tuner imports this module): what `run_search` needs, and
+    its checked settings, the search's data and building the hypermodel."""
 
     settings: CVSettings
-    oracle: Any
-    tuner_id: str
-    trial_timeout: float | None
     _data: SearchData | None
 
     def _build(self, hp: HyperParameters, args: tuple, kwargs: dict[str, Any]) -> Any: ...
 
     def _discover_space(self) -> None: ...
-
-    def run_trial(self, trial: Trial, *args: Any, **kwargs: Any) -> Any: ...
-
-    def on_search_begin(self) -> None: ...
-
-    def on_trial_begin(self, trial: Trial) -> None: ...
-
-    def on_trial_end(self, trial: Trial) -> None: ...
-
-    def on_search_end(self) -> None: ...
-
-    def _progress(self, verbose: Any) -> Any: ...
-
-    def _interrupted(self) -> None: ...
 
 
 # Trials per worker in one batch when the oracle does not learn from results: a long
