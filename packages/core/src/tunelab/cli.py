@@ -16,6 +16,7 @@ import json
 import os
 import sys
 import tempfile
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,17 +30,32 @@ __all__ = ["main"]
 PLOT_KINDS = ("history", "parallel", "importance", "slice", "curves")
 
 
+def _printable(text: str) -> str:
+    """`text` with control and format characters shown as escapes: a name stored by a
+    hostile writer must not move the cursor, clear the screen or reverse the line."""
+    return "".join(
+        c if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cf", "Cs") else ascii(c)[1:-1]
+        for c in text
+    )
+
+
+def _say(*lines: str) -> None:
+    print(_printable("\n".join(lines)))
+
+
 def _summary(results: Results, args: argparse.Namespace) -> None:
     counts = Counter(t.status for t in results.trials)
     by_status = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    print(f"Project: {results.location}")
-    print(f"Backend: {results.backend or 'none (trials returned their results)'}")
-    print(f"Trials: {len(results.trials)}" + (f" ({by_status})" if by_status else ""))
-    print()
-    print(search_space_summary_text(results.hyperparameters))
-    print()
     best = results.best(args.num_trials)
-    print(results_summary_text(results.location, results.objective, best, args.num_trials))
+    _say(
+        f"Project: {results.location}",
+        f"Backend: {results.backend or 'none (trials returned their results)'}",
+        f"Trials: {len(results.trials)}" + (f" ({by_status})" if by_status else ""),
+        "",
+        search_space_summary_text(results.hyperparameters),
+        "",
+        results_summary_text(results.location, results.objective, best, args.num_trials),
+    )
 
 
 def _best(results: Results, args: argparse.Namespace) -> None:
@@ -59,12 +75,16 @@ def _best(results: Results, args: argparse.Namespace) -> None:
         }
         print(json.dumps(document, indent=2))
     else:
-        print(trial.summary())
+        _say(trial.summary())
 
 
 def _export(results: Results, args: argparse.Namespace) -> None:
     if args.output:
-        path = export_results(results, args.output, format=args.format)
+        try:
+            path = export_results(results, args.output, format=args.format)
+        except OSError as error:
+            # /dev/full, a folder, a read-only place: say which file, not where it failed.
+            raise OSError(f"cannot write {args.output!r}: {error.strerror or error}") from None
         print(f"Wrote {len(results.trials)} trials to {path}", file=sys.stderr)
         return
     with tempfile.TemporaryDirectory() as folder:
@@ -123,14 +143,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         results = load_results(args.path)
         args.run(results, args)
-    except (FileNotFoundError, StoreError, ValueError, ImportError) as error:
-        print(f"tunelab {args.command}: error: {error}", file=sys.stderr)
-        return 1
     except BrokenPipeError:
         # The reader went away (`tunelab export ... | head`): not an error worth a traceback.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except (OSError, StoreError, ValueError, ImportError) as error:
+        print(f"tunelab {args.command}: error: {_printable(str(error))}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -112,15 +112,25 @@ def _from_store(path: str | os.PathLike) -> Results:
     file = _project_file(path)
     store = Store(file)
     try:
-        space = HyperParameters.from_config({"space": store.get_meta("space") or []})
-        objective_config = store.get_meta("objective")
-        objective = (
-            Objective.from_config(objective_config)
-            if objective_config
-            else Objective("default_objective", "min")
-        )
+        try:
+            space = HyperParameters.from_config({"space": store.get_meta("space") or []})
+            objective_config = store.get_meta("objective")
+            objective = (
+                Objective.from_config(objective_config)
+                if objective_config
+                else Objective("default_objective", "min")
+            )
+            backend = store.get_meta("backend")
+            if backend is not None and not isinstance(backend, str):
+                raise TypeError(f"backend {backend!r} is not a name")
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
+            # Settings are JSON this library wrote: anything else is damage, reported as
+            # such rather than as an internal error from deep inside the parsing.
+            raise StoreError(
+                f"{file} is damaged: its stored search space, objective or backend cannot "
+                f"be read ({type(error).__name__}: {error})"
+            ) from error
         trials = [stored.to_trial(space) for stored in store.get_trials()]
-        backend = store.get_meta("backend")
     finally:
         store.close()
     return Results(objective, trials, space, str(file.parent), backend)
@@ -295,6 +305,21 @@ def _json_trial(trial: Trial) -> dict[str, Any]:
     }
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection):
+# a hyperparameter value or trial id from a shared store could call out or run commands.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: Any) -> Any:
+    """A CSV cell: None as empty, and text a spreadsheet would take for a formula quoted
+    with a leading apostrophe (numbers, negative ones included, stay numbers)."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def export_results(source: Any, path: str | os.PathLike, format: str | None = None) -> Path:
     """Write the trials to a CSV or JSON file (no pandas needed).
 
@@ -338,7 +363,7 @@ def export_results(source: Any, path: str | os.PathLike, format: str | None = No
             writer = csv.DictWriter(handle, fieldnames=columns)
             writer.writeheader()
             for record in records:
-                writer.writerow({k: "" if v is None else v for k, v in record.items()})
+                writer.writerow({k: _csv_cell(v) for k, v in record.items()})
         return path
     document = {
         "location": results.location,

@@ -67,7 +67,12 @@ def dumps(value: Any) -> str:
 
 
 def loads(text: str) -> Any:
-    return json.loads(text)
+    """The value of JSON `text`; ValueError for text that is not JSON or nests so deeply
+    that the parser would exhaust the stack (only a foreign writer makes either)."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError(f"JSON nested too deeply ({len(text)} characters)") from None
 
 
 @dataclass

@@ -121,6 +121,48 @@ def project_path(directory: str | os.PathLike | None, project_name: str | None) 
     return Path(directory) / project_name
 
 
+# What each column of a row may hold. SQLite keeps whatever a foreign writer put in a
+# column ('abc' in a REAL one), and a value of the wrong type would surface far away as an
+# internal TypeError (sorting scores, computing durations): a row is checked where it is read.
+_COLUMN_TYPES: dict[str, tuple[type, ...]] = {
+    "number": (int,),
+    "trial_id": (str,),
+    "status": (str,),
+    "value_hash": (str,),
+    "score": (float, int),
+    "best_step": (int,),
+    "message": (str,),
+    "retries": (int,),
+    "owner_host": (str,),
+    "owner_pid": (int,),
+    "tuner_id": (str,),
+    "created_at": (float, int),
+    "started_at": (float, int),
+    "ended_at": (float, int),
+}
+_REQUIRED = ("number", "trial_id", "status", "value_hash", "retries")
+
+
+def _check_columns(fields: dict[str, Any]) -> None:
+    """Refuse a row whose columns hold what this library never writes (ValueError)."""
+    for name, kinds in _COLUMN_TYPES.items():
+        value = fields.get(name)
+        if value is None and name not in _REQUIRED:
+            continue
+        if isinstance(value, bool) or not isinstance(value, kinds):
+            raise ValueError(f"column {name} holds {value!r}; expected {kinds[0].__name__}")
+    # A trial id names the trial's folder (checkpoints, model files): one that is not a
+    # plain folder name would make a backend write or load outside the project.
+    trial_id = fields["trial_id"]
+    if (
+        not trial_id
+        or trial_id in (".", "..")
+        or any(c in trial_id for c in "/\\\x00")
+        or len(trial_id) > 200
+    ):
+        raise ValueError(f"trial_id {trial_id!r} is not a plain folder name")
+
+
 def _is_busy(error: sqlite3.OperationalError) -> bool:
     text = str(error).lower()
     return "locked" in text or "busy" in text
@@ -392,9 +434,10 @@ class Store(Storage):
         fields = dict(zip(TRIAL_COLUMNS, row, strict=True))
         text, metrics = fields.pop("hp_values"), fields.pop("metrics")
         try:
+            _check_columns(fields)
             values = self._parse_once(text, dict)
             metrics_config = self._parse_once(metrics, MetricsTracker)
-        except (ValueError, TypeError, KeyError, AttributeError) as error:
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
             # The store holds only JSON this library wrote: anything else is damage.
             raise StoreError(
                 f"{self.path} is damaged: trial {fields['trial_id']!r} cannot be read "
