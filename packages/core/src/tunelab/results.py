@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tunelab.hyperparameters import HyperParameters
+from tunelab.log import get_logger
 from tunelab.objective import Objective, create_objective
 from tunelab.storage import STORE_FILENAME, Store, StoreError
 from tunelab.trial import Trial
@@ -108,12 +109,28 @@ def _project_file(path: str | os.PathLike) -> Path:
     return file
 
 
+def _stored_space(store: Store) -> HyperParameters:
+    """The stored search space; an empty one, with a warning, when it cannot be read: the
+    finished trials keep their values and stay readable without it."""
+    try:
+        return HyperParameters.from_config({"space": store.get_meta("space") or []})
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        get_logger("results").warning(
+            "%s: the stored search space cannot be read (%s: %s); the trials are shown "
+            "with their values but without the space's definitions",
+            store.path,
+            type(error).__name__,
+            error,
+        )
+        return HyperParameters()
+
+
 def _from_store(path: str | os.PathLike) -> Results:
     file = _project_file(path)
-    store = Store(file)
+    store = Store(file, read_only=True)
     try:
         try:
-            space = HyperParameters.from_config({"space": store.get_meta("space") or []})
+            space = _stored_space(store)
             objective_config = store.get_meta("objective")
             objective = (
                 Objective.from_config(objective_config)
@@ -127,7 +144,7 @@ def _from_store(path: str | os.PathLike) -> Results:
             # Settings are JSON this library wrote: anything else is damage, reported as
             # such rather than as an internal error from deep inside the parsing.
             raise StoreError(
-                f"{file} is damaged: its stored search space, objective or backend cannot "
+                f"{file} is damaged: its stored objective or backend cannot "
                 f"be read ({type(error).__name__}: {error})"
             ) from error
         trials = [stored.to_trial(space) for stored in store.get_trials()]

@@ -163,6 +163,39 @@ def _check_columns(fields: dict[str, Any]) -> None:
         raise ValueError(f"trial_id {trial_id!r} is not a plain folder name")
 
 
+_EMPTY_GRACE_S = 10.0
+
+
+def _read_only_uri(path: Path) -> str:
+    """The URI that reads `path` without writing. On a read-only file system SQLite cannot
+    create the WAL's shared-memory file that a plain read-only open needs; there nobody
+    can be writing the store either, so it is opened as immutable."""
+    if os.access(path.parent, os.W_OK):
+        return f"file:{path}?mode=ro"
+    wal = Path(f"{path}-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        # Committed trials may still be in the WAL, which an immutable open ignores: read
+        # it the normal way (SQLite manages when the -shm file exists).
+        return f"file:{path}?mode=ro"
+    return f"file:{path}?mode=ro&immutable=1"
+
+
+def _make_folder(folder: Path) -> None:
+    """Create the project folder, with a clear error for a link that leads nowhere."""
+    if folder.is_symlink() and not folder.exists():
+        raise StoreError(
+            f"the project folder {folder} is a symbolic link to {os.readlink(folder)!r}, which "
+            "does not exist; create the link's target or remove the link"
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise StoreError(
+            f"the project folder {folder} cannot be created: a file of that name is in the "
+            "way; remove it or choose another directory or project_name"
+        ) from None
+
+
 def _is_busy(error: sqlite3.OperationalError) -> bool:
     text = str(error).lower()
     return "locked" in text or "busy" in text
@@ -194,10 +227,16 @@ class Store(Storage):
         The SQLite file, or ``":memory:"`` for a store that lives only in this process.
     overwrite : bool
         Start clean: remove an existing tunelab store at `path` first.
+    read_only : bool
+        Only read an existing store (`tunelab summary`, `load_results`): nothing is created
+        or written, and a store on a read-only file system opens too.
     """
 
-    def __init__(self, path: str | os.PathLike, overwrite: bool = False) -> None:
+    def __init__(
+        self, path: str | os.PathLike, overwrite: bool = False, read_only: bool = False
+    ) -> None:
         self.path = str(path)
+        self.read_only = read_only
         self._parsed: dict[tuple[type, str], Any] = {}
         # A configuration found absent inside the open write transaction, with what makes
         # that answer last: no other process writes while this one holds the lock, and this
@@ -205,14 +244,24 @@ class Store(Storage):
         self._transactions = 0
         self._absent: tuple[int, int, str] | None = None
         self.memory = self.path == ":memory:"
+        if read_only and (self.memory or not Path(self.path).is_file()):
+            raise StoreError(f"{self.path} does not exist; there is no store to read")
         if not self.memory:
-            self._check_existing(Path(self.path), overwrite)
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._check_existing(Path(self.path), overwrite and not read_only)
+            if not read_only:
+                _make_folder(Path(self.path).parent)
         try:
             self._conn = self._connect()
         except sqlite3.DatabaseError as error:
+            if not read_only and not os.access(Path(self.path).parent, os.W_OK):
+                raise StoreError(
+                    f"{self.path} cannot be written: its folder is read-only ({error}). "
+                    "A search needs a writable directory; `tunelab summary` and "
+                    "`load_results` can still read the store there"
+                ) from None
             raise StoreError(f"{self.path} cannot be used as a tunelab store: {error}") from None
-        self._init_schema()
+        if not read_only:
+            self._init_schema()
 
     # -- opening ------------------------------------------------------------------------
     @staticmethod
@@ -225,6 +274,17 @@ class Store(Storage):
             header = handle.read(16)
         if path.stat().st_size == 0:
             header = b""
+            # SQLite writes the first page within milliseconds of creating the file: an
+            # empty file older than that is a store that was truncated (its trials are
+            # gone) or whose creator died at once. Say so rather than start over in it.
+            age = time.time() - path.stat().st_mtime
+            if age > _EMPTY_GRACE_S and not overwrite:
+                raise StoreError(
+                    f"{path} is empty (0 bytes, last changed {age:.0f} s ago): the store was "
+                    "truncated or its creator was killed at once, and it holds no trials. "
+                    "Restore it from a backup, or pass overwrite=True (or remove the file) "
+                    "to start this project again"
+                )
         magic = b"SQLite format 3\x00"
         if len(header) < len(magic) and magic.startswith(header):
             header = b""  # another process is writing the first page right now
@@ -237,6 +297,13 @@ class Store(Storage):
             try:
                 kind, problem = Store._retry(lambda: Store._inspect(path))
             except sqlite3.DatabaseError as error:
+                if "malformed" in str(error) or "corrupt" in str(error):
+                    raise StoreError(
+                        f"{path} is damaged (SQLite says: {error}); it was probably truncated "
+                        "or partly overwritten. It was left as it is: restore it from a "
+                        "backup, or save what can be read with `sqlite3 FILE .recover | "
+                        "sqlite3 NEW_FILE` and open NEW_FILE"
+                    ) from None
                 raise StoreError(
                     f"{path} is an SQLite file but not a tunelab store ({error}); refusing to "
                     "use or overwrite it"
@@ -266,7 +333,7 @@ class Store(Storage):
         nothing else is written.
         """
         try:
-            return Store._inspect_at(f"file:{path}?mode=ro")
+            return Store._inspect_at(_read_only_uri(path))
         except sqlite3.OperationalError as error:
             if not _needs_recovery(error):
                 raise
@@ -313,6 +380,16 @@ class Store(Storage):
         return kind, None
 
     def _connect(self) -> sqlite3.Connection:
+        if self.read_only:
+            conn = sqlite3.connect(
+                _read_only_uri(Path(self.path)),
+                uri=True,
+                timeout=60,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            conn.execute("PRAGMA busy_timeout=60000")
+            return conn
         conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
         if not self.memory:
             self._retry(lambda: conn.execute("PRAGMA journal_mode=WAL"))
