@@ -10,6 +10,7 @@ import time
 import uuid
 from typing import Any
 
+from tunelab.checks import check_seconds
 from tunelab.executors.base import Executor, check_max_parallel_trials
 from tunelab.executors.worker import (
     TrialOutcome,
@@ -21,6 +22,7 @@ from tunelab.executors.worker import (
     reply_status,
     run_task,
 )
+from tunelab.log import get_logger
 from tunelab.trial import TrialStatus
 
 try:
@@ -43,6 +45,11 @@ _REPORT_QUEUES: dict[str, Any] = {}
 _REPLY_TIMEOUT = 120.0
 # What the driver puts in its own report queue to end the thread that reads it.
 _STOP = "stop"
+# How often a driver waiting for trials asks the scheduler whether any worker is left
+# (one round trip; Dask itself keeps such tasks pending, silently, for ever).
+_WORKER_CHECK_S = 5.0
+
+_log = get_logger("dask")
 
 
 def _reports_name(job_id: str) -> str:
@@ -167,6 +174,12 @@ class DaskExecutor(Executor):
         Tell results in the order trials were asked (True; reproducible), or as they arrive
         (False). None (default): ordered for oracles that learn from results
         (`Oracle.learns_from_results`; not random and grid search, nor ASHA).
+    worker_timeout : float or None, optional
+        When the cluster has lost every worker (that has `resources`) while trials wait,
+        a warning says so within seconds; after this many seconds without a worker the
+        search stops with an error, its unfinished trials released to run again when it is
+        resumed. None: wait for workers as long as it takes (the warning still shows).
+        Default 300.
 
     Examples
     --------
@@ -183,10 +196,14 @@ class DaskExecutor(Executor):
         max_parallel_trials: int | None = None,
         resources: dict[str, float] | None = None,
         ordered: bool | None = None,
+        worker_timeout: float | None = 300.0,
     ) -> None:
         if ordered not in (None, True, False):
             raise ValueError(f"ordered={ordered!r}; expected True, False or None")
         self.ordered = ordered
+        self.worker_timeout = check_seconds("worker_timeout", worker_timeout)
+        self._no_worker_since: float | None = None
+        self._last_check = 0.0
         distributed = _import_distributed()
         if client is None:
             try:
@@ -231,7 +248,7 @@ class DaskExecutor(Executor):
         )
 
     def _capacity(self) -> int:
-        info = self.client.scheduler_info()
+        info = self.client.scheduler_info()  # asks the scheduler (not a cached answer)
         workers = info.get("workers", {})
         if self.resources:
             return sum(
@@ -317,9 +334,10 @@ class DaskExecutor(Executor):
             if left is not None and left <= 0:
                 return []
             try:
-                item = self._inbox.get(timeout=left)
+                item = self._inbox.get(timeout=_WORKER_CHECK_S if left is None else left)
             except queue.Empty:
-                return []
+                self._watch_workers()
+                continue
             # Everything that is in already: one wake-up tells several trials.
             while True:
                 self._take(item, outcomes)
@@ -328,6 +346,46 @@ class DaskExecutor(Executor):
                 except queue.Empty:
                     break
         return outcomes
+
+    def _watch_workers(self) -> None:
+        """Called while nothing arrives: say so when the cluster has no worker left to run
+        the trials in flight, and stop the search once `worker_timeout` has passed."""
+        now = time.monotonic()
+        if now - self._last_check < _WORKER_CHECK_S:
+            return  # the runner polls more often than that (trial timeouts, other processes)
+        self._last_check = now
+        try:
+            workers = self._capacity()
+        except Exception:  # the scheduler itself is unreachable: Dask's own errors follow
+            return
+        if workers:
+            if self._no_worker_since is not None:
+                _log.warning("the Dask cluster has workers again; the search goes on")
+                self._no_worker_since = None
+            return
+        address = getattr(self.client.scheduler, "address", "?")
+        kind = f" with resources {self.resources}" if self.resources else ""
+        if self._no_worker_since is None:
+            self._no_worker_since = now
+            limit = (
+                "it waits for one as long as it takes (worker_timeout=None)"
+                if self.worker_timeout is None
+                else f"the search stops if none joins within {self.worker_timeout:g} s"
+            )
+            _log.warning(
+                "the Dask cluster %s has no worker%s left; %d trial(s) wait for one. Start "
+                "workers (`dask worker %s`); %s",
+                address, kind, len(self._futures), address, limit,
+            )  # fmt: skip
+            return
+        waited = now - self._no_worker_since
+        if self.worker_timeout is not None and waited >= self.worker_timeout:
+            raise RuntimeError(
+                f"the Dask cluster {address} has had no worker{kind} for {waited:.0f} s "
+                f"(worker_timeout={self.worker_timeout:g}): the search stopped, and its "
+                f"{len(self._futures)} unfinished trial(s) run again when it is resumed. "
+                "Start workers and search again"
+            )
 
     def _take(self, item: Any, outcomes: list[TrialOutcome]) -> None:
         """Handle one inbox item: a trial's report (answered) or its task's end."""
