@@ -4,45 +4,36 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import queue
 import threading
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 from tunelab.checks import check_seconds
 from tunelab.executors.base import Executor, check_max_parallel_trials
-from tunelab.executors.worker import (
-    TrialOutcome,
-    TrialTask,
-    WorkerJob,
-    answer_report,
-    dumps,
-    loads,
-    reply_status,
-    run_task,
-)
+from tunelab.executors.worker import TrialOutcome, TrialTask, WorkerJob, answer_report, dumps
 from tunelab.log import get_logger
-from tunelab.trial import TrialStatus
 
 try:
     import distributed
-    from distributed.diagnostics.plugin import WorkerPlugin
 except ImportError as error:  # this module is imported only when Dask is asked for
     raise ImportError(
         "the Dask executor needs dask.distributed: pip install 'tunelab[dask]'"
     ) from error
 
+from tunelab.executors.dask_tasks import (
+    InstallJob,
+    marker,
+    reply_name,
+    reports_name,
+    run_installed,
+)
+
 __all__ = ["DaskExecutor"]
 
-# The searches installed in this (worker) process, by id.
-_JOBS: dict[str, WorkerJob] = {}
-# This worker's handle on each search's report queue (one create on the scheduler each).
-_REPORT_QUEUES: dict[str, Any] = {}
-
-# Seconds a trial waits for the driver's answer to a report before it goes on as if told
-# to continue (the driver may be busy asking the oracle, or gone).
-_REPLY_TIMEOUT = 120.0
 # What the driver puts in its own report queue to end the thread that reads it.
 _STOP = "stop"
 # How often a driver waiting for trials asks the scheduler whether any worker is left
@@ -50,78 +41,6 @@ _STOP = "stop"
 _WORKER_CHECK_S = 5.0
 
 _log = get_logger("dask")
-
-
-def _reports_name(job_id: str) -> str:
-    return f"{job_id}-reports"
-
-
-def _reply_name(job_id: str, trial_id: str) -> str:
-    return f"{job_id}-reply-{trial_id}"
-
-
-class _InstallJob(WorkerPlugin):
-    """Unpickles a search's job once in each worker process, including workers that join
-    or restart later. (A scattered future would do for a while, but Dask's memory manager
-    drops replicas no task is waiting for, and then moves the data again.)"""
-
-    def __init__(self, job_id: str, job_bytes: bytes) -> None:
-        self.job_id = job_id
-        self.job_bytes = job_bytes
-
-    def setup(self, worker: Any) -> None:
-        _JOBS[self.job_id] = loads(self.job_bytes)
-
-    def teardown(self, worker: Any) -> None:
-        _JOBS.pop(self.job_id, None)
-        queue = _REPORT_QUEUES.pop(self.job_id, None)
-        if queue is not None:
-            with contextlib.suppress(Exception):
-                queue.close()
-
-
-class _QueueReporter:
-    """Sends a trial's reports to the driver through the search's Dask queue, and reads
-    the answers from a queue of the trial's own (made before the first question, so the
-    answer cannot come first)."""
-
-    def __init__(self, job_id: str, trial_id: str) -> None:
-        self.job_id, self.trial_id = job_id, trial_id
-        self.replies: Any = None
-
-    def __call__(self, trial_id: str, metrics: dict[str, float], step: int) -> str:
-        if self.replies is None:
-            self.replies = distributed.Queue(_reply_name(self.job_id, self.trial_id))
-        reports = _REPORT_QUEUES.get(self.job_id)
-        if reports is None:
-            reports = _REPORT_QUEUES[self.job_id] = distributed.Queue(_reports_name(self.job_id))
-        reports.put(("report", trial_id, metrics, step))
-        try:
-            return reply_status(self.replies.get(timeout=_REPLY_TIMEOUT))
-        except TimeoutError:
-            return TrialStatus.RUNNING
-
-    def close(self) -> None:
-        if self.replies is not None:
-            with contextlib.suppress(Exception):
-                self.replies.close()
-
-
-def _run_installed(job_id: str, task_bytes: bytes) -> TrialOutcome:
-    task: TrialTask = loads(task_bytes)
-    job = _JOBS.get(job_id)
-    if job is None:
-        return TrialOutcome(
-            task.trial_id,
-            "error",
-            error_kind="fatal",
-            message=f"the search {job_id} is not installed on this Dask worker",
-        )
-    reporter = _QueueReporter(job_id, task.trial_id)
-    try:
-        return run_task(job, task, reporter=reporter)
-    finally:
-        reporter.close()
 
 
 def _import_distributed() -> Any:
@@ -240,6 +159,7 @@ class DaskExecutor(Executor):
         # at once.
         self._inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._pump: threading.Thread | None = None
+        self._project_dir: Any = None
 
     def __repr__(self) -> str:
         return (
@@ -271,13 +191,17 @@ class DaskExecutor(Executor):
         self._inbox = queue.SimpleQueue()  # nothing left from an earlier search
         # One copy per worker, sent and unpickled once; tasks name it by id.
         self._job = f"tunelab-job-{uuid.uuid4().hex}"
+        self._project_dir = getattr(job.tuner, "project_dir", None)
+        if self._project_dir is not None:
+            Path(self._project_dir).mkdir(parents=True, exist_ok=True)
+            (Path(self._project_dir) / marker(self._job)).touch()
         # Task keys: unique on a shared cluster by this search's tag, then a counter (a
         # uuid4 per task costs a system call on the driver's path).
         self._tag, self._serial = self._job[-8:], itertools.count()
-        self.client.register_plugin(_InstallJob(self._job, dumps(job)), name=self._job)
+        self.client.register_plugin(InstallJob(self._job, dumps(job)), name=self._job)
         # Reports come back through a Dask queue only when the oracle can stop trials.
         if getattr(job.tuner.oracle, "_prunes", False):
-            self._reports = distributed.Queue(_reports_name(self._job), client=self.client)
+            self._reports = distributed.Queue(reports_name(self._job), client=self.client)
             self._pump = threading.Thread(
                 target=self._read_reports, name="tunelab-dask-reports", daemon=True
             )
@@ -300,7 +224,7 @@ class DaskExecutor(Executor):
         # The task travels as bytes: the scheduler (in this process with a LocalCluster)
         # would otherwise unpickle it and pickle it again for the worker.
         future = self.client.submit(
-            _run_installed,
+            run_installed,
             self._job,
             dumps(task),
             key=f"tunelab-trial-{task.trial_id}-{self._tag}-{next(self._serial)}",
@@ -396,15 +320,36 @@ class DaskExecutor(Executor):
             if self._futures.get(trial_id) is future:
                 del self._futures[trial_id]
                 self._release_replies(trial_id)
-                outcomes.append(outcome if outcome is not None else _outcome(future, trial_id))
+                if outcome is None:
+                    outcome = _outcome(future, trial_id)
+                self._unpack_trial_folder(outcome)
+                outcomes.append(outcome)
             return
         trial_id = item[1]
         replies = self._replies.get(trial_id)
         if replies is None:
-            name = _reply_name(self._job or "", trial_id)
+            name = reply_name(self._job or "", trial_id)
             replies = distributed.Queue(name, client=self.client)
             self._replies[trial_id] = replies
         replies.put(answer_report(self.report_handler, item))
+
+    def _unpack_trial_folder(self, outcome: TrialOutcome) -> None:
+        """Write the files a worker without the driver's file system sent back into the
+        trial's folder here, before the trial is told (its model is then where
+        `get_best_models` looks)."""
+        files, outcome.files = outcome.files, None
+        if not files or self._project_dir is None:
+            return
+        folder = (Path(self._project_dir) / f"trial_{outcome.trial_id}").absolute()
+        try:
+            for name, content in files.items():
+                path = (folder / name).absolute()
+                if os.path.normpath(path).startswith(os.path.normpath(folder) + os.sep):
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_bytes(content)
+        except OSError as error:
+            outcome.kind, outcome.error_kind, outcome.result = "error", "error", None
+            outcome.message = f"the trial's files could not be written to {folder}: {error}"
 
     def _release_replies(self, trial_id: str) -> None:
         replies = self._replies.pop(trial_id, None)
@@ -435,6 +380,9 @@ class DaskExecutor(Executor):
                 self._pump = None
             with contextlib.suppress(Exception):
                 reports.close()
+        if self._job is not None and self._project_dir is not None:
+            with contextlib.suppress(OSError):
+                (Path(self._project_dir) / marker(self._job)).unlink()
         if self._job is not None:
             name, self._job = self._job, None
             # The cluster may be gone already (closed first); nothing is left to free then.

@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -222,6 +223,11 @@ def make_job(tuner: RunsTrials, args: tuple, kwargs: dict[str, Any]) -> WorkerJo
     """The tuner as a worker gets it: a shallow copy holding a `WorkerOracle`."""
     worker_tuner = copy.copy(tuner)
     worker_tuner.oracle = WorkerOracle(tuner.oracle)  # type: ignore[assignment]
+    project_dir = getattr(tuner, "project_dir", None)
+    if project_dir is not None:
+        # A worker started in another folder (or on another host) must write where the
+        # driver reads, not under its own working directory.
+        worker_tuner.project_dir = Path(project_dir).absolute()  # type: ignore[attr-defined]
     for name in ("executor", "_executor"):
         if name in worker_tuner.__dict__:
             worker_tuner.__dict__[name] = None
@@ -327,6 +333,9 @@ class TrialOutcome:
     duration: float = 0.0
     error: BaseException | None = None
     told: bool = False
+    # The trial folder's files ({relative path: content}), sent back by a worker that does
+    # not see the driver's project folder (a cluster without a shared file system).
+    files: dict[str, bytes] | None = None
 
 
 def error_kind(error: BaseException) -> str:
