@@ -22,9 +22,11 @@ def _applications() -> Any:
 
 
 def __getattr__(name: str) -> Any:
-    if name.startswith("__"):  # module protocol probes (__path__, __wrapped__...)
-        raise AttributeError(name)
-    return getattr(_applications(), name)
+    # Only the hypermodels' names load Keras: code that probes every module for a name
+    # (pickle's and skops' whichmodule) must not.
+    if name in _NAMES:
+        return getattr(_applications(), name)
+    raise AttributeError(f"module 'keras_tuner.applications' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
