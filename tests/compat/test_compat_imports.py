@@ -253,3 +253,37 @@ def test_the_alias_shadows_an_installed_keras_tuner_until_removed(tmp_path):
         env_path=str(tmp_path),
     )
     assert out.split() == ["tunelab", "keras_tuner", "True"]
+
+
+def test_serialize_and_deserialize_are_re_exported_when_the_core_has_them():
+    from tunelab import hyperparameters
+
+    if not hasattr(hyperparameters, "serialize"):
+        with pytest.raises(AttributeError, match="kt.engine.hyperparameters.serialize"):
+            kt.engine.hyperparameters.serialize  # noqa: B018
+        return
+    assert kt.engine.hyperparameters.serialize is hyperparameters.serialize
+    assert kt.engine.hyperparameters.deserialize is hyperparameters.deserialize
+
+
+@pytest.mark.parametrize(
+    "module", ["tunelab.engine", "tunelab.engine.metrics_tracking", "tunelab.engine.tuner"]
+)
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0
+
+
+def test_docstring_examples_of_the_alias():
+    # In a fresh interpreter: the examples install the alias.
+    out = run_python(
+        """
+        import doctest, tunelab.compat
+        print(doctest.testmod(tunelab.compat).failed, doctest.testmod(tunelab.compat).attempted)
+        """
+    )
+    failed, attempted = out.split()
+    assert failed == "0" and int(attempted) > 0
