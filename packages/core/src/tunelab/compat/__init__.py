@@ -15,7 +15,8 @@ from types import ModuleType
 
 __all__ = ["install_keras_tuner_alias", "remove_keras_tuner_alias"]
 
-ALIAS = "keras_tuner"
+# KerasTuner's name, and `kerastuner`, its name before 1.0.2 (still found in older code).
+ALIASES = ("keras_tuner", "kerastuner")
 
 # KerasTuner's public module paths and the tunelab modules that play their part. All are
 # light: names that need a backend (Tuner, SklearnTuner, the applications) load it when
@@ -54,8 +55,8 @@ def install_keras_tuner_alias() -> None:
     module paths resolve to tunelab's: ``keras_tuner.engine.hyperparameters``,
     ``keras_tuner.engine.trial``, ``keras_tuner.engine.tuner``, ``keras_tuner.oracles``,
     ``keras_tuner.tuners.randomsearch`` (and ``gridsearch``, ``bayesian``, ``hyperband``,
-    ``sklearn_tuner``), ``keras_tuner.applications``, ``keras_tuner.errors``... Calling it
-    again does nothing.
+    ``sklearn_tuner``), ``keras_tuner.applications``, ``keras_tuner.errors``... The old name
+    ``kerastuner`` gets the same paths. Calling it again does nothing.
 
     Call it before anything imports ``keras_tuner``. An installed keras-tuner package is
     shadowed in this process only (it is not touched on disk).
@@ -82,32 +83,36 @@ def install_keras_tuner_alias() -> None:
     real = _real_keras_tuner_modules()
     if real:
         location = getattr(sys.modules[real[0]], "__file__", None) or "an unknown location"
+        top = real[0].split(".")[0]
         raise KerasTunerAliasError(
-            f"install_keras_tuner_alias(): the real keras_tuner is already imported "
-            f"({real[0]} from {location}), so `keras_tuner` cannot also name tunelab in this "
+            f"install_keras_tuner_alias(): the real {top} is already imported "
+            f"({real[0]} from {location}), so `{top}` cannot also name tunelab in this "
             "process. Call tunelab.compat.install_keras_tuner_alias() before anything imports "
             "keras_tuner (at the top of the main script), or use `import tunelab as kt`."
         )
     for suffix, target in MODULES.items():
-        sys.modules[ALIAS + suffix] = importlib.import_module(target)
+        module = importlib.import_module(target)
+        for alias in ALIASES:
+            sys.modules[alias + suffix] = module
 
 
 def remove_keras_tuner_alias() -> None:
     """Undo `install_keras_tuner_alias`: ``import keras_tuner`` finds the real package again
     (if one is installed). Modules that already imported the alias keep tunelab's objects."""
     for suffix, target in MODULES.items():
-        module = sys.modules.get(ALIAS + suffix)
-        if module is not None and module is sys.modules.get(target):
-            del sys.modules[ALIAS + suffix]
+        for alias in ALIASES:
+            module = sys.modules.get(alias + suffix)
+            if module is not None and module is sys.modules.get(target):
+                del sys.modules[alias + suffix]
 
 
 def _real_keras_tuner_modules() -> list[str]:
-    """The names of imported keras_tuner modules that are not this alias."""
+    """The names of imported keras_tuner (or kerastuner) modules that are not this alias."""
     ours = {id(sys.modules.get(target)) for target in MODULES.values()}
     return sorted(
         name
         for name, module in list(sys.modules.items())
-        if (name == ALIAS or name.startswith(ALIAS + "."))
+        if name.split(".")[0] in ALIASES
         and isinstance(module, ModuleType)
         and id(module) not in ours
     )
