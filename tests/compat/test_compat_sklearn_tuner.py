@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import pickle
 
+import joblib
 import numpy as np
 import pytest
 from sklearn import linear_model, neighbors, pipeline, preprocessing
@@ -42,9 +43,11 @@ def make_tuner(tmp_path, project_name, tuner_class=None, **kwargs):
     )
 
 
-def test_sample_weight_with_a_pipeline_and_an_estimator_without_it(tmp_path):
-    tuner = make_tuner(tmp_path, "weights", overwrite=True)
-    tuner.search(X, Y, sample_weight=WEIGHTS)
+@pytest.mark.parametrize("n_jobs", [None, 2])  # 2: trials cross-validated in batches
+def test_sample_weight_with_a_pipeline_and_an_estimator_without_it(tmp_path, n_jobs):
+    tuner = make_tuner(tmp_path, "weights", overwrite=True, n_jobs=n_jobs)
+    with joblib.parallel_config(backend="threading"):  # no process start-up in a test
+        tuner.search(X, Y, sample_weight=WEIGHTS)
     scores = {
         (t.hyperparameters.values["model"], t.hyperparameters.values.get("C")): t.score
         for t in tuner.oracle.trials.values()
