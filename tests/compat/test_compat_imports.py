@@ -288,3 +288,17 @@ def test_docstring_examples_of_the_alias():
     )
     failed, attempted = out.split()
     assert failed == "0" and int(attempted) > 0
+
+
+def test_keras_names_load_the_keras_backend_lazily_and_name_the_package(monkeypatch):
+    # None in sys.modules makes the import fail as if tunelab-keras were not installed.
+    monkeypatch.setitem(sys.modules, "tunelab_keras", None)
+    monkeypatch.setitem(sys.modules, "tunelab_keras.applications", None)
+    with pytest.raises(ImportError, match="kt.engine.tuner.Tuner needs the tunelab-keras"):
+        kt.engine.tuner.Tuner  # noqa: B018
+    from tunelab.compat import applications  # keras_tuner.applications under the alias
+
+    with pytest.raises(ImportError, match="pip install tunelab-keras"):
+        applications.HyperResNet  # noqa: B018
+    with pytest.raises(AttributeError, match="keras_tuner.applications.*'HyperNet'"):
+        applications.HyperNet  # noqa: B018
