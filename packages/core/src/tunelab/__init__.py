@@ -63,9 +63,16 @@ _LAZY = {
     "applications": ("tunelab_keras.applications", None, "tunelab-keras"),
     "SklearnTuner": ("tunelab_sklearn", "SklearnTuner", "tunelab-sklearn"),
 }
+# KerasTuner's module paths (`kt.engine.trial`...) and the `keras_tuner` alias: imported on
+# first use, so that `import tunelab` does not pay for them.
+_SUBPACKAGES = ("compat", "engine")
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"tunelab.{name}")
     if name in _LAZY:
         import importlib
 

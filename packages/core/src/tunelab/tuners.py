@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from tunelab.backend import Backend
@@ -19,6 +20,11 @@ from tunelab.trial import Trial
 from tunelab.tuner import BaseTuner
 
 __all__ = ["BayesianOptimization", "GridSearch", "Hyperband", "RandomSearch"]
+
+# KerasTuner's module paths (`from keras_tuner.tuners import randomsearch`): this module acts
+# as a package whose submodules live in tunelab/compat/tuner_modules/.
+__path__ = [str(Path(__file__).with_name("compat") / "tuner_modules")]
+_SUBMODULES = ("bayesian", "gridsearch", "hyperband", "randomsearch", "sklearn_tuner")
 
 
 class RandomSearch(BaseTuner):
@@ -303,6 +309,8 @@ def lazy_backend_name(module_name: str, attribute: str, package: str, requested:
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
     if name in _BACKEND_NAMES:
         module, attribute, package = _BACKEND_NAMES[name]
         return lazy_backend_name(module, attribute, package, f"kt.tuners.{name}")

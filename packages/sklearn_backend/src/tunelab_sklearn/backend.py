@@ -179,7 +179,7 @@ def search_data(args: tuple, kwargs: dict[str, Any]) -> SearchData:
     if "X" not in values:
         raise TypeError("search() needs the training data: search(X, y)")
     try:
-        return SearchData(fit_params=kwargs, **values)
+        return SearchData(fit_params=kwargs, weights_only_where_named=True, **values)
     except (TypeError, ValueError) as error:
         raise SearchInputError(str(error)) from None
 

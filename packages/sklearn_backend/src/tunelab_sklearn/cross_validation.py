@@ -79,6 +79,10 @@ class SearchData:
     sample_weight: Any = None
     groups: Any = None
     fit_params: dict[str, Any] = field(default_factory=dict)
+    # The tuners follow KerasTuner's Sklearn tuner: an estimator whose fit does not name
+    # sample_weight (a Pipeline) is fitted without the weights and still scored with them.
+    # TuneSearchCV keeps scikit-learn's rule (False): the weights go to every fit.
+    weights_only_where_named: bool = False
 
     def __post_init__(self) -> None:
         if self.X is None:
@@ -102,10 +106,12 @@ class SearchData:
         )
         self.n_samples = n
 
-    def fit_kwargs(self, indices: np.ndarray | None) -> dict[str, Any]:
-        """The fit parameters for the samples at `indices` (all when None)."""
+    def fit_kwargs(self, indices: np.ndarray | None, estimator: Any = None) -> dict[str, Any]:
+        """The fit parameters of `estimator` for the samples at `indices` (all when None)."""
         params = dict(self.fit_params)
-        if self.sample_weight is not None:
+        if self.sample_weight is not None and (
+            not self.weights_only_where_named or _fit_names(estimator, "sample_weight")
+        ):
             params["sample_weight"] = self.sample_weight
         if indices is None:
             return params
@@ -117,8 +123,15 @@ class SearchData:
     def fit(self, estimator: Any) -> Any:
         """Fit `estimator` on all the data."""
         if self.y is None:
-            return estimator.fit(self.X, **self.fit_kwargs(None))
-        return estimator.fit(self.X, self.y, **self.fit_kwargs(None))
+            return estimator.fit(self.X, **self.fit_kwargs(None, estimator))
+        return estimator.fit(self.X, self.y, **self.fit_kwargs(None, estimator))
+
+
+def _fit_names(estimator: Any, parameter: str) -> bool:
+    try:
+        return parameter in inspect.signature(estimator.fit).parameters
+    except (AttributeError, TypeError, ValueError):
+        return True  # no signature to read: pass it, and let fit say if it objects
 
 
 def check_splits(cv: Any, data: SearchData, estimator: Any) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -296,7 +309,7 @@ def _fit_and_score(
     fit_time = score_time = 0.0
     try:
         fit_args = (X_train,) if y_train is None else (X_train, y_train)
-        estimator.fit(*fit_args, **data.fit_kwargs(train))
+        estimator.fit(*fit_args, **data.fit_kwargs(train, estimator))
         fit_time = time.perf_counter() - start
         start = time.perf_counter()
         test_scores = _scores(

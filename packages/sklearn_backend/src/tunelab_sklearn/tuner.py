@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import joblib
 
 from tunelab.checks import check_int
+from tunelab.errors import SearchSetupError
 from tunelab.hyperparameters import HyperParameters
 from tunelab.objective import DEFAULT_OBJECTIVE, Objective
 from tunelab.oracles.base import Oracle
@@ -25,7 +27,40 @@ from tunelab_sklearn.cross_validation import SearchData, check_splits, is_estima
 from tunelab_sklearn.model_files import import_skops_soon
 from tunelab_sklearn.parallel_trials import run_batched_search
 
-__all__ = ["SklearnTuner"]
+__all__ = ["SklearnTuner", "UnsupportedDataError"]
+
+
+class UnsupportedDataError(SearchSetupError, TypeError):
+    """Search data that cannot be split into folds (a dict, a generator, a string...): the
+    search stops before any trial, with KerasTuner's error type (TypeError)."""
+
+
+def check_data_type(name: str, value: Any) -> None:
+    """An `UnsupportedDataError` unless `value` can be split by rows into folds.
+
+    KerasTuner's Sklearn tuner takes numpy arrays and pandas DataFrames; these are accepted,
+    and so is anything with one entry per sample that scikit-learn indexes by rows (a list,
+    a pandas Series, a scipy sparse matrix, an object with ``shape`` or ``__array__``).
+    """
+    if value is None or isinstance(value, (list, tuple)):
+        return
+    shape = getattr(value, "shape", None)
+    if (shape is not None and len(shape) >= 1) or (
+        hasattr(value, "__array__") and hasattr(value, "__len__")
+    ):
+        return
+    kind = type(value)
+    kind_name = (
+        kind.__qualname__
+        if kind.__module__ == "builtins"
+        else f"{kind.__module__}.{kind.__qualname__}"
+    )
+    shown = " ".join(repr(value).split())  # one line, also for an array's repr
+    raise UnsupportedDataError(
+        f"search({name}=...): expected the data to be a numpy.ndarray or a pandas.DataFrame "
+        "(or another array-like with one entry per sample: a list, a pandas Series, a scipy "
+        f"sparse matrix); received a {kind_name}: {shown[:80]}"
+    )
 
 
 class SklearnTuner(BaseTuner):
@@ -169,9 +204,20 @@ class SklearnTuner(BaseTuner):
             ``verbose`` for the progress display; anything else goes to ``fit`` (arrays with
             one entry per sample are split with the folds).
 
-        Bad data (X and y of different lengths, a cv that cannot split y) and a hypermodel
+        An estimator whose ``fit`` does not take ``sample_weight`` (a Pipeline) is fitted
+        without the weights and scored with them, as KerasTuner's Sklearn tuner does.
+
+        Bad data (a type that cannot be split into folds: `UnsupportedDataError`, a
+        TypeError; X and y of different lengths, a cv that cannot split y) and a hypermodel
         that does not return an estimator raise before any trial runs.
         """
+        for name, value in (
+            ("X", X),
+            ("y", y),
+            ("sample_weight", sample_weight),
+            ("groups", groups),
+        ):
+            check_data_type(name, value)
         args = (X, y)
         kwargs = {"sample_weight": sample_weight, "groups": groups, **fit_kwargs}
         data = search_data(args, kwargs)
@@ -228,6 +274,13 @@ class SklearnTuner(BaseTuner):
                 self._refit(best[0])
 
     # ------------------------------------------------------------------------------------
+    def get_trial_dir(self, trial_id: str) -> Path:
+        """The folder of trial `trial_id`, created if needed (as KerasTuner's is), so that a
+        subclass's `save_model` can write its own files there."""
+        folder = super().get_trial_dir(trial_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
     def _model_path(self, trial: Trial) -> Any:
         return self.get_trial_dir(trial.trial_id) / "model.skops"  # type: ignore[arg-type]
 
@@ -259,6 +312,8 @@ class SklearnTuner(BaseTuner):
                 models.append(self.load_model(trial))
             elif self._data is not None:
                 models.append(self._refit(trial))
+            elif type(self).load_model is not BaseTuner.load_model:
+                models.append(self.load_model(trial))  # a subclass's own model files
             else:
                 raise FileNotFoundError(
                     f"trial {trial.trial_id} has no saved model: only the best trial is refit "

@@ -1,0 +1,5 @@
+"""KerasTuner's `keras_tuner.engine.hypermodel`."""
+
+from tunelab.hypermodel import HyperModel
+
+__all__ = ["HyperModel"]
