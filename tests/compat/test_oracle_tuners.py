@@ -143,3 +143,56 @@ def test_kt_tuners_tuner_is_the_keras_tuner():
     pytest.importorskip("tunelab_keras")
     assert kt.tuners.Tuner is kt.Tuner
     assert kt.Tuner.__name__ == "Tuner"
+
+
+def test_a_search_goes_through_an_oracle_that_overrides_create_and_end_trial(tmp_path):
+    class Logged(kt.oracles.RandomSearchOracle):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.log = []
+
+        @kt.synchronized
+        def create_trial(self, tuner_id):
+            trial = super().create_trial(tuner_id)
+            self.log.append(("create", tuner_id, trial.trial_id, trial.status))
+            return trial
+
+        @kt.synchronized
+        def end_trial(self, trial):
+            self.log.append(("end", trial.trial_id, trial.status, trial.score))
+            super().end_trial(trial)
+            self.log.append(("ended", trial.trial_id, trial.status, trial.score is not None))
+
+    class Crashes(kt.BaseTuner):
+        def run_trial(self, trial, *args, **kwargs):
+            if trial.trial_id == "1":
+                raise RuntimeError("boom")
+            return {"loss": trial.hyperparameters.get("x")}
+
+    oracle = Logged(
+        objective="loss", max_trials=3, hyperparameters=_space(), seed=1, max_retries_per_trial=1
+    )
+    Crashes(oracle=oracle, directory=tmp_path, project_name="logged").search(verbose=0)
+    # KerasTuner 1.4.8 logs the same, except that between its two runs trial '1' reads
+    # INVALID where tunelab's reads IDLE (waiting for its retry).
+    assert oracle.log[:12] == [
+        ("create", "tuner0", "0", "RUNNING"),
+        ("end", "0", "COMPLETED", None),
+        ("ended", "0", "COMPLETED", True),
+        ("create", "tuner0", "1", "RUNNING"),
+        ("end", "1", "INVALID", None),
+        ("ended", "1", "IDLE", False),
+        ("create", "tuner0", "1", "RUNNING"),
+        ("end", "1", "INVALID", None),
+        ("ended", "1", "FAILED", False),
+        ("create", "tuner0", "2", "RUNNING"),
+        ("end", "2", "COMPLETED", None),
+        ("ended", "2", "COMPLETED", True),
+    ]
+    # KerasTuner asks once more and gets a STOPPED trial; tunelab's loop may ask again.
+    assert set(oracle.log[12:]) == {("create", "tuner0", "3", "STOPPED")}
+    assert {k: t.status for k, t in oracle.trials.items()} == {
+        "0": "COMPLETED",
+        "1": "FAILED",
+        "2": "COMPLETED",
+    }

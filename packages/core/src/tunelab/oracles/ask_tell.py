@@ -5,6 +5,7 @@ books; `tunelab.oracles.base.Oracle` adds the proposals."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import threading
@@ -14,8 +15,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from tunelab.checks import check_int
 from tunelab.configurations import load_configurations
+from tunelab.errors import FailedTrialError
 from tunelab.hyperparameters import HyperParameters
 from tunelab.objective import Objective
+from tunelab.outcomes import format_error
 from tunelab.trial import Trial, TrialStatus
 
 if TYPE_CHECKING:
@@ -94,6 +97,25 @@ def _trial_form_of_end_trial(
     return (trial,), kwargs
 
 
+# The KerasTuner hooks (`create_trial`, `end_trial`) that `ask` and `tell` are calling in
+# this thread, by (oracle id, name): while one is, the base method does the work itself.
+_HOOK_CALLS = threading.local()
+
+
+@contextlib.contextmanager
+def _calling_hook(oracle: Any, name: str, state: dict[str, Any]) -> Any:
+    calls = _HOOK_CALLS.__dict__.setdefault("calls", {})
+    calls[id(oracle), name] = state
+    try:
+        yield state
+    finally:
+        calls.pop((id(oracle), name), None)
+
+
+def _hook_call(oracle: Any, name: str) -> dict[str, Any] | None:
+    return getattr(_HOOK_CALLS, "calls", {}).get((id(oracle), name))
+
+
 class AskTellMethods:
     """The public ask/tell methods of `Oracle` (see there)."""
 
@@ -133,7 +155,19 @@ class AskTellMethods:
         >>> oracle.tell(trial.trial_id, 0.5).status
         'COMPLETED'
         """
-        return self.study.ask(tuner_id, detached)
+        if detached or not self._overrides("create_trial") or _hook_call(self, "create_trial"):
+            return self.study.ask(tuner_id, detached)
+        # A KerasTuner-style oracle that overrides create_trial: the search goes through it.
+        with _calling_hook(self, "create_trial", {}):
+            trial = self.create_trial(tuner_id)
+        if trial.status == TrialStatus.RUNNING and trial.trial_id in self.study.running:
+            return trial
+        self.study.waiting = trial.status == TrialStatus.IDLE
+        return None
+
+    def _overrides(self, name: str) -> bool:
+        """Whether this oracle's class overrides KerasTuner's method `name`."""
+        return getattr(type(self), name) is not getattr(AskTellMethods, name)
 
     @property
     def waiting(self) -> bool:
@@ -150,10 +184,11 @@ class AskTellMethods:
         with status IDLE; neither is recorded.
         """
         study = self.study
-        for trial_id, asker in study.askers.items():
-            if asker == tuner_id and tuner_id is not None:
-                return study.running[trial_id]
-        trial = self.ask(tuner_id)
+        if _hook_call(self, "create_trial") is None:  # (`ask` hands out many per tuner id)
+            for trial_id, asker in study.askers.items():
+                if asker == tuner_id and tuner_id is not None:
+                    return study.running[trial_id]
+        trial = study.ask(tuner_id)
         if trial is None:
             status = TrialStatus.IDLE if self.waiting else TrialStatus.STOPPED
             return Trial(
@@ -207,9 +242,21 @@ class AskTellMethods:
             For a failed trial: the error (its traceback is kept).
 
         Telling a finished trial, an unknown id or a malformed result raises and changes
-        nothing.
+        nothing. An oracle that overrides KerasTuner's `end_trial` gets the trial there,
+        with ``trial.status`` and ``trial.message`` set as KerasTuner would.
         """
-        return self.study.tell(trial, result, status=status, error=error)
+        if not self._overrides("end_trial") or _hook_call(self, "end_trial"):
+            return self.study.tell(trial, result, status=status, error=error)
+        live = self.study.resolve(trial)
+        told = {"trial_id": live.trial_id, "result": result, "status": status, "error": error}
+        live.status = _keras_tuner_status(live, status, error)
+        if error is not None:
+            live.message = format_error(error)
+        with _calling_hook(self, "end_trial", told):
+            self.end_trial(live)
+        if "done" not in told:  # the override did not hand over to end_trial here
+            self.study.tell(live, result, status=status, error=error)
+        return live
 
     @synchronized
     def end_trial(
@@ -231,6 +278,11 @@ class AskTellMethods:
             trial = self.study.resolve(trial)
         if not isinstance(trial, Trial):
             raise TypeError(f"trial={trial!r}: expected a Trial or a trial id string")
+        told = _hook_call(self, "end_trial")
+        if told is not None and "done" not in told and told["trial_id"] == trial.trial_id:
+            told["done"] = True  # `tell` called the override: finish as `tell` was asked
+            self.study.tell(trial, told["result"], status=told["status"], error=told["error"])
+            return
         status = status or trial.status
         if status in (TrialStatus.INVALID, TrialStatus.FAILED):
             self.study.tell(
@@ -242,7 +294,7 @@ class AskTellMethods:
             return
         if status in (TrialStatus.RUNNING, TrialStatus.COMPLETED):
             status = None
-        self.tell(trial, status=status)
+        self.study.tell(trial, status=status)
 
     def release(self, trial: Trial | str) -> None:
         """Put a running trial (or its id) back to be run again: after Ctrl-C, or for a
@@ -312,3 +364,16 @@ class AskTellMethods:
         self.objective = Objective.from_config(state["objective"])
         self.max_trials = state["max_trials"]
         self.hyperparameters = HyperParameters.from_config(state["hyperparameters"])
+
+
+def _keras_tuner_status(trial: Trial, status: str | None, error: Any) -> str:
+    """How KerasTuner's tuner would have set ``trial.status`` before its `end_trial`: a
+    crash is INVALID (its `end_trial` retries it, or makes it FAILED when no retry is
+    left), a `FailedTrialError` FAILED."""
+    if isinstance(error, FailedTrialError):
+        return TrialStatus.FAILED
+    if error is not None:
+        return TrialStatus.INVALID
+    if status is not None:
+        return status
+    return TrialStatus.STOPPED if trial.status == TrialStatus.STOPPED else TrialStatus.COMPLETED
