@@ -45,7 +45,7 @@ def test_populate_space_gets_the_trial_id_and_its_answer_runs(tmp_path):
     tuner.search(verbose=0)
     # KerasTuner 1.4.8: called with the strings '0'..'4'; '4' answered STOPPED.
     assert oracle.seen == ["0", "1", "2", "3", "4"]
-    assert all(type(s) is not int and isinstance(s, str) for s in oracle.seen)
+    assert all(isinstance(s, str) for s in oracle.seen)
     trials = oracle.trials
     assert list(trials) == ["0", "1", "2", "3"]
     assert [t.status for t in trials.values()] == ["COMPLETED"] * 4
@@ -179,6 +179,18 @@ def test_built_in_oracles_answer_a_trial_id_in_keras_tuner_form(tmp_path):
         assert sorted(answer) == ["status", "values"]
         assert answer["status"] == "RUNNING"
         assert list(answer["values"]) == ["x"] and 0.0 <= answer["values"]["x"] <= 1.0
+
+    # Grid and Hyperband take the id too (their answer may be the values dict alone, which
+    # the search reads the same way).
+    hp = kt.HyperParameters()
+    hp.Int("n", 1, 3)
+    for oracle in (
+        kt.oracles.GridSearchOracle(objective="loss", hyperparameters=hp),
+        kt.oracles.HyperbandOracle(objective="loss", max_epochs=3, hyperparameters=hp, seed=0),
+    ):
+        answer = oracle.populate_space("0")
+        values = answer["values"] if "status" in answer else answer
+        assert values["n"] in (1, 2, 3)
 
     class Rounded(kt.oracles.RandomSearchOracle):
         def populate_space(self, trial_id):
