@@ -26,6 +26,7 @@ from tunelab.oracles import (
     Oracle,
     RandomSearchOracle,
 )
+from tunelab.oracles.ask_tell import synchronized
 from tunelab.trial import Trial, TrialStatus
 from tunelab.tuner import BaseTuner
 from tunelab.tuners import BayesianOptimization, GridSearch, Hyperband, RandomSearch
@@ -55,6 +56,7 @@ __all__ = [
     "errors",
     "oracles",
     "pruners",
+    "synchronized",
     "tuners",
 ]
 

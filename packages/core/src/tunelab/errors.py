@@ -9,6 +9,9 @@ from tunelab.objective import did_you_mean
 __all__ = [
     "FailedTrialError",
     "FatalError",
+    "FatalRuntimeError",
+    "FatalTypeError",
+    "FatalValueError",
     "InvalidTrialError",
     "NotAModelError",
     "ObjectiveNotReportedError",
@@ -31,7 +34,20 @@ class InvalidTrialError(Exception):
 
 
 class FatalError(Exception):
-    """Raise in a trial to stop the whole search."""
+    """Raise in a trial to stop the whole search: the trial is recorded FAILED with the
+    error, and the error reaches the caller of `search()`."""
+
+
+class FatalValueError(FatalError, ValueError):
+    """A `FatalError` that is also a ValueError (stops the search)."""
+
+
+class FatalTypeError(FatalError, TypeError):
+    """A `FatalError` that is also a TypeError (stops the search)."""
+
+
+class FatalRuntimeError(FatalError, RuntimeError):
+    """A `FatalError` that is also a RuntimeError (stops the search)."""
 
 
 class SearchSetupError(FatalError):

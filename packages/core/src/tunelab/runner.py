@@ -297,7 +297,7 @@ class Runner:
         Ctrl-C also one asked but not yet in flight: the interrupt may land in `ask`)."""
         held = dict(self._flight.trials)
         if everything:
-            held = {**self.oracle.ongoing_trials, **held}
+            held = {**self.oracle.study.running, **held}
         for trial in held.values():
             if trial.status == TrialStatus.RUNNING:
                 # The store may be what failed; the next run reclaims the trial then.

@@ -21,21 +21,12 @@ from tunelab.hyperparameters import Fixed, HyperParameter, HyperParameters
 from tunelab.objective import Objective
 from tunelab.outcomes import format_error, latest_values, metric_dicts, objective_score
 from tunelab.ownership import claim_for, owner_is_gone
+from tunelab.proposals import WAIT, TrialId, read_proposal
 from tunelab.storage import STORE_FILENAME, Storage, Store, StoredTrial
 from tunelab.stored_settings import StoredSettings
 from tunelab.trial import MetricsTracker, Trial, TrialStatus
 
-__all__ = ["WAIT", "Proposer", "Study", "iter_active", "value_hash"]
-
-
-class _Wait:
-    def __repr__(self) -> str:
-        return "WAIT"
-
-
-# What `populate_space` returns when only trials still running can tell what comes next
-# (Hyperband between rounds): `ask` then gives None with `waiting` set.
-WAIT: Any = _Wait()
+__all__ = ["WAIT", "Proposer", "Study", "TrialId", "iter_active", "value_hash"]
 
 
 def value_hash(values: dict[str, Any]) -> str:
@@ -71,8 +62,9 @@ class Proposer(Protocol):
     pruner: Any
     _initial_trials: list[dict[str, Any]] | None
 
-    def populate_space(self, trial: Trial) -> Any:
-        """Values for a new trial, None (exhausted) or `WAIT`."""
+    def populate_space(self, trial_id: TrialId) -> Any:
+        """Values for a new trial (a dict, or KerasTuner's ``{"status", "values"}``), None
+        (exhausted) or `WAIT`."""
 
     def sample_new(self, hp: HyperParameter, trial: Trial) -> Any:
         """The value of a hyperparameter registered while `trial` runs."""
@@ -86,7 +78,7 @@ class Proposer(Protocol):
     def enqueue_trial(self, values: dict[str, Any], skip_if_exists: bool = True) -> bool:
         """Queue a configuration."""
 
-    def update_trial(self, trial: Trial, metrics: Any, step: int = 0) -> str:
+    def update_trial(self, trial_id: Trial | str, metrics: Any, step: int = 0) -> str:
         """Take a running trial's report (`trial.report` calls it)."""
 
 
@@ -106,6 +98,10 @@ class Study:
         self.oracle = oracle
         self.storage = storage
         self.running: dict[str, Trial] = {}
+        # Who asked each running trial (a tuner id), for KerasTuner's `ongoing_trials`.
+        self.askers: dict[str, str | None] = {}
+        # The trial `populate_space` is filling in (KerasTuner's helpers read it).
+        self.populating: Trial | None = None
         self.exhausted = False
         self.waiting = False
         self._consecutive_failures = 0
@@ -150,7 +146,7 @@ class Study:
         with storage.transaction():
             again = storage.claim(claim, owner_is_gone)
             if again is not None:
-                return self._hand_out(self.to_trial(again))
+                return self._hand_out(self.to_trial(again), tuner_id)
             number = storage.next_number()
             if self.exhausted or (oracle.max_trials is not None and number >= oracle.max_trials):
                 return None
@@ -171,33 +167,34 @@ class Study:
             active = trial.hyperparameters.active_values()
             storage.create_trial(number, trial.trial_id, active, value_hash(active), claim)  # type: ignore[arg-type]
             trial.started_at = now
-            return self._hand_out(trial)
+            return self._hand_out(trial, tuner_id)
 
-    def _hand_out(self, trial: Trial) -> Trial:
+    def _hand_out(self, trial: Trial, tuner_id: str | None) -> Trial:
         trial._oracle = self.oracle
         trial.status = TrialStatus.RUNNING
         self.running[trial.trial_id] = trial  # type: ignore[index]
+        self.askers[trial.trial_id] = tuner_id  # type: ignore[index]
         return trial
 
     def _next_values(self, trial: Trial) -> Any:
         """Enqueued values first (unless the oracle takes them itself), then proposals;
-        a configuration already tried is skipped."""
+        a proposal that repeats a tried configuration is asked for again, up to the
+        oracle's `_max_collisions` times (KerasTuner's name), and then the space counts as
+        exhausted."""
         storage, oracle = self.storage, self.oracle
         if not oracle.places_enqueued_trials:
             while (queued := storage.pop_queue()) is not None:
                 completed = self.complete(queued, trial)
                 if not storage.has_values(value_hash(completed)):
                     return completed
-        for _ in range(100):
-            proposed = oracle.populate_space(trial)
-            if proposed is WAIT:
-                return WAIT
-            if isinstance(proposed, dict) and "status" in proposed:  # KerasTuner-style result
-                if proposed["status"] != TrialStatus.RUNNING:
-                    return None
-                proposed = proposed.get("values") or {}
-            if proposed is None:
-                return None
+        for _ in range(1 + getattr(oracle, "_max_collisions", 20)):
+            self.populating = trial
+            try:
+                proposed = read_proposal(oracle, oracle.populate_space(TrialId(trial)))
+            finally:
+                self.populating = None
+            if proposed is WAIT or proposed is None:
+                return proposed
             values = self.complete(proposed, trial)
             if oracle.places_enqueued_trials:
                 return values  # it checked for repeats itself (Hyperband repeats on purpose)
@@ -289,8 +286,9 @@ class Study:
         result: Any = None,
         status: str | None = None,
         error: BaseException | str | None = None,
+        retry: bool = True,
     ) -> Trial:
-        """See `Oracle.tell`."""
+        """See `Oracle.tell`; `retry=False`: a failed trial is not run again."""
         oracle = self.oracle
         trial = self.resolve(trial)
         if status is not None and status not in TrialStatus.FINISHED:
@@ -323,7 +321,9 @@ class Study:
             if score is None or not math.isfinite(score):
                 message = message or f"objective value {score} is not finite"
                 final, score = TrialStatus.INVALID, None
-        retry = final == TrialStatus.FAILED and trial.retries < oracle.max_retries_per_trial
+        retry = (
+            retry and final == TrialStatus.FAILED and trial.retries < oracle.max_retries_per_trial
+        )
         now = time.time()
         hp = trial.hyperparameters
         active = hp.active_values()  # with values registered during the run
@@ -353,6 +353,7 @@ class Study:
         trial.status, trial.message, trial.ended_at = new_status, message, now
         trial.retries = retries
         self.running.pop(trial.trial_id, None)  # type: ignore[arg-type]
+        self.askers.pop(trial.trial_id, None)  # type: ignore[arg-type]
         self._count_failure(trial, final, retry)
         return trial
 
@@ -363,6 +364,7 @@ class Study:
             raise TypeError(f"trial={trial!r}: expected a Trial or a trial id string")
         self.storage.release(trial_id)
         self.running.pop(trial_id, None)
+        self.askers.pop(trial_id, None)
 
     def _count_failure(self, trial: Trial, final: str, retry: bool) -> None:
         if final == TrialStatus.FAILED and not retry:

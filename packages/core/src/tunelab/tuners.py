@@ -288,6 +288,7 @@ class Hyperband(BaseTuner):
 
 # Names that live in a backend package, resolved on first use.
 _BACKEND_NAMES = {
+    "Tuner": ("tunelab_keras", "Tuner", "tunelab-keras"),
     "Sklearn": ("tunelab_sklearn", "SklearnTuner", "tunelab-sklearn"),
     "SklearnTuner": ("tunelab_sklearn", "SklearnTuner", "tunelab-sklearn"),
 }

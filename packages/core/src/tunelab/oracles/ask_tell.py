@@ -1,24 +1,119 @@
 """What an oracle offers its users: ask and tell, reading trials, the queue, and
-KerasTuner's names for them. Every method hands over to the oracle's study
-(`tunelab.study.Study`), which keeps the books; `tunelab.oracles.base.Oracle` adds the
-proposals."""
+KerasTuner's names for them (`create_trial`, `update_trial`, `end_trial`, `synchronized`).
+Every method hands over to the oracle's study (`tunelab.study.Study`), which keeps the
+books; `tunelab.oracles.base.Oracle` adds the proposals."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+import threading
+import weakref
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tunelab.checks import check_int
 from tunelab.configurations import load_configurations
+from tunelab.errors import FailedTrialError
 from tunelab.hyperparameters import HyperParameters
 from tunelab.objective import Objective
+from tunelab.outcomes import format_error
 from tunelab.trial import Trial, TrialStatus
 
 if TYPE_CHECKING:
     from tunelab.study import Study
 
-__all__ = ["AskTellMethods"]
+__all__ = ["AskTellMethods", "synchronized"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+# One reentrant lock per oracle, kept outside it: an oracle is copied and pickled to worker
+# processes, and a lock can be neither.
+_LOCKS: weakref.WeakKeyDictionary[Any, threading.RLock] = weakref.WeakKeyDictionary()
+_LOCKS_GUARD = threading.Lock()
+
+
+def _lock_of(owner: Any) -> threading.RLock:
+    with _LOCKS_GUARD:
+        try:
+            lock = _LOCKS.get(owner)
+        except TypeError:  # not weakly referenceable (a plain value): a lock of its own
+            return threading.RLock()
+        if lock is None:
+            lock = _LOCKS[owner] = threading.RLock()
+        return lock
+
+
+def synchronized(func: _F) -> _F:
+    """Let one thread at a time run the decorated methods of an oracle (KerasTuner's
+    `kt.synchronized`).
+
+    Calls on the same oracle wait for each other, whichever decorated method they call;
+    calls on different oracles do not. The lock is reentrant: an override decorated in a
+    subclass may call a decorated method of its base. An `end_trial` decorated this way
+    also takes KerasTuner's older form, ``end_trial(trial_id, status)``.
+
+    Examples
+    --------
+    >>> import tunelab as kt
+    >>> class CountingOracle(kt.oracles.RandomSearchOracle):
+    ...     created = 0
+    ...
+    ...     @kt.synchronized
+    ...     def create_trial(self, tuner_id):
+    ...         self.created += 1
+    ...         return super().create_trial(tuner_id)
+    >>> oracle = CountingOracle(objective="loss", max_trials=2)
+    >>> oracle.create_trial("tuner0").status
+    'RUNNING'
+    >>> oracle.created
+    1
+    """
+
+    @functools.wraps(func)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if func.__name__ == "end_trial":
+            args, kwargs = _trial_form_of_end_trial(self, args, kwargs)
+        with _lock_of(self):
+            return func(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _trial_form_of_end_trial(
+    oracle: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """``end_trial(trial_id, status)`` (KerasTuner before 1.1) as ``end_trial(trial)``."""
+    if args and isinstance(args[0], Trial):
+        return args, kwargs
+    kwargs = dict(kwargs)
+    trial_id = args[0] if args else kwargs.pop("trial_id", None)
+    if not isinstance(trial_id, str):
+        return args, kwargs
+    status = args[1] if len(args) > 1 else kwargs.pop("status", TrialStatus.COMPLETED)
+    trial = oracle.study.resolve(trial_id)
+    trial.status = status
+    return (trial,), kwargs
+
+
+# The KerasTuner hooks (`create_trial`, `end_trial`) that `ask` and `tell` are calling in
+# this thread, by (oracle id, name): while one is, the base method does the work itself.
+_HOOK_CALLS = threading.local()
+
+
+@contextlib.contextmanager
+def _calling_hook(oracle: Any, name: str, state: dict[str, Any]) -> Any:
+    calls = _HOOK_CALLS.__dict__.setdefault("calls", {})
+    calls[id(oracle), name] = state
+    try:
+        yield state
+    finally:
+        calls.pop((id(oracle), name), None)
+
+
+def _hook_call(oracle: Any, name: str) -> dict[str, Any] | None:
+    return getattr(_HOOK_CALLS, "calls", {}).get((id(oracle), name))
 
 
 class AskTellMethods:
@@ -57,28 +152,72 @@ class AskTellMethods:
         >>> oracle.hyperparameters.Float("x", 0.0, 1.0)
         0.0
         >>> trial = oracle.ask(detached=True)
-        >>> oracle.tell(trial.trial_id, 0.5)
+        >>> oracle.tell(trial.trial_id, 0.5).status
+        'COMPLETED'
         """
-        return self.study.ask(tuner_id, detached)
+        if detached or not self._overrides("create_trial") or _hook_call(self, "create_trial"):
+            return self.study.ask(tuner_id, detached)
+        # A KerasTuner-style oracle that overrides create_trial: the search goes through it.
+        with _calling_hook(self, "create_trial", {}):
+            trial = self.create_trial(tuner_id)
+        if trial.status == TrialStatus.RUNNING and trial.trial_id in self.study.running:
+            return trial
+        self.study.waiting = trial.status == TrialStatus.IDLE
+        return None
+
+    def _overrides(self, name: str) -> bool:
+        """Whether this oracle's class overrides KerasTuner's method `name`."""
+        return getattr(type(self), name) is not getattr(AskTellMethods, name)
 
     @property
     def waiting(self) -> bool:
         """True after an `ask` that gave None only because running trials must end first."""
         return self._study is not None and self._study.waiting
 
+    @synchronized
     def create_trial(self, tuner_id: str | None = None) -> Trial:
-        """KerasTuner's name for `ask`: a finished search gives a trial with status STOPPED,
-        one that must wait for running trials a trial with status IDLE."""
-        trial = self.ask(tuner_id)
+        """KerasTuner's name for `ask`, for the tuner `tuner_id`.
+
+        A tuner id that already runs a trial gets that trial again (KerasTuner's rule:
+        one trial per tuner id at a time; `ongoing_trials` maps them). A finished search
+        gives a trial with status STOPPED, one that must wait for running trials a trial
+        with status IDLE; neither is recorded.
+        """
+        study = self.study
+        if _hook_call(self, "create_trial") is None:  # (`ask` hands out many per tuner id)
+            for trial_id, asker in study.askers.items():
+                if asker == tuner_id and tuner_id is not None:
+                    return study.running[trial_id]
+        trial = study.ask(tuner_id)
         if trial is None:
             status = TrialStatus.IDLE if self.waiting else TrialStatus.STOPPED
-            return Trial(self.hyperparameters.copy(), status=status)
+            return Trial(
+                self.hyperparameters.copy(),
+                trial_id=study._format_id(study.storage.next_number()),
+                status=status,
+            )
         return trial
 
-    def update_trial(self, trial: Trial | str, metrics: Any, step: int = 0) -> str:
-        """Record intermediate metrics of a running trial at `step`; returns its status
-        (STOPPED when the oracle wants it to stop early)."""
-        return self.study.report(trial, metrics, step)
+    @synchronized
+    def update_trial(self, trial_id: Trial | str, metrics: Any, step: int = 0) -> str:
+        """Record intermediate metrics of a running trial at `step`.
+
+        Parameters
+        ----------
+        trial_id : str or Trial
+            The running trial (KerasTuner passes ``trial.trial_id``).
+        metrics : dict or number
+            Metric name -> value (a number is the objective's value).
+        step : int
+            The step (epoch) the values belong to.
+
+        Returns
+        -------
+        str
+            The trial's status: "STOPPED" when the oracle (its pruner) wants it to stop
+            early, else "RUNNING".
+        """
+        return self.study.report(trial_id, metrics, step)
 
     def tell(
         self,
@@ -103,16 +242,59 @@ class AskTellMethods:
             For a failed trial: the error (its traceback is kept).
 
         Telling a finished trial, an unknown id or a malformed result raises and changes
-        nothing.
+        nothing. An oracle that overrides KerasTuner's `end_trial` gets the trial there,
+        with ``trial.status`` and ``trial.message`` set as KerasTuner would.
         """
-        return self.study.tell(trial, result, status=status, error=error)
+        if not self._overrides("end_trial") or _hook_call(self, "end_trial"):
+            return self.study.tell(trial, result, status=status, error=error)
+        live = self.study.resolve(trial)
+        told = {"trial_id": live.trial_id, "result": result, "status": status, "error": error}
+        live.status = _keras_tuner_status(live, status, error)
+        if error is not None:
+            live.message = format_error(error)
+        with _calling_hook(self, "end_trial", told):
+            self.end_trial(live)
+        if "done" not in told:  # the override did not hand over to end_trial here
+            self.study.tell(live, result, status=status, error=error)
+        return live
 
-    def end_trial(self, trial: Trial, status: str | None = None) -> None:
-        """KerasTuner's way to finish a trial whose metrics were sent with `update_trial`."""
+    @synchronized
+    def end_trial(
+        self, trial: Trial | str | None = None, status: str | None = None, *, trial_id: Any = None
+    ) -> None:
+        """KerasTuner's way to finish a trial whose metrics were sent with `update_trial`.
+
+        ``end_trial(trial)`` reads ``trial.status`` (KerasTuner 1.1 and later);
+        ``end_trial(trial_id, status)`` is the older form. The status says how it went,
+        as in KerasTuner: "COMPLETED" (or "RUNNING"): scored from its reports; "STOPPED":
+        stopped early; "INVALID": it crashed, and runs again while `max_retries_per_trial`
+        allows, then ends FAILED; "FAILED": it ends FAILED at once. ``trial.message`` is
+        kept as the error of a failed trial.
+        """
+        if trial is None:
+            trial = trial_id
+        if isinstance(trial, str):
+            status = status or TrialStatus.COMPLETED
+            trial = self.study.resolve(trial)
+        if not isinstance(trial, Trial):
+            raise TypeError(f"trial={trial!r}: expected a Trial or a trial id string")
+        told = _hook_call(self, "end_trial")
+        if told is not None and "done" not in told and told["trial_id"] == trial.trial_id:
+            told["done"] = True  # `tell` called the override: finish as `tell` was asked
+            self.study.tell(trial, told["result"], status=told["status"], error=told["error"])
+            return
         status = status or trial.status
+        if status in (TrialStatus.INVALID, TrialStatus.FAILED):
+            self.study.tell(
+                trial,
+                status=TrialStatus.FAILED,
+                error=trial.message or f"the trial ended {status}",
+                retry=status == TrialStatus.INVALID,
+            )
+            return
         if status in (TrialStatus.RUNNING, TrialStatus.COMPLETED):
             status = None
-        self.tell(trial, status=status, error=trial.message if status == "FAILED" else None)
+        self.study.tell(trial, status=status)
 
     def release(self, trial: Trial | str) -> None:
         """Put a running trial (or its id) back to be run again: after Ctrl-C, or for a
@@ -132,8 +314,12 @@ class AskTellMethods:
         return self.study.trials()
 
     @property
-    def ongoing_trials(self) -> dict[str, Trial]:
-        return dict(self.study.running)
+    def ongoing_trials(self) -> dict[str | None, Trial]:
+        """The running trials of this process, by the tuner id that asked them (KerasTuner's
+        ``tuner_id -> Trial``; a tuner id running several trials at once maps to its
+        latest)."""
+        study = self.study
+        return {study.askers.get(i): trial for i, trial in study.running.items()}
 
     def get_best_trials(self, num_trials: int = 1) -> list[Trial]:
         """The best completed trials, best first (INVALID and FAILED trials never count)."""
@@ -178,3 +364,16 @@ class AskTellMethods:
         self.objective = Objective.from_config(state["objective"])
         self.max_trials = state["max_trials"]
         self.hyperparameters = HyperParameters.from_config(state["hyperparameters"])
+
+
+def _keras_tuner_status(trial: Trial, status: str | None, error: Any) -> str:
+    """How KerasTuner's tuner would have set ``trial.status`` before its `end_trial`: a
+    crash is INVALID (its `end_trial` retries it, or makes it FAILED when no retry is
+    left), a `FailedTrialError` FAILED."""
+    if isinstance(error, FailedTrialError):
+        return TrialStatus.FAILED
+    if error is not None:
+        return TrialStatus.INVALID
+    if status is not None:
+        return status
+    return TrialStatus.STOPPED if trial.status == TrialStatus.STOPPED else TrialStatus.COMPLETED

@@ -1,10 +1,13 @@
 """The oracle base: an oracle proposes the values each new trial tries, and nothing else.
 
-A subclass implements one method, `populate_space(trial)`, returning the values to try (or
-None when the space is exhausted), with the sampling helpers here (`rng`, `random_values`,
-`design_point`, `tried`). The books (the store, trial ids, claims, enqueued
-configurations, retries, the failure limit, de-duplication, resuming) are the study's
-(`tunelab.study.Study`); the KerasTuner-named methods of this class hand over to it.
+A subclass implements one method, `populate_space(trial_id)`, returning the values to try
+as KerasTuner's ``{"status": "RUNNING", "values": {...}}`` (or ``"STOPPED"`` when the space
+is exhausted, ``"IDLE"`` to wait for running trials), or simply the values dict (None when
+exhausted). The sampling helpers here (`rng`, `random_values`, `design_point`, `tried`,
+KerasTuner's `_random_values`) take the id it was given. The books (the store, trial ids,
+claims, enqueued configurations, retries, the failure limit, de-duplication, resuming) are
+the study's (`tunelab.study.Study`); the KerasTuner-named methods of this class hand over
+to it.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from tunelab.oracles.ask_tell import AskTellMethods
 from tunelab.oracles.designs import check_design, design_points
 from tunelab.pruners.base import Pruner, check_pruner
 from tunelab.storage import Storage, project_path
-from tunelab.study import WAIT, Study, iter_active, value_hash
+from tunelab.study import WAIT, Study, TrialId, iter_active, value_hash
 from tunelab.trial import Trial
 
 __all__ = ["WAIT", "Oracle", "iter_active", "value_hash"]
@@ -79,6 +82,27 @@ class Oracle(AskTellMethods):
 
     A subclass implements `populate_space`; the study (`self.study`) keeps the books. The
     public ask/tell methods below hand over to it.
+
+    Examples
+    --------
+    A custom oracle, written as for KerasTuner:
+
+    >>> import tunelab as kt
+    >>> class Walk(kt.Oracle):
+    ...     def populate_space(self, trial_id):
+    ...         x = 0.25 * int(trial_id)
+    ...         if x > 1.0:
+    ...             return {"status": "STOPPED", "values": None}
+    ...         return {"status": "RUNNING", "values": {"x": x}}
+    >>> hp = kt.HyperParameters()
+    >>> hp.Float("x", 0.0, 1.0)
+    0.0
+    >>> oracle = Walk(objective="loss", max_trials=10, hyperparameters=hp)
+    >>> while (trial := oracle.ask()) is not None:
+    ...     _ = oracle.tell(trial, (trial.hyperparameters.get("x") - 0.6) ** 2)
+    The search space is exhausted after 5 trials: every configuration has been tried. The search stops here.
+    >>> oracle.get_best_trials()[0].hyperparameters.get("x")
+    0.5
     """
 
     # Subclasses set this to the design they use when the user does not choose.
@@ -87,6 +111,9 @@ class Oracle(AskTellMethods):
     # order, so a seeded search is reproducible (False: random and grid search, and ASHA).
     learns_from_results: bool = True
     places_enqueued_trials = False
+    # How many proposals in a row may repeat tried configurations before the space counts
+    # as exhausted (KerasTuner's name and value).
+    _max_collisions = 20
 
     def __init__(
         self,
@@ -112,6 +139,17 @@ class Oracle(AskTellMethods):
         self.max_trials = check_int("max_trials", max_trials, 1, allow_none=True)
         if hyperparameters is not None and not isinstance(hyperparameters, HyperParameters):
             raise TypeError(f"hyperparameters={hyperparameters!r}; expected a kt.HyperParameters")
+        # As KerasTuner: without a space given, there is nothing to tune but new entries.
+        for name, value, others in (
+            ("tune_new_entries", tune_new_entries, "stay at their default"),
+            ("allow_new_entries", allow_new_entries, "are refused"),
+        ):
+            if hyperparameters is None and not value:
+                raise ValueError(
+                    f"{name}=False needs the search space: pass hyperparameters=, a "
+                    "kt.HyperParameters with the hyperparameters to tune (the hypermodel's "
+                    f"others {others})"
+                )
         self.hyperparameters = HyperParameters()
         if hyperparameters is not None:
             self.hyperparameters.merge(hyperparameters, origin=_OVERRIDE)
@@ -184,15 +222,71 @@ class Oracle(AskTellMethods):
         """Called when the project's store is opened, inside the transaction that saves the
         search's settings: check or save settings of this oracle's own."""
 
+    # KerasTuner's names for the project: every change is in the store already.
+    def _set_project_dir(self, directory: str | os.PathLike, project_name: str) -> None:
+        """Keep the trials in `directory/project_name` (KerasTuner's tuners call this; so
+        does code that drives an oracle by itself)."""
+        self._attach(project_path(directory, project_name))
+
+    def save(self) -> None:
+        """Nothing to do: every trial and the space are in the store as soon as they change."""
+
+    def reload(self) -> None:
+        """Nothing to do: trials are read from the store whenever they are asked for."""
+
+    def remaining_trials(self) -> int | None:
+        """How many more trials may start (None without `max_trials`)."""
+        if self.max_trials is None:
+            return None
+        return max(0, self.max_trials - self.study.storage.next_number())
+
     # ------------------------------------------------------------------------------------
     # What subclasses implement
     # ------------------------------------------------------------------------------------
-    def populate_space(self, trial: Trial) -> Any:
-        """Return the values for `trial` (active hyperparameters only; left-out ones are
-        drawn by `sample_new`), None when the space is exhausted, or `WAIT` when only
-        running trials can tell what comes next. `trial.number` and `self.rng(trial)` are
-        available."""
+    def populate_space(self, trial_id: Any) -> Any:
+        """The values for the trial `trial_id` (a string, KerasTuner's contract).
+
+        Return ``{"status": "RUNNING", "values": {name: value}}`` (active hyperparameters;
+        left-out ones are drawn by `sample_new`), ``{"status": "STOPPED", "values": None}``
+        when the space is exhausted, or ``{"status": "IDLE", "values": None}`` when only
+        running trials can tell what comes next. The values dict alone, None and `WAIT`
+        say the same. The id also reads as the trial (`trial_id.number`), and the helpers
+        take it: ``self.rng(trial_id)``, ``self.random_values(trial_id)``,
+        ``self._random_values()``. A proposal that repeats a tried configuration is asked
+        for again, up to `_max_collisions` times in a row.
+        """
         raise NotImplementedError
+
+    @staticmethod
+    def _response(values: Any) -> dict[str, Any]:
+        """KerasTuner's form of a proposal: a values dict, None (exhausted) or `WAIT`."""
+        if values is None:
+            return {"status": "STOPPED", "values": None}
+        if values is WAIT:
+            return {"status": "IDLE", "values": None}
+        return {"status": "RUNNING", "values": values}
+
+    def _trial_for(self, trial: Trial | str) -> Trial:
+        """The trial of a `populate_space` argument: a Trial, the study's `TrialId`, or a
+        plain id string (e.g. from a subclass that calls ``super().populate_space(id)``)."""
+        if isinstance(trial, TrialId):
+            return trial.trial
+        if isinstance(trial, Trial):
+            return trial
+        if not isinstance(trial, str):
+            raise TypeError(f"trial_id={trial!r}: expected a trial id string or a Trial")
+        study = self.study
+        if study.populating is not None and study.populating.trial_id == trial:
+            return study.populating
+        if trial in study.running:
+            return study.running[trial]
+        if not trial.isdigit():
+            raise ValueError(
+                f"trial_id={trial!r} is not the trial being populated; expected its id"
+            )
+        made = Trial(HyperParameters(), trial_id=trial)
+        made.number = int(trial)
+        return made
 
     def sample_new(self, hp: HyperParameter, trial: Trial) -> Any:
         """The value of a hyperparameter first registered while `trial` runs (define-by-run)."""
@@ -206,16 +300,18 @@ class Oracle(AskTellMethods):
     # ------------------------------------------------------------------------------------
     # Helpers for subclasses
     # ------------------------------------------------------------------------------------
-    def rng(self, trial: Trial) -> np.random.Generator:
+    def rng(self, trial: Trial | str) -> np.random.Generator:
         """The trial's own random stream: it depends only on the seed and the trial number,
         so the same seed gives the same trials whatever the order of processes."""
+        if isinstance(trial, str) and not isinstance(trial, TrialId):
+            trial = self._trial_for(trial)
         rng = getattr(trial, "_rng", None)
         if rng is None:
             rng = np.random.default_rng([self._base_seed, trial.number or 0])
-            trial._rng = rng  # type: ignore[attr-defined]
+            trial._rng = rng  # type: ignore[union-attr]
         return rng
 
-    def random_values(self, trial: Trial, unit: np.ndarray | None = None) -> dict[str, Any]:
+    def random_values(self, trial: Trial | str, unit: np.ndarray | None = None) -> dict[str, Any]:
         """Values drawn at random (or from `unit`, a point of the cube, one coordinate per
         hyperparameter in space order) for the active hyperparameters."""
         values: dict[str, Any] = {}
@@ -230,8 +326,10 @@ class Oracle(AskTellMethods):
                 values[hp.name] = hp.from_unit(u)
         return values
 
-    def design_point(self, trial: Trial) -> np.ndarray | None:
+    def design_point(self, trial: Trial | str) -> np.ndarray | None:
         """The trial's point of the initial design, or None past the design."""
+        if isinstance(trial, str) and not isinstance(trial, TrialId):
+            trial = self._trial_for(trial)
         n = self.num_initial_points
         number = trial.number or 0
         if self.initial_design == "random" or not n or number >= n:
@@ -247,3 +345,16 @@ class Oracle(AskTellMethods):
     def tried(self, values: dict[str, Any]) -> bool:
         """Whether a trial with these values exists (in any process)."""
         return self.study.storage.has_values(value_hash(values))
+
+    def _random_values(self) -> dict[str, Any] | None:
+        """KerasTuner's helper for custom oracles: random values for the active
+        hyperparameters of the trial being populated, drawn again while they repeat a
+        tried configuration; None after `_max_collisions` repeats (the space is
+        exhausted)."""
+        populating = self.study.populating
+        trial = populating if populating is not None else Trial(HyperParameters())
+        for _ in range(1 + self._max_collisions):
+            values = self.random_values(trial)
+            if not self.tried(values):
+                return values
+        return None

@@ -178,7 +178,10 @@ class BayesianOptimizationOracle(Oracle):
         return X, y, X_pending
 
     # -- the one method an oracle implements --------------------------------------------
-    def populate_space(self, trial: Trial) -> dict[str, Any] | None:
+    def populate_space(self, trial_id: str) -> dict[str, Any]:
+        return self._response(self._propose(self._trial_for(trial_id)))
+
+    def _propose(self, trial: Trial) -> dict[str, Any]:
         space = [hp for hp in self.hyperparameters.space if not isinstance(hp, Fixed)]
         dim = len(space)
         n_initial = self._initial_points(dim)

@@ -6,7 +6,6 @@ from typing import Any
 
 from tunelab.oracles.base import Oracle
 from tunelab.oracles.grid import is_finite, untried_grid_values
-from tunelab.trial import Trial
 
 __all__ = ["RandomSearchOracle"]
 
@@ -42,14 +41,15 @@ class RandomSearchOracle(Oracle):
         super().__init__(*args, **kwargs)
         self._collisions = 0
 
-    def populate_space(self, trial: Trial) -> dict[str, Any] | None:
+    def populate_space(self, trial_id: str) -> dict[str, Any]:
+        trial = self._trial_for(trial_id)
         unit = self.design_point(trial)
         values = self.random_values(trial, unit)
         if not self.tried(values):
             self._collisions = 0
-            return values
+            return self._response(values)
         self._collisions += 1
         if self._collisions >= 20 and is_finite(self.hyperparameters.space):
             self._collisions = 0
-            return untried_grid_values(self, trial, shuffle=True)
-        return values  # a repeat: the base class asks again
+            return self._response(untried_grid_values(self, trial, shuffle=True))
+        return self._response(values)  # a repeat: the study asks again
