@@ -30,6 +30,7 @@ from tunelab_sklearn.scoring import (
     check_metrics,
     check_scoring_argument,
 )
+from tunelab_sklearn.worker_lifetime import workers_end_with_this_process
 
 __all__ = [
     "CVJob",
@@ -386,10 +387,16 @@ def cross_validate_each(
             tasks.append((i, k, estimator, train, test, job.keep_models))
     folds: list[list[FoldResult | None]] = [[None] * len(job.splits) for job in jobs]
     missing = [len(job.splits) for job in jobs]
-    outputs = Parallel(n_jobs=n_jobs, verbose=max(0, verbose - 1), return_as="generator_unordered")(
-        delayed(_fit_fold)(i, k, estimator, data, train, test, scorers, return_train_score, keep)
-        for i, k, estimator, train, test, keep in tasks
-    )
+    # The backend is chosen when Parallel is made: the block need not outlive the call.
+    with workers_end_with_this_process():
+        outputs = Parallel(
+            n_jobs=n_jobs, verbose=max(0, verbose - 1), return_as="generator_unordered"
+        )(
+            delayed(_fit_fold)(
+                i, k, estimator, data, train, test, scorers, return_train_score, keep
+            )
+            for i, k, estimator, train, test, keep in tasks
+        )
     for i, k, fold in outputs:
         folds[i][k] = fold
         missing[i] -= 1
