@@ -51,10 +51,9 @@ class StoredSettings:
             previous = HyperParameters.from_config({"space": stored_space})
             changes = []
             for hp in previous.space:
-                current = space._space.get(hp.name)
+                current = space._find(hp)  # same name and conditions
                 if current is None:
-                    space._space[hp.name] = hp
-                    space._origin[hp.name] = _STORED
+                    space._put(hp, _STORED)
                 elif current != hp:
                     changes.append(f"~ {hp.name}: stored {hp!r} -> now {current!r}")
             self.report_changes(changes)
@@ -110,10 +109,11 @@ class StoredSettings:
             name = definition.name
             if name in hp._untuned:
                 continue
-            current = space._space.get(name)
-            if current is None or (current != definition and space._origin.get(name) == _STORED):
-                space._space[name] = definition
-                space._origin[name] = hp._origin.get(name, "code")
+            current = space._find(definition)  # same name and conditions
+            if current is None or (
+                current != definition and space._origin.get(space._key(current)) == _STORED
+            ):
+                space._put(definition, hp._origin.get(hp._key(definition), "code"))
                 changed = True
         if changes:
             self.report_changes(changes)
