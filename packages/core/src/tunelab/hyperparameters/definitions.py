@@ -168,10 +168,10 @@ class HyperParameter:
         return head
 
     def get_config(self) -> dict[str, Any]:
+        # KerasTuner's config: the default as its summary shows it (the first value of a
+        # Choice, min_value of a Float, None for an Int without one).
         config = {"name": self.name}
         config.update(self.summary_config())
-        if self.kind != "Fixed":
-            config["default"] = self._default
         return config
 
     @classmethod

@@ -338,11 +338,6 @@ class Float(_Numerical):
     def _snap(self, value: float) -> float:
         return float(value)
 
-    def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config["default"] = self.default  # KerasTuner reports min_value when none was given
-        return config
-
     def _stepped_values(self) -> list[Any] | None:
         values = super()._stepped_values()
         if values is None:
