@@ -91,12 +91,14 @@ def test_scope_errors_name_the_parent():
     hp = kt.HyperParameters()
     hp.Choice("model", ["a", "b"])
     # KerasTuner 1.4.8: ValueError for an unknown parent and for a child named as its parent.
-    with pytest.raises(ValueError, match="parent hyperparameter 'missing' is not registered"):
-        with hp.conditional_scope("missing", ["a"]):
-            pass
-    with pytest.raises(ValueError, match="cannot have the name of its parent"):
-        with hp.conditional_scope("model", ["a"]):
-            hp.Int("model", 1, 2)
+    missing = "parent hyperparameter 'missing' is not registered"
+    with pytest.raises(ValueError, match=missing), hp.conditional_scope("missing", ["a"]):
+        pass
+    with (
+        pytest.raises(ValueError, match="cannot have the name of its parent"),
+        hp.conditional_scope("model", ["a"]),
+    ):
+        hp.Int("model", 1, 2)
 
 
 def test_a_search_over_same_name_entries_gives_each_trial_the_active_definition(tmp_path):

@@ -318,9 +318,7 @@ class HyperParameters:
             )
         if full in self.values:
             return self.values[full]
-        raise KeyError(
-            f"{name!r} is not a registered hyperparameter; known: {self.space.names()}"
-        )
+        raise KeyError(f"{name!r} is not a registered hyperparameter; known: {self.space.names()}")
 
     def __getitem__(self, name: str) -> Any:
         return self.get(name)

@@ -13,7 +13,7 @@ from tunelab.hyperparameters.container import (
     HyperParameters,
     hyperparameter_from_config,
 )
-from tunelab.hyperparameters.definitions import Boolean, HyperParameter, Parent
+from tunelab.hyperparameters.definitions import Boolean, HyperParameter, Parent  # noqa: F401 (Boolean: the doctest)
 
 __all__ = ["deserialize", "serialize"]
 
