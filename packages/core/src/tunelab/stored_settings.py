@@ -75,10 +75,16 @@ class StoredSettings:
     def _rescore(self, stored_objective: dict[str, Any]) -> None:
         objective = self.oracle.objective
         old = Objective.from_config(stored_objective)
-        print(
-            f"Objective changed since the last run: {old!r} -> {objective!r}; "
-            "scores of finished trials are recomputed."
-        )
+        if repr(old) == repr(objective):  # an objective list saved by an earlier tunelab
+            print(
+                "Objective lists are now scored as KerasTuner's (the sum to minimize); "
+                "scores of finished trials are recomputed."
+            )
+        else:
+            print(
+                f"Objective changed since the last run: {old!r} -> {objective!r}; "
+                "scores of finished trials are recomputed."
+            )
         scores = []
         for stored in self.storage.get_trials((TrialStatus.COMPLETED, TrialStatus.STOPPED)):
             score, best_step = objective_score(objective, stored.metrics)
