@@ -180,3 +180,16 @@ def test_a_second_definition_in_one_build_returns_the_first_value():
     assert hp.Float("u", 0.5, 1.0) == 8
     assert hp.Choice("u", ["x"]) == 8
     assert len(hp.space) == 1
+
+
+@pytest.mark.slow  # imports TensorFlow
+def test_hyper_xception_takes_a_pooling_given_in_hyperparameters():
+    pytest.importorskip("keras")
+    # The case of the issue: KerasTuner 1.4.8 builds HyperXception with the pre-registered
+    # pooling and keeps one "pooling" entry, with the user's values.
+    hp = kt.HyperParameters()
+    hp.Choice("pooling", ["flatten"])
+    hypermodel = kt.applications.HyperXception(input_shape=(32, 32, 3), classes=2)
+    hypermodel.build(hp)
+    assert hp.values["pooling"] == "flatten"
+    assert [p.values for p in hp.space if p.name == "pooling"] == [["flatten"]]
