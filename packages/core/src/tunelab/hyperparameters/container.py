@@ -406,5 +406,17 @@ def _describe_change(old: HyperParameter, new: HyperParameter) -> str:
     if type(old) is not type(new):
         return f"~ {new.name}: {old.kind} -> {new.kind} {new.summary_config()}"
     a, b = old.get_config(), new.get_config()
-    diffs = [f"{k} {a.get(k)!r} -> {b.get(k)!r}" for k in b if a.get(k) != b.get(k)]
+    # A default neither definition chose follows min_value or the first value: not a
+    # change of its own (a stored config holds it written out, as KerasTuner's does).
+    implicit = _implicit_default(old, a) and _implicit_default(new, b)
+    diffs = [
+        f"{k} {a.get(k)!r} -> {b.get(k)!r}"
+        for k in b
+        if a.get(k) != b.get(k) and not (k == "default" and implicit)
+    ]
     return f"~ {new.name} ({new.kind}): " + ", ".join(diffs)
+
+
+def _implicit_default(hp: HyperParameter, config: dict[str, Any]) -> bool:
+    values = config.get("values") or [None]
+    return hp._default is None or hp._default == config.get("min_value", values[0])
