@@ -193,3 +193,17 @@ def test_hyper_xception_takes_a_pooling_given_in_hyperparameters():
     hypermodel.build(hp)
     assert hp.values["pooling"] == "flatten"
     assert [p.values for p in hp.space if p.name == "pooling"] == [["flatten"]]
+
+
+def test_ensure_active_values_fills_the_active_and_drops_the_inactive():
+    hp = kt.HyperParameters()
+    hp.Choice("model", ["mlp", "cnn"])
+    with hp.conditional_scope("model", ["mlp"]):
+        hp.Int("units", 8, 16)
+    with hp.conditional_scope("model", ["cnn"]):
+        hp.Int("filters", 100, 200, step=50)
+    hp.values["model"] = "cnn"
+    # KerasTuner 1.4.8: "units" is dropped, "filters" gets a value of its space.
+    hp.ensure_active_values()
+    assert sorted(hp.values) == ["filters", "model"]
+    assert hp.values["filters"] in (100, 150, 200)

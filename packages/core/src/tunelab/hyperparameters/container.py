@@ -345,6 +345,16 @@ class HyperParameters:
         out.update({n: v for n, v in self.values.items() if n not in self._space})
         return out
 
+    def ensure_active_values(self) -> None:
+        """Give each active hyperparameter without a value a random one, and drop the values
+        of inactive ones (KerasTuner's method of the same name)."""
+        for hp in self._space.values():
+            if self.is_active(hp):
+                if hp.name not in self.values:
+                    self.values[hp.name] = hp.random_sample()
+            elif not self.is_active(hp.name):
+                self.values.pop(hp.name, None)
+
     # -- copies and config ---------------------------------------------------------------
     def copy(self) -> HyperParameters:
         new = HyperParameters(dict(self.values))
