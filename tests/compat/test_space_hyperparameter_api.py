@@ -11,7 +11,7 @@ import json
 import pytest
 
 import tunelab as kt
-from tunelab.hyperparameters import deserialize, serialize
+from tunelab.hyperparameters import Int, deserialize, serialize
 
 PROBS = (0.0, 0.1, 0.5, 0.9, 0.999)
 SEEDS = (0, 1, 42)
@@ -72,8 +72,8 @@ def test_get_config_matches_keras_tuner():
 
 def test_int_without_a_step_reports_step_1():
     # KerasTuner 1.4.8: a linear Int without a step has step 1; a log one keeps None.
-    assert kt.HyperParameters.Int("n", 6, 12).step == 1
-    assert kt.HyperParameters.Int("n", 1, 1000, sampling="log").get_config()["step"] is None
+    assert Int("n", 6, 12).step == 1
+    assert Int("n", 1, 1000, sampling="log").get_config()["step"] is None
     hp = kt.HyperParameters()
     hp.Int("n", -5, 5)
     assert hp.get_config()["space"][0]["config"]["step"] == 1
@@ -90,6 +90,14 @@ def test_values_of_each_kind():
     assert list(hps["b"].values) == [True, False]
     assert list(hps["x"].values) == [3]
     assert list(hps["cond"].values) == [1, 2, 3]
+    # A log-scale Int without a step: KerasTuner 1.4.8's ten values (in a set).
+    assert sorted(Int("n", 1, 1000, sampling="log").values) == [
+        1, 2, 5, 11, 22, 44, 89, 177, 355, 708
+    ]  # fmt: skip
+    assert sorted(Int("n", 1, 1000, sampling="reverse_log").values) == [
+        293, 646, 824, 912, 957, 979, 990, 996, 999, 1000
+    ]  # fmt: skip
+    assert sorted(Int("n", 1, 4, sampling="log").values) == [1, 2, 3, 4]
     # Without a step, ten evenly spread values (KerasTuner 1.4.8's, in a set).
     assert sorted(hps["f"].values) == pytest.approx([0.05 + 0.1 * k for k in range(10)])
     assert sorted(hps["fl"].values) == pytest.approx(

@@ -266,6 +266,18 @@ class Int(_Numerical):
     def values(self) -> Iterable[Any]:
         if self._every_integer():
             return range(int(self.min_value), int(self.max_value) + 1)
+        if self.step is None:
+            # KerasTuner's ten values of a log-scale Int: drawn over [min, max + 1) and
+            # truncated, as its grid search takes them.
+            lo, hi = self.min_value, self.max_value + 1
+            points = []
+            for i in range(10):
+                p = i * 0.1 + 0.05
+                if self.sampling == "log":
+                    points.append(int(lo * (hi / lo) ** p))
+                else:
+                    points.append(int(hi + lo - lo * (hi / lo) ** (1 - p)))
+            return tuple(dict.fromkeys(points))
         return super().values
 
     def to_unit(self, value: Any) -> float:
