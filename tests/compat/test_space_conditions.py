@@ -207,3 +207,17 @@ def test_ensure_active_values_fills_the_active_and_drops_the_inactive():
     hp.ensure_active_values()
     assert sorted(hp.values) == ["filters", "model"]
     assert hp.values["filters"] in (100, 150, 200)
+
+
+def test_enqueued_values_may_belong_to_any_definition_of_a_name(tmp_path):
+    tuner = kt.RandomSearch(
+        build_two_models, objective="loss", max_trials=2, seed=3, directory=tmp_path
+    )
+    tuner.search(verbose=0)  # the space now holds both "units" entries
+    tuner.oracle.enqueue_trial({"model": "cnn", "units": 150})
+    with pytest.raises(ValueError, match="value 300 for Int hyperparameter 'units'"):
+        tuner.oracle.enqueue_trial({"model": "cnn", "units": 300})
+    tuner.oracle.max_trials = 3
+    tuner.search(verbose=0)
+    last = max(tuner.oracle.trials.values(), key=lambda t: int(t.trial_id))
+    assert last.hyperparameters.values == {"model": "cnn", "units": 150}

@@ -193,6 +193,17 @@ class HyperParameters:
             return [first]
         return [hp for hp in self._space.values() if hp.name == name]
 
+    def _validate(self, name: str, value: Any) -> Any:
+        """`value` checked against the definitions of `name` (one of them must hold it)."""
+        first, *others = self._entries_named(name)
+        try:
+            return first.validate(value)
+        except ValueError:
+            for hp in others:
+                with contextlib.suppress(ValueError):
+                    return hp.validate(value)
+            raise  # the first definition's error
+
     # -- registration -------------------------------------------------------------------
     def _define(
         self,
