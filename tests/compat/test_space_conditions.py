@@ -221,3 +221,24 @@ def test_enqueued_values_may_belong_to_any_definition_of_a_name(tmp_path):
     tuner.search(verbose=0)
     last = max(tuner.oracle.trials.values(), key=lambda t: int(t.trial_id))
     assert last.hyperparameters.values == {"model": "cnn", "units": 150}
+
+
+def test_a_resumed_search_keeps_both_entries_and_reports_no_change(tmp_path, capsys):
+    def run(max_trials):
+        tuner = kt.RandomSearch(
+            build_two_models,
+            objective="loss",
+            max_trials=max_trials,
+            seed=3,
+            directory=tmp_path,
+            project_name="resume",
+        )
+        tuner.search(verbose=0)
+        return tuner
+
+    run(3)
+    capsys.readouterr()
+    tuner = run(6)
+    assert "differs" not in capsys.readouterr().out
+    assert len(tuner.oracle.trials) == 6
+    assert [p.name for p in tuner.oracle.get_space().space] == ["model", "units", "units"]
