@@ -7,12 +7,14 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from tunelab.hyperparameters.changes import describe_change
 from tunelab.hyperparameters.definitions import (
     Boolean,
     Choice,
     Fixed,
     HyperParameter,
     Parent,
+    SearchSpace,
 )
 from tunelab.hyperparameters.numerical import Float, Int
 
@@ -55,16 +57,6 @@ class _Registrar:
         register.__doc__ = cls.__doc__
         register.__name__ = cls.kind
         return register
-
-
-class SearchSpace(list):
-    """The list of definitions, also readable as a mapping through `items()` and `names()`."""
-
-    def items(self) -> list[tuple[str, HyperParameter]]:
-        return [(hp.name, hp) for hp in self]
-
-    def names(self) -> list[str]:
-        return [hp.name for hp in self]
 
 
 # Where a definition in a HyperParameters came from decides who wins when code registers the
@@ -238,7 +230,7 @@ class HyperParameters:
         if existing is not None:
             key = self._key(existing)
             if existing != hp and self._origin.get(key, _CODE) == _STORED:
-                self._changes.append(_describe_change(existing, hp))
+                self._changes.append(describe_change(existing, hp))
                 self._put(hp, origin)
                 if hp.name in self.values:
                     try:
@@ -421,23 +413,3 @@ def _holds(parent: HyperParameter, value: Any) -> bool:
         return parent.contains(parent.cast(value))
     except (TypeError, ValueError, OverflowError):
         return False
-
-
-def _describe_change(old: HyperParameter, new: HyperParameter) -> str:
-    if type(old) is not type(new):
-        return f"~ {new.name}: {old.kind} -> {new.kind} {new.summary_config()}"
-    a, b = old.get_config(), new.get_config()
-    # A default neither definition chose follows min_value or the first value: not a
-    # change of its own (a stored config holds it written out, as KerasTuner's does).
-    implicit = _implicit_default(old, a) and _implicit_default(new, b)
-    diffs = [
-        f"{k} {a.get(k)!r} -> {b.get(k)!r}"
-        for k in b
-        if a.get(k) != b.get(k) and not (k == "default" and implicit)
-    ]
-    return f"~ {new.name} ({new.kind}): " + ", ".join(diffs)
-
-
-def _implicit_default(hp: HyperParameter, config: dict[str, Any]) -> bool:
-    values = config.get("values") or [None]
-    return hp._default is None or hp._default == config.get("min_value", values[0])

@@ -6,7 +6,15 @@ import random
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-__all__ = ["Boolean", "Choice", "Fixed", "HyperParameter", "Parent", "bad_definition"]
+__all__ = [
+    "Boolean",
+    "Choice",
+    "Fixed",
+    "HyperParameter",
+    "Parent",
+    "SearchSpace",
+    "bad_definition",
+]
 
 
 def bad_definition(kind: str, name: str, problem: str) -> ValueError:
@@ -375,3 +383,13 @@ class Fixed(HyperParameter):
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, **self.summary_config()}
+
+
+class SearchSpace(list):
+    """The list of definitions, also readable as a mapping through `items()` and `names()`."""
+
+    def items(self) -> list[tuple[str, HyperParameter]]:
+        return [(hp.name, hp) for hp in self]
+
+    def names(self) -> list[str]:
+        return [hp.name for hp in self]
