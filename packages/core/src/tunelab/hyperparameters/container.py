@@ -228,8 +228,8 @@ class HyperParameters:
     def _register(self, hp: HyperParameter, origin: str = _CODE) -> Any:
         existing = self._find(hp)
         if existing is not None:
-            key = self._key(existing)
-            if existing != hp and self._origin.get(key, _CODE) == _STORED:
+            stored = self._origin.get(self._key(existing), _CODE) == _STORED
+            if stored and existing != hp:  # (comparing definitions costs two get_configs)
                 self._changes.append(describe_change(existing, hp))
                 self._put(hp, origin)
                 if hp.name in self.values:
