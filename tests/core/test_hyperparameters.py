@@ -229,14 +229,15 @@ def test_stepped_float_values_are_the_decimal_values_and_stay_in_bounds(tmp_path
     assert values == [0.1, 0.2, 0.3]
 
 
-def test_same_name_with_a_different_definition_is_an_error():
+def test_same_name_under_the_same_conditions_returns_the_first_definition():
+    # KerasTuner 1.4.8 returns the value of the first definition (8 for all of these) and
+    # keeps one entry: a user's `hyperparameters=` overrides a hypermodel's definition so.
     hp = kt.HyperParameters()
     hp.Int("units", 8, 64)
     assert hp.Int("units", 8, 64) == 8
-    with pytest.raises(ValueError, match="'units' is already registered as Int"):
-        hp.Int("units", 8, 128)
-    with pytest.raises(ValueError, match="different definition"):
-        hp.Float("units", 8.0, 64.0)
+    assert hp.Int("units", 8, 128, default=100) == 8
+    assert hp.Float("units", 8.0, 64.0) == 8
+    assert len(hp.space) == 1 and hp.space[0].max_value == 64
 
 
 # ---------------------------------------------------------------------------------------

@@ -300,7 +300,7 @@ def test_search_space_summary_format(tmp_path, capsys):
         "{'default': -5.0, 'conditions': [], 'min_value': -5.0, 'max_value': 5.0, "
         "'step': None, 'sampling': 'linear'}\n"
         "y (Int)\n"
-        "{'default': None, 'conditions': [], 'min_value': -3, 'max_value': 3, 'step': None, "
+        "{'default': None, 'conditions': [], 'min_value': -3, 'max_value': 3, 'step': 1, "
         "'sampling': 'linear'}\n"
     )
     assert tuner.oracle.trials == {}  # finding the space ran no trial

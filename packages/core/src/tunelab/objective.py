@@ -192,36 +192,66 @@ class Objective:
 
 
 class MultiObjective(Objective):
-    """Several objectives folded into one score: the sum of the values, each signed so that
-    larger is better. The score is maximized."""
+    """Several objectives folded into one score, as KerasTuner's: the sum of the values to
+    minimize minus the sum of the values to maximize. The score is minimized.
+
+    Parameters
+    ----------
+    objectives : list of Objective
+
+    Examples
+    --------
+    >>> both = MultiObjective([Objective("val_loss", "min"), Objective("val_accuracy", "max")])
+    >>> both.get_value({"val_loss": 0.5, "val_accuracy": 0.75})
+    -0.25
+    >>> print(both)  # doctest: +NORMALIZE_WHITESPACE
+    MultiObjective(name="multi_objective", direction="min"): [Objective(name="val_loss",
+    direction="min"), Objective(name="val_accuracy", direction="max")]
+    """
 
     def __init__(self, objectives: Sequence[Objective]) -> None:
         if not objectives:
             raise ValueError("objective list is empty; expected at least one objective")
         self.objectives = list(objectives)
-        super().__init__("multi_objective", "max")
+        super().__init__("multi_objective", "min")
 
     @property
     def names(self) -> list[str]:
         return [o.name for o in self.objectives]
 
+    @property
+    def name_to_direction(self) -> dict[str, str]:
+        """Each metric's direction, by name (KerasTuner's attribute)."""
+        return {o.name: o.direction for o in self.objectives}
+
     def has_value(self, metrics: dict[str, Any]) -> bool:
         return all(o.name in metrics for o in self.objectives)
 
     def get_value(self, metrics: dict[str, float]) -> float:
-        return math.fsum(o.sign() * o.get_value(metrics) for o in self.objectives)
+        """The score to minimize: values to maximize count negatively."""
+        return math.fsum(-o.sign() * o.get_value(metrics) for o in self.objectives)
 
     def get_config(self) -> dict[str, Any]:
-        return {"objectives": [o.get_config() for o in self.objectives]}
+        # The name and direction mark the sign convention: a store written when the
+        # combined score was maximized has no direction here, so its scores are recomputed.
+        return {
+            "name": self.name,
+            "direction": self.direction,
+            "objectives": [o.get_config() for o in self.objectives],
+        }
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, MultiObjective) and self.objectives == other.objectives
+        # The order of the objectives does not change the score (KerasTuner's equality).
+        return isinstance(other, MultiObjective) and sorted(
+            (o.name, o.direction) for o in self.objectives
+        ) == sorted((o.name, o.direction) for o in other.objectives)
 
     def __hash__(self) -> int:
-        return hash(tuple(self.objectives))
+        return hash(frozenset((o.name, o.direction) for o in self.objectives))
 
     def __repr__(self) -> str:
-        return "MultiObjective([" + ", ".join(repr(o) for o in self.objectives) + "])"
+        inner = ", ".join(repr(o) for o in self.objectives)
+        return f'MultiObjective(name="{self.name}", direction="{self.direction}"): [{inner}]'
 
 
 ObjectiveLike = Union[str, Objective, Sequence[Union[str, Objective]], None]  # noqa: UP007

@@ -51,10 +51,9 @@ class StoredSettings:
             previous = HyperParameters.from_config({"space": stored_space})
             changes = []
             for hp in previous.space:
-                current = space._space.get(hp.name)
+                current = space._find(hp)  # same name and conditions
                 if current is None:
-                    space._space[hp.name] = hp
-                    space._origin[hp.name] = _STORED
+                    space._put(hp, _STORED)
                 elif current != hp:
                     changes.append(f"~ {hp.name}: stored {hp!r} -> now {current!r}")
             self.report_changes(changes)
@@ -76,10 +75,16 @@ class StoredSettings:
     def _rescore(self, stored_objective: dict[str, Any]) -> None:
         objective = self.oracle.objective
         old = Objective.from_config(stored_objective)
-        print(
-            f"Objective changed since the last run: {old!r} -> {objective!r}; "
-            "scores of finished trials are recomputed."
-        )
+        if repr(old) == repr(objective):  # an objective list saved by an earlier tunelab
+            print(
+                "Objective lists are now scored as KerasTuner's (the sum to minimize); "
+                "scores of finished trials are recomputed."
+            )
+        else:
+            print(
+                f"Objective changed since the last run: {old!r} -> {objective!r}; "
+                "scores of finished trials are recomputed."
+            )
         scores = []
         for stored in self.storage.get_trials((TrialStatus.COMPLETED, TrialStatus.STOPPED)):
             score, best_step = objective_score(objective, stored.metrics)
@@ -110,10 +115,11 @@ class StoredSettings:
             name = definition.name
             if name in hp._untuned:
                 continue
-            current = space._space.get(name)
-            if current is None or (current != definition and space._origin.get(name) == _STORED):
-                space._space[name] = definition
-                space._origin[name] = hp._origin.get(name, "code")
+            current = space._find(definition)  # same name and conditions
+            if current is None or (
+                current != definition and space._origin.get(space._key(current)) == _STORED
+            ):
+                space._put(definition, hp._origin.get(hp._key(definition), "code"))
                 changed = True
         if changes:
             self.report_changes(changes)

@@ -239,9 +239,8 @@ class Study:
             raise TypeError(f"enqueue_trial: values={values!r}; expected a dict name -> value")
         checked: dict[str, Any] = {}
         for name, value in values.items():
-            hp = space._space.get(name)
-            if hp is not None:
-                checked[name] = hp.validate(value)
+            if name in space._space:
+                checked[name] = space._validate(name, value)  # any definition of the name
             elif not self.oracle.allow_new_entries:
                 raise ValueError(
                     f"enqueue_trial: {name!r} is not a hyperparameter of this search space "

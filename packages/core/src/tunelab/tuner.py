@@ -421,9 +421,8 @@ class BaseTuner:
         space = self.oracle.hyperparameters
         added = False
         for definition in hp.space:
-            if definition.name not in space._space and definition.name not in hp._untuned:
-                space._space[definition.name] = definition
-                space._origin[definition.name] = "code"
+            if space._find(definition) is None and definition.name not in hp._untuned:
+                space._put(definition, "code")
                 added = True
         if added:
             with self.oracle.study.storage.transaction():

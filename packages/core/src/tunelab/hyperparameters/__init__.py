@@ -1,8 +1,9 @@
 """The search space: hyperparameter definitions and the `HyperParameters` container.
 
-Every hyperparameter maps to and from the unit interval (`to_unit` / `from_unit`), so each
-oracle works on one numeric form: a point in the unit hypercube. Definitions round-trip
-through plain JSON with `get_config` / `from_config`.
+Every hyperparameter maps to and from the unit interval (`to_unit` / `from_unit`, public as
+KerasTuner's `value_to_prob` / `prob_to_value`), so each oracle works on one numeric form: a
+point in the unit hypercube. Definitions round-trip through plain JSON with `get_config` /
+`from_config`, and `serialize` / `deserialize`.
 """
 
 from tunelab.hyperparameters.container import (
@@ -15,6 +16,7 @@ from tunelab.hyperparameters.container import (
 )
 from tunelab.hyperparameters.definitions import Boolean, Choice, Fixed, HyperParameter, Parent
 from tunelab.hyperparameters.numerical import Float, Int
+from tunelab.hyperparameters.serialization import deserialize, serialize
 
 __all__ = [
     "Boolean",
@@ -26,7 +28,9 @@ __all__ = [
     "Int",
     "Parent",
     "SearchSpace",
+    "deserialize",
     "hyperparameter_from_config",
+    "serialize",
     "_CODE",
     "_OVERRIDE",
     "_STORED",

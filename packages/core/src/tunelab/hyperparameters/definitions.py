@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import random
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-__all__ = ["Boolean", "Choice", "Fixed", "HyperParameter", "Parent", "bad_definition"]
+__all__ = [
+    "Boolean",
+    "Choice",
+    "Fixed",
+    "HyperParameter",
+    "Parent",
+    "SearchSpace",
+    "bad_definition",
+]
 
 
 def bad_definition(kind: str, name: str, problem: str) -> ValueError:
@@ -13,13 +22,40 @@ def bad_definition(kind: str, name: str, problem: str) -> ValueError:
 
 
 class Parent:
-    """Condition: the hyperparameter is active only when `name` takes one of `values`."""
+    """Condition: the hyperparameter is active only when `name` takes one of `values`.
+
+    Values are ints, floats, strings or bools; as in KerasTuner, the first value sets the
+    type of the others (strings are compared as strings, ints as ints).
+
+    Examples
+    --------
+    >>> Parent("model", ["cnn", "mlp"]).is_active({"model": "cnn"})
+    True
+    """
 
     def __init__(self, name: str, values: Any) -> None:
         if not isinstance(values, (list, tuple)):
             values = [values]
         if not values:
             raise ValueError(f"condition on {name!r}: parent_values is empty")
+        values = [v.item() if hasattr(v, "item") else v for v in values]
+        for v in values:
+            if v is None or not isinstance(v, (int, float, str, bool)):
+                raise TypeError(
+                    f"condition on {name!r}: parent_values {values!r} holds {v!r} of type "
+                    f"{type(v).__name__}; expected int, float, str or bool values"
+                )
+        first = values[0]
+        if isinstance(first, str):
+            values = [str(v) for v in values]
+        elif isinstance(first, int) and not isinstance(first, bool):
+            try:
+                values = [v if isinstance(v, bool) else int(v) for v in values]
+            except ValueError:
+                raise ValueError(
+                    f"condition on {name!r}: parent_values {values!r} mix integers with "
+                    "values that are not integers; expected values of one type"
+                ) from None
         self.name = name
         self.values = list(values)
 
@@ -92,6 +128,32 @@ class HyperParameter:
     def is_discrete(self) -> bool:
         return True
 
+    # -- KerasTuner's sampling methods ---------------------------------------------------
+    # They are the public names of the unit-cube mapping the built-in oracles use, so a
+    # custom oracle that samples with them proposes what a built-in one would.
+    def random_sample(self, seed: Any = None) -> Any:
+        """A value drawn at random; the same `seed` gives the same value.
+
+        Examples
+        --------
+        >>> Choice("act", ["relu", "tanh"]).random_sample(seed=1)
+        'relu'
+        """
+        return self.prob_to_value(random.Random(seed).random())
+
+    def prob_to_value(self, prob: float) -> Any:
+        """The value at cumulative probability `prob` in [0, 1)."""
+        return self.from_unit(prob)
+
+    def value_to_prob(self, value: Any) -> float:
+        """The cumulative probability of `value`: the middle of its bucket in [0, 1)."""
+        return self.to_unit(value)
+
+    @property
+    def values(self) -> Iterable[Any]:
+        """Every possible value, or ten evenly spread ones for a continuous range."""
+        raise NotImplementedError
+
     def grid_values(self) -> list[Any]:
         """All values in order, for grid search."""
         raise ValueError(
@@ -114,10 +176,10 @@ class HyperParameter:
         return head
 
     def get_config(self) -> dict[str, Any]:
+        # KerasTuner's config: the default as its summary shows it (the first value of a
+        # Choice, min_value of a Float, None for an Int without one).
         config = {"name": self.name}
         config.update(self.summary_config())
-        if self.kind != "Fixed":
-            config["default"] = self._default
         return config
 
     @classmethod
@@ -184,7 +246,7 @@ class Choice(HyperParameter):
             seen: set[Any] = set()
             dup = next(v for v in values if v in seen or seen.add(v))  # type: ignore[func-returns-value]
             raise bad_definition("Choice", name, f"value {dup!r} appears more than once in values")
-        self.values = values
+        self._values = values
         numeric = kind in (int, float)
         if ordered and not numeric:
             raise bad_definition("Choice", name, "ordered=True needs numeric values")
@@ -200,6 +262,10 @@ class Choice(HyperParameter):
                     "Choice", name, f"default={default!r} is not one of values {values!r}"
                 )
             self._default = cast
+
+    @property
+    def values(self) -> list[Any]:  # type: ignore[override]
+        return self._values
 
     @property
     def default(self) -> Any:
@@ -273,6 +339,10 @@ class Boolean(HyperParameter):
     def grid_values(self) -> list[Any]:
         return [False, True]
 
+    @property
+    def values(self) -> tuple[bool, bool]:
+        return (True, False)
+
 
 class Fixed(HyperParameter):
     """A hyperparameter held at one value (not tuned)."""
@@ -304,8 +374,22 @@ class Fixed(HyperParameter):
     def grid_values(self) -> list[Any]:
         return [self.value]
 
+    @property
+    def values(self) -> tuple[Any]:
+        return (self.value,)
+
     def _summary_items(self) -> dict[str, Any]:
         return {"value": self.value}
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, **self.summary_config()}
+
+
+class SearchSpace(list):
+    """The list of definitions, also readable as a mapping through `items()` and `names()`."""
+
+    def items(self) -> list[tuple[str, HyperParameter]]:
+        return [(hp.name, hp) for hp in self]
+
+    def names(self) -> list[str]:
+        return [hp.name for hp in self]

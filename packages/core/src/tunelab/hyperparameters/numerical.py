@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import decimal
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from tunelab.hyperparameters.definitions import HyperParameter, Parent, bad_definition
@@ -96,6 +96,15 @@ class _Numerical(HyperParameter):
         if values is None:
             return super().grid_values()
         return values
+
+    @property
+    def values(self) -> Iterable[Any]:
+        """The values of the step, or ten evenly spread ones without a step (KerasTuner's)."""
+        values = self._values_cache()
+        if values is not None:
+            return tuple(values)
+        spread = (self.prob_to_value(i * 0.1 + 0.05) for i in range(10))
+        return tuple(dict.fromkeys(spread))  # an Int over a short log range repeats some
 
     def contains(self, value: Any) -> bool:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -203,6 +212,10 @@ class Int(_Numerical):
                 continue
             if isinstance(v, bool) or not isinstance(v, (int, float)) or int(v) != v:
                 raise bad_definition("Int", name, f"{label}={v!r} is not an integer")
+        if step is None and (sampling is None or str(sampling).lower() == "linear"):
+            # KerasTuner gives a linear Int without a step the step 1, and reports it; the
+            # values and their sampling are the same either way.
+            step = 1
         super().__init__(
             name,
             int(min_value),
@@ -237,24 +250,51 @@ class Int(_Numerical):
             return self.cast(value.item())
         return value
 
+    def _every_integer(self) -> bool:
+        # Step 1 on a linear scale: every integer of the range, handled without listing
+        # them (a range of a billion is fine).
+        return self.step == 1 and self.sampling == "linear"
+
     def contains(self, value: Any) -> bool:
-        return isinstance(value, int) and not isinstance(value, bool) and super().contains(value)
+        if not isinstance(value, int) or isinstance(value, bool):
+            return False
+        if self._every_integer():
+            return self.min_value <= value <= self.max_value
+        return super().contains(value)
+
+    @property
+    def values(self) -> Iterable[Any]:
+        if self._every_integer():
+            return range(int(self.min_value), int(self.max_value) + 1)
+        if self.step is None:
+            # KerasTuner's ten values of a log-scale Int: drawn over [min, max + 1) and
+            # truncated, as its grid search takes them.
+            lo, hi = self.min_value, self.max_value + 1
+            points = []
+            for i in range(10):
+                p = i * 0.1 + 0.05
+                if self.sampling == "log":
+                    points.append(int(lo * (hi / lo) ** p))
+                else:
+                    points.append(int(hi + lo - lo * (hi / lo) ** (1 - p)))
+            return tuple(dict.fromkeys(points))
+        return super().values
 
     def to_unit(self, value: Any) -> float:
-        if self.step is None and self.sampling == "linear":
+        if self._every_integer():
             count = self.max_value - self.min_value + 1
             return (int(value) - self.min_value + 0.5) / count
         return super().to_unit(value)
 
     def from_unit(self, u: float) -> int:
-        if self.step is None and self.sampling == "linear":
+        if self._every_integer():
             count = int(self.max_value - self.min_value) + 1
             u = min(1.0, max(0.0, float(u)))
             return int(self.min_value) + min(int(u * count), count - 1)
         return int(super().from_unit(u))
 
     def grid_values(self) -> list[Any]:
-        if self.step is None and self.sampling == "linear":
+        if self._every_integer():
             return list(range(int(self.min_value), int(self.max_value) + 1))
         return super().grid_values()
 

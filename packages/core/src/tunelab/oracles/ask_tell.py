@@ -331,7 +331,7 @@ class AskTellMethods:
     def update_space(self, hyperparameters: HyperParameters) -> None:
         """Add definitions found in `hyperparameters` to the search space."""
         for hp in hyperparameters.space:
-            if hp.name not in self.hyperparameters._space:
+            if self.hyperparameters._find(hp) is None:
                 self.hyperparameters._register(hp)
         self.hyperparameters.values = {}
         with self.study.storage.transaction():
