@@ -8,6 +8,10 @@ promoted does not depend on the random draws of either library.
 
 from __future__ import annotations
 
+import doctest
+import importlib
+import os
+
 import pytest
 
 import tunelab as kt
@@ -125,3 +129,19 @@ def test_a_hyperband_search_of_27_epochs_runs_70_trials(tmp_path):
         if parent is not None:
             assert tuner.log[parent][2:4] == (bracket, rnd - 1)
             assert tuner.log[parent][0] == initial
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "tunelab.oracles.grid",
+        "tunelab.oracles.hyperband",
+        "tunelab.oracles.hyperband_brackets",
+        "tunelab.tuners",
+    ],
+)
+def test_docstring_examples(name, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    os.makedirs("/tmp/tunelab-doc", exist_ok=True)
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
