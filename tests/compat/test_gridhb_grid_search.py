@@ -234,3 +234,49 @@ def test_several_tuner_ids_keep_getting_work_and_wait_instead_of_stopping():
         + [{"layers": 2, "units_0": u, "units_1": w} for u in (16, 32, 64) for w in (16, 32, 64)]
     }
     assert oracle.create_trial("worker-a").status == "STOPPED"
+
+
+def test_an_interrupted_grid_search_resumes_where_it_stopped(tmp_path):
+    calls = []
+
+    def build(hp):
+        calls.append(1)
+        if len(calls) == 6:
+            raise KeyboardInterrupt  # the process is stopped in the middle of a trial
+        layers_of_units(hp)
+
+    with pytest.raises((KeyboardInterrupt, SystemExit)):
+        search(tmp_path, build)
+    tuner = LoggingGridSearch(build, directory=tmp_path, project_name="grid")
+    tuner.search(verbose=0)
+    values = [t.hyperparameters.values for t in tuner.oracle.trials.values()]
+    # The same 12 trials as one uninterrupted search (KerasTuner 1.4.8's), each once.
+    assert [(v["layers"], v["units_0"], v.get("units_1")) for v in values] == [
+        (1, 16, None),
+        (1, 32, None),
+        (1, 64, None),
+        (2, 16, 16),
+        (2, 16, 32),
+        (2, 16, 64),
+        (2, 32, 16),
+        (2, 32, 32),
+        (2, 32, 64),
+        (2, 64, 16),
+        (2, 64, 32),
+        (2, 64, 64),
+    ]
+
+
+def test_enqueued_configurations_run_first_and_the_grid_goes_on_from_them():
+    hp = kt.HyperParameters()
+    hp.Choice("a", [1, 2, 3])
+    hp.Boolean("b")
+    oracle = kt.oracles.GridSearchOracle(objective="loss", hyperparameters=hp)
+    oracle.enqueue_trial({"a": 3, "b": True})
+    seen = []
+    while (trial := oracle.ask()) is not None:
+        seen.append((trial.hyperparameters["a"], trial.hyperparameters["b"]))
+        oracle.tell(trial, 1.0)
+    # The enqueued one, then the grid from the defaults, each configuration once.
+    assert seen[0] == (3, True) and seen[1] == (1, False)
+    assert sorted(seen) == [(a, b) for a in (1, 2, 3) for b in (False, True)]

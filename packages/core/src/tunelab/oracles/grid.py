@@ -262,13 +262,18 @@ class GridSearchOracle(Oracle):
         storage = self.study.storage
         state = storage.get_meta(_META_KEY) or {"known": 0, "pending": [], "early": []}
         known, pending, early = state["known"], list(state["pending"]), set(state["early"])
+        started = state.get("started", False)
         number = trial.number or 0
         if known < number:
             # Trials this oracle did not propose (enqueued ones, a project of an older
             # version): they owe their successors too.
             pending += [t.trial_id for t in storage.get_trials() if t.number >= known]
             known = number
-        proposal = default_values(self.hyperparameters) if number == 0 else None
+        proposal = None
+        if not started:  # the first proposal: every default (unless enqueued already)
+            started = True
+            defaults = default_values(self.hyperparameters)
+            proposal = None if defaults and self.tried(defaults) else defaults
         remaining, unfinished = [], []
         for trial_id in pending:
             record = storage.get_trial(trial_id)
@@ -291,7 +296,12 @@ class GridSearchOracle(Oracle):
         if proposal is not None:
             remaining.append(trial.trial_id)
             known = number + 1
-        state = {"known": known, "pending": remaining, "early": sorted(early & set(remaining))}
+        state = {
+            "started": started,
+            "known": known,
+            "pending": remaining,
+            "early": sorted(early & set(remaining)),
+        }
         storage.set_meta(_META_KEY, state)
         if proposal is not None:
             return proposal
