@@ -4,7 +4,7 @@ Random search trains 30 configurations for `max_epochs` each (30 x 27 = 810 epoc
 script runs random search with several seeds and takes the *median* of their best values as
 the target: the result random search typically gets, rather than the luck of one run (the
 best of 30 varies a lot from run to run, and one lucky run is a bar that random search
-itself misses half the time). Then it runs Hyperband (3 iterations, 1,071 epochs) and
+itself misses half the time). Then it runs Hyperband (3 iterations, 1,125 epochs) and
 Hyperband with BOHB proposals and counts the epochs each pays, trial by trial, until its best
 value is as good. A promoted trial continues from its parent's checkpoint, so it pays only
 ``tuner/epochs - tuner/initial_epoch``. Target: at most a third of random search's epochs.

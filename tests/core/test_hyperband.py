@@ -68,20 +68,43 @@ def rounds_of(oracle):
     return out
 
 
-def test_brackets_follow_the_paper():
+def test_brackets_follow_the_paper_with_sizing_paper():
     # Li et al. (2018), table 1 for R=81, eta=3 is the same recipe; here R=27 and R=9.
-    assert hyperband_brackets(27, 3) == [
+    assert hyperband_brackets(27, 3, sizing="paper") == [
         [(27, 1), (9, 3), (3, 9), (1, 27)],
         [(12, 3), (4, 9), (1, 27)],
         [(6, 9), (2, 27)],
         [(4, 27)],
     ]
-    assert hyperband_brackets(9, 3) == [[(9, 1), (3, 3), (1, 9)], [(5, 3), (1, 9)], [(3, 9)]]
-    assert hyperband_brackets(81, 3)[0] == [(81, 1), (27, 3), (9, 9), (3, 27), (1, 81)]
-    assert hyperband_brackets(100, 3)[0][0] == (81, 2)  # not a power of 3: epochs round up
-    assert hyperband_brackets(2, 3) == [[(1, 2)]]
-    assert HyperbandOracle(LOSS, max_epochs=27).max_trials == 69
-    assert HyperbandOracle(LOSS, max_epochs=9, hyperband_iterations=2).max_trials == 44
+    paper = hyperband_brackets(9, 3, sizing="paper")
+    assert paper == [[(9, 1), (3, 3), (1, 9)], [(5, 3), (1, 9)], [(3, 9)]]
+    assert hyperband_brackets(81, 3, "paper")[0] == [(81, 1), (27, 3), (9, 9), (3, 27), (1, 81)]
+    assert hyperband_brackets(100, 3, "paper")[0][0] == (81, 2)  # epochs round up
+    assert hyperband_brackets(2, 3, sizing="paper") == [[(1, 2)]]
+    assert HyperbandOracle(LOSS, max_epochs=27, sizing="paper").max_trials == 69
+    oracle = HyperbandOracle(LOSS, max_epochs=9, hyperband_iterations=2, sizing="paper")
+    assert oracle.max_trials == 44
+
+
+def test_brackets_are_sized_as_keras_tuners_by_default():
+    # The epochs are the paper's; the round sizes are KerasTuner 1.4's (see tests/compat).
+    assert hyperband_brackets(27, 3) == [
+        [(27, 1), (9, 3), (3, 9), (1, 27)],
+        [(12, 3), (4, 9), (2, 27)],
+        [(6, 9), (2, 27)],
+        [(4, 27)],
+    ]
+    assert hyperband_brackets(9, 3) == [[(9, 1), (3, 3), (1, 9)], [(5, 3), (2, 9)], [(3, 9)]]
+    assert hyperband_brackets(2, 3) == [[(2, 2)]]
+    assert hyperband_brackets(10, 3) == [
+        [(12, 2), (4, 4), (2, 10)],
+        [(6, 4), (2, 10)],
+        [(4, 10)],
+    ]
+    assert HyperbandOracle(LOSS, max_epochs=27).max_trials == 70
+    assert HyperbandOracle(LOSS, max_epochs=9, hyperband_iterations=2).max_trials == 46
+    with pytest.raises(ValueError, match="sizing='kt'; expected one of"):
+        HyperbandOracle(LOSS, max_epochs=9, sizing="kt")
 
 
 @pytest.mark.parametrize(
@@ -96,14 +119,14 @@ def test_brackets_follow_the_paper():
                 (3, 3): 1,
                 (2, 0): 12,
                 (2, 1): 4,
-                (2, 2): 1,
+                (2, 2): 2,
                 (1, 0): 6,
                 (1, 1): 2,
                 (0, 0): 4,
             },
-            357,
+            375,
         ),
-        (9, {(2, 0): 9, (2, 1): 3, (2, 2): 1, (1, 0): 5, (1, 1): 1, (0, 0): 3}, 69),
+        (9, {(2, 0): 9, (2, 1): 3, (2, 2): 1, (1, 0): 5, (1, 1): 2, (0, 0): 3}, 75),
     ],
 )
 def test_a_search_runs_every_round_and_pays_each_epoch_once(max_epochs, trials, paid):
@@ -118,7 +141,7 @@ def test_a_search_runs_every_round_and_pays_each_epoch_once(max_epochs, trials, 
             assert values["tuner/epochs"] == plan[bracket][r][1]
             assert values["tuner/initial_epoch"] == (plan[bracket][r - 1][1] if r else 0)
             assert ("tuner/trial_id" in values) == (r > 0)
-    # 27: bracket 3 pays 27*1 + 9*2 + 3*6 + 1*18, bracket 2 pays 12*3 + 4*6 + 18, ...
+    # 27: bracket 3 pays 27*1 + 9*2 + 3*6 + 1*18, bracket 2 pays 12*3 + 4*6 + 2*18, ...
     assert trainer.paid == paid
     assert (
         sum(
@@ -156,7 +179,7 @@ def test_hyperband_beats_random_search_with_the_same_epoch_budget():
         paid = run_ask_tell(oracle).paid
         full = [t for t in oracle.trials.values() if t.hyperparameters.values["tuner/epochs"] == 27]
         hyperband = min(final_loss(t.hyperparameters.values, 27) for t in full)
-        # Random search gets the same number of epochs: 357 // 27 = 13 trials of 27 epochs.
+        # Random search gets the same number of epochs: 375 // 27 = 13 trials of 27 epochs.
         random = kt.oracles.RandomSearchOracle(
             LOSS, max_trials=paid // 27, seed=seed, hyperparameters=space()
         )
@@ -165,12 +188,13 @@ def test_hyperband_beats_random_search_with_the_same_epoch_budget():
         return hyperband, random.get_best_trials()[0].score
 
     hyperband, random = searches(1)
-    assert hyperband == pytest.approx(0.02081, abs=1e-4)
-    assert random == pytest.approx(0.03051, abs=1e-4)
+    assert hyperband == pytest.approx(0.01751, abs=1e-4)
+    assert random == pytest.approx(0.03046, abs=1e-4)
     results = np.array([searches(seed) for seed in range(10)])
     # Both draw trial k's values from the same stream, so Hyperband's 49 configurations
-    # include random search's 13: it is never worse, and better for most seeds.
-    assert np.all(results[:, 0] <= results[:, 1] + 1e-12)
+    # include random search's 13: it is better for most seeds, worse for one (seed 5:
+    # 0.0262 against 0.0251, its best first-round configurations learn slowly).
+    assert np.sum(results[:, 0] > results[:, 1] + 1e-12) <= 1
     assert np.sum(results[:, 0] < results[:, 1]) >= 6
     assert np.median(results[:, 0]) < 0.021 < 0.027 < np.median(results[:, 1])
 
@@ -197,10 +221,10 @@ def test_parallel_asks_never_duplicate_and_wait_when_a_round_is_unfinished():
     for trial in [*running[8:], promoted, second]:
         oracle.tell(trial, trainer.run(trial))
     run_ask_tell(oracle, trainer)
-    assert len(oracle.trials) == 22 and not oracle.waiting
-    assert trainer.paid == 69
+    assert len(oracle.trials) == 23 and not oracle.waiting
+    assert trainer.paid == 75
     parents = [t.hyperparameters.values.get("tuner/trial_id") for t in oracle.trials.values()]
-    assert len([p for p in parents if p]) == len({p for p in parents if p}) == 5
+    assert len([p for p in parents if p]) == len({p for p in parents if p}) == 6
 
 
 def test_workers_sharing_a_search_wait_for_a_straggler_instead_of_quitting(tmp_path, monkeypatch):
@@ -287,11 +311,33 @@ def test_a_function_objective_reads_the_epochs_and_a_search_resumes(tmp_path):
     assert len(paid) == 9
     tuner = Hyperband(train, **kwargs)
     tuner.search(verbose=0)
-    assert len(tuner.oracle.trials) == 22 and sum(paid) == 69
+    assert len(tuner.oracle.trials) == 23 and sum(paid) == 75
     best = tuner.get_best_hyperparameters()[0]
     assert best.get("tuner/epochs") == 9
     with pytest.raises(ValueError, match="max_epochs=9, factor=3"):
         Hyperband(train, objective="loss", max_epochs=27, directory=tmp_path, project_name="resume")
+
+
+def test_a_resumed_search_keeps_the_sizing_it_started_with(tmp_path):
+    calls = []
+
+    def train(hp):
+        calls.append(1)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        return hp.Float("x", 0.0, 1.0) + 1.0 / hp.get("tuner/epochs")
+
+    kwargs = dict(objective="loss", max_epochs=9, seed=2, directory=tmp_path, project_name="p")
+    with pytest.raises((KeyboardInterrupt, SystemExit)):
+        Hyperband(train, sizing="paper", **kwargs).search(verbose=0)
+    # A project from before KerasTuner's sizing was the default stored no sizing: the paper's.
+    first = Hyperband(train, **kwargs)
+    first.oracle.study.storage.set_meta("hyperband", {"max_epochs": 9, "factor": 3})
+    with pytest.raises(ValueError, match="sizing='paper'; its brackets cannot go on with"):
+        Hyperband(train, sizing="keras_tuner", **kwargs).search(verbose=0)
+    tuner = Hyperband(train, **kwargs)
+    tuner.search(verbose=0)
+    assert tuner.oracle.sizing == "paper" and len(tuner.oracle.trials) == 22
 
 
 def test_a_function_objective_that_reports_each_epoch_runs_every_trial(tmp_path):
@@ -307,7 +353,7 @@ def test_a_function_objective_that_reports_each_epoch_runs_every_trial(tmp_path)
     )
     tuner.search(verbose=0)
     trials = tuner.oracle.trials.values()
-    assert len(trials) == 22
+    assert len(trials) == 23
     assert {t.status for t in trials} == {"COMPLETED"}
     best = tuner.get_best_trials(1)[0]
     x = best.hyperparameters.get("x")
@@ -371,7 +417,7 @@ def test_a_backend_model_continues_from_its_parents_checkpoint(tmp_path):
             project_name="models",
         )
         tuner.search(epochs=100, verbose=0)  # the tuner sets epochs per trial
-        assert sum(fits) == 69 and len(fits) == 22
+        assert sum(fits) == 75 and len(fits) == 23
         best = tuner.get_best_models()[0]
         assert best.trained == 9
         assert best.x == tuner.get_best_hyperparameters()[0].get("x")
@@ -396,7 +442,7 @@ def test_failed_trials_are_not_promoted_and_the_search_ends():
     failed = {t.trial_id for t in trials.values() if t.status == "FAILED"}
     parents = {t.hyperparameters.values.get("tuner/trial_id") for t in trials.values()}
     assert failed and not failed & parents
-    assert Counter(t.status for t in trials.values()) == {"FAILED": 9, "COMPLETED": 13}
+    assert Counter(t.status for t in trials.values()) == {"FAILED": 9, "COMPLETED": 14}
     plan = {len(b) - 1: b for b in hyperband_brackets(9, 3)}
     for (bracket, r), group in rounds_of(oracle).items():
         if r:  # every round keeps the planned number, or every completed trial if fewer
@@ -417,7 +463,7 @@ def test_a_small_finite_space_fills_rounds_with_distinct_configurations():
         (2, 1): 3,
         (2, 2): 1,
         (1, 0): 4,
-        (1, 1): 1,
+        (1, 1): 2,
         (0, 0): 3,
     }
     assert sorted(t.hyperparameters.values["units"] for t in rounds[(2, 0)]) == [8, 16, 32, 64]
@@ -449,7 +495,7 @@ def test_enqueued_configurations_design_and_sampler_feed_round_zero():
     assert trials[1].hyperparameters.values["x"] == 0.25
     assert len(seen) == 17  # one call per new configuration
     # Results by epochs, as the last new configuration (bracket 0's third) is drawn.
-    assert {epochs: len(results) for epochs, results in seen[-1].items()} == {1: 9, 3: 8, 9: 4}
+    assert {epochs: len(results) for epochs, results in seen[-1].items()} == {1: 9, 3: 8, 9: 5}
     config, score = seen[-1][1][1]  # trial 1, the sampler's proposal
     assert config["x"] == 0.25
     assert set(config) == {"x", "y"} and score == pytest.approx(final_loss(config, 1))

@@ -85,12 +85,13 @@ def test_grid_search_order_conditions_and_exhaustion(capsys):
     assert "exhausted after 5 trials" in capsys.readouterr().out
 
 
-def test_grid_search_rejects_continuous_float_with_a_clear_error():
+def test_grid_search_takes_a_continuous_float_at_its_default_and_ten_spaced_values():
     hp = kt.HyperParameters()
     hp.Float("lr", 0.0, 1.0)
     oracle = kt.oracles.GridSearchOracle(objective="loss", hyperparameters=hp)
-    with pytest.raises(ValueError, match="Float hyperparameter 'lr' has no finite set of values"):
-        oracle.ask()
+    values = [v["lr"] for v in _asked_values(oracle, 100)]
+    assert values[0] == 0.0 and len(values) == 11
+    assert sorted(values[1:]) == pytest.approx([0.05 + 0.1 * i for i in range(10)])
 
 
 def test_grid_search_with_define_by_run_space(tmp_path):

@@ -196,8 +196,8 @@ class Hyperband(BaseTuner):
         Returns a model for a backend, or the trial's result (see `BaseTuner`).
     objective : str, Objective or list
         What to optimize.
-    max_epochs, factor, hyperband_iterations, sampler
-        See `HyperbandOracle`.
+    max_epochs, factor, hyperband_iterations, sampler, sizing
+        See `HyperbandOracle`; the rounds hold as many trials as KerasTuner 1.4's.
     seed, hyperparameters, tune_new_entries, allow_new_entries, max_retries_per_trial,
     max_consecutive_failed_trials, initial_trials, initial_design, num_initial_points
         See `kt.oracles.Oracle`.
@@ -215,7 +215,7 @@ class Hyperband(BaseTuner):
     ...                   directory="/tmp/tunelab-doc", project_name="hb", overwrite=True)
     >>> tuner.search(verbose=0)
     >>> len(tuner.oracle.trials)
-    22
+    23
     """
 
     # Seconds between two asks while the search waits for other workers' trials (the
@@ -239,6 +239,7 @@ class Hyperband(BaseTuner):
         initial_design: str | None = None,
         num_initial_points: int | None = None,
         sampler: str | Callable[[HyperbandOracle, Trial], dict[str, Any] | None] | None = None,
+        sizing: str | None = None,
         **kwargs: Any,
     ) -> None:
         oracle = HyperbandOracle(
@@ -253,6 +254,7 @@ class Hyperband(BaseTuner):
             max_retries_per_trial=max_retries_per_trial,
             max_consecutive_failed_trials=max_consecutive_failed_trials,
             sampler=sampler,
+            sizing=sizing,
             initial_trials=initial_trials,
             initial_design=initial_design,
             num_initial_points=num_initial_points,

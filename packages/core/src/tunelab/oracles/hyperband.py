@@ -1,11 +1,9 @@
 """Hyperband (Li et al., JMLR 2018): many configurations on few epochs, the best continued.
 
-One Hyperband iteration runs the brackets `s = s_max, ..., 0`, where `s_max` is the largest
-integer with `factor**s_max <= max_epochs`. Bracket `s` starts
-`n = ceil((s_max + 1) * factor**s / (s + 1))` new configurations at
-`ceil(max_epochs / factor**s)` epochs; each round keeps the best `1/factor` of the previous
-one and trains it `factor` times longer, up to `max_epochs`. The first bracket explores the
-most, the last one trains a few configurations to `max_epochs` straight away.
+One Hyperband iteration runs brackets from the most exploratory (many configurations on
+few epochs) to one that trains a few configurations to `max_epochs` straight away; each
+round keeps the best of the previous one and trains them `factor` times longer. The rounds
+hold as many trials as KerasTuner 1.4's (see `tunelab.oracles.hyperband_brackets`).
 
 A trial's values carry KerasTuner's entries: ``tuner/epochs`` (train up to this epoch),
 ``tuner/initial_epoch`` (start from this epoch), ``tuner/bracket``, ``tuner/round`` and, for a
@@ -31,37 +29,14 @@ from tunelab.hyperparameters import HyperParameters
 from tunelab.oracles.base import Oracle
 from tunelab.oracles.designs import design_points
 from tunelab.oracles.grid import is_finite, iter_grid
+from tunelab.oracles.hyperband_brackets import SIZINGS, hyperband_brackets
 from tunelab.study import WAIT, Study, value_hash
 from tunelab.trial import Trial, TrialStatus
 
-__all__ = ["HyperbandOracle", "hyperband_brackets"]
+__all__ = ["SIZINGS", "HyperbandOracle", "hyperband_brackets"]
 
 _UNFINISHED = (TrialStatus.RUNNING, TrialStatus.IDLE)
 _MAX_ENUMERATION = 200_000
-
-
-def hyperband_brackets(max_epochs: int, factor: int) -> list[list[tuple[int, int]]]:
-    """The brackets of one Hyperband iteration, most exploratory first.
-
-    Each bracket is a list of rounds ``(number of trials, epochs)``.
-
-    Examples
-    --------
-    >>> hyperband_brackets(9, 3)
-    [[(9, 1), (3, 3), (1, 9)], [(5, 3), (1, 9)], [(3, 9)]]
-    """
-    max_epochs = check_int("max_epochs", max_epochs, 1)
-    factor = check_int("factor", factor, 2)
-    s_max = 0
-    while factor ** (s_max + 1) <= max_epochs:  # integers: no rounding error in log()
-        s_max += 1
-    brackets = []
-    for s in range(s_max, -1, -1):
-        n = -(-(s_max + 1) * factor**s // (s + 1))
-        brackets.append(
-            [(n // factor**i, -(-max_epochs // factor ** (s - i))) for i in range(s + 1)]
-        )
-    return brackets
 
 
 @dataclass
@@ -117,6 +92,10 @@ class HyperbandOracle(Oracle):
         factor times longer.
     hyperband_iterations : int
         How many times the whole set of brackets is run.
+    sizing : {"keras_tuner", "paper"}, optional
+        How many trials each round holds (see `hyperband_brackets`): KerasTuner 1.4's
+        (the default for a new project), or the paper's. A resumed project keeps the
+        sizing it started with unless one is given.
     seed, hyperparameters, allow_new_entries, tune_new_entries, max_retries_per_trial,
     max_consecutive_failed_trials
         See `Oracle`.
@@ -150,7 +129,7 @@ class HyperbandOracle(Oracle):
     ...     hp = trial.hyperparameters
     ...     x = hp.Float("x", 0.0, 1.0)
     ...     _ = oracle.tell(trial, (x - 0.5) ** 2 + 1.0 / hp.get("tuner/epochs"))
-    >>> len(oracle.trials) == oracle.max_trials == 22
+    >>> len(oracle.trials) == oracle.max_trials == 23
     True
     """
 
@@ -172,8 +151,11 @@ class HyperbandOracle(Oracle):
         max_consecutive_failed_trials: int | None = 3,
         *,
         sampler: str | Callable[[HyperbandOracle, Trial], dict[str, Any] | None] | None = None,
+        sizing: str | None = None,
         **kwargs: Any,
     ) -> None:
+        if sizing is not None and sizing not in SIZINGS:
+            raise ValueError(f"sizing={sizing!r}; expected one of {list(SIZINGS)} or None")
         if "max_trials" in kwargs:
             raise TypeError(
                 "HyperbandOracle does not take max_trials: it follows from "
@@ -193,12 +175,13 @@ class HyperbandOracle(Oracle):
         self.max_epochs = check_int("max_epochs", max_epochs, 1)
         self.factor = check_int("factor", factor, 2)
         self.hyperband_iterations = check_int("hyperband_iterations", hyperband_iterations, 1)
-        self.brackets = hyperband_brackets(self.max_epochs, self.factor)
+        self._sizing_given = sizing is not None
+        self.sizing = sizing or "keras_tuner"
+        self.brackets = hyperband_brackets(self.max_epochs, self.factor, self.sizing)
         self.sampler = sampler
-        total = self.hyperband_iterations * sum(n for b in self.brackets for n, _ in b)
         super().__init__(
             objective=objective,
-            max_trials=total,
+            max_trials=self._total_trials(),
             hyperparameters=hyperparameters,
             allow_new_entries=allow_new_entries,
             tune_new_entries=tune_new_entries,
@@ -213,15 +196,26 @@ class HyperbandOracle(Oracle):
     # ------------------------------------------------------------------------------------
     # The store
     # ------------------------------------------------------------------------------------
+    def _total_trials(self) -> int:
+        return self.hyperband_iterations * sum(n for b in self.brackets for n, _ in b)
+
     def on_resume(self, study: Study) -> None:
-        settings = {"max_epochs": self.max_epochs, "factor": self.factor}
         stored = study.storage.get_meta("hyperband")
+        if stored is not None:
+            # Projects from before KerasTuner's sizing became the default stored no sizing.
+            stored = {"sizing": "paper", **stored}
+            if not self._sizing_given and stored["sizing"] != self.sizing:
+                self.sizing = stored["sizing"]
+                self.brackets = hyperband_brackets(self.max_epochs, self.factor, self.sizing)
+                self.max_trials = self._total_trials()
+        settings = {"max_epochs": self.max_epochs, "factor": self.factor, "sizing": self.sizing}
         if stored is not None and stored != settings:
             raise ValueError(
                 f"this project's Hyperband search ran with max_epochs={stored['max_epochs']}, "
-                f"factor={stored['factor']}; its brackets cannot go on with "
-                f"max_epochs={self.max_epochs}, factor={self.factor}. Pass the same values, or "
-                "overwrite=True / another project_name to start a new search"
+                f"factor={stored['factor']}, sizing={stored['sizing']!r}; its brackets cannot "
+                f"go on with max_epochs={self.max_epochs}, factor={self.factor}, "
+                f"sizing={self.sizing!r}. Pass the same values, or overwrite=True / another "
+                "project_name to start a new search"
             )
         study.storage.set_meta("hyperband", settings)
 
@@ -296,8 +290,12 @@ class HyperbandOracle(Oracle):
 
     def _promotable(self, run: _Bracket, r: int, slots: list[int]) -> _Run | None:
         """The best not-yet-promoted trial of round r-1, if it is sure to be in its top
-        plan[r] whatever the unfinished trials of that round score."""
-        if slots[r] == 0:
+        plan[r] whatever the unfinished trials of that round score.
+
+        Round r-1 must be fully handed out first, as in KerasTuner: promoting earlier gains
+        nothing (a new configuration of round r-1 can start instead) and would change the
+        order in which a KerasTuner search runs its trials."""
+        if slots[r] == 0 or slots[r - 1] > 0:
             return None
         promoted = {x.values.get("tuner/trial_id") for x in run.rounds[r]}
         previous = [x for x in run.rounds[r - 1] if x.completed]
@@ -404,4 +402,5 @@ class HyperbandOracle(Oracle):
             "max_epochs": self.max_epochs,
             "factor": self.factor,
             "hyperband_iterations": self.hyperband_iterations,
+            "sizing": self.sizing,
         }
