@@ -278,6 +278,13 @@ def create_objective(objective: ObjectiveLike) -> Objective:
         return Objective(objective, direction)
     if isinstance(objective, Sequence):
         items = [create_objective(o) for o in objective]
+        names = [o.name for o in items]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(
+                f"objective={objective!r} names {', '.join(map(repr, twice))} more than once; "
+                "expected each metric once"
+            )
         return items[0] if len(items) == 1 else MultiObjective(items)
     raise TypeError(
         f"objective={objective!r}: expected a metric name, a kt.Objective or a list of them"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -84,6 +85,7 @@ class HyperParameter:
     def __init__(self, name: str, default: Any = None, conditions: Sequence[Parent] = ()) -> None:
         if not isinstance(name, str) or not name:
             raise ValueError(f"hyperparameter name must be a non-empty string, got {name!r}")
+        _check_name_text(name)
         self.name = name
         self._default = default
         self.conditions = list(conditions)
@@ -203,6 +205,29 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _check_name_text(name: str) -> None:
+    """Refuse names the store cannot keep as text or a terminal cannot show: a NUL ends a
+    C string (SQLite, file names), and a lone surrogate is not encodable as UTF-8."""
+    if "\x00" in name:
+        raise ValueError(f"hyperparameter name {name!r} contains a NUL character")
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(
+            f"hyperparameter name {name!r} contains a lone surrogate (not valid Unicode text)"
+        ) from None
+
+
+def _check_finite(kind: str, name: str, values: Sequence[Any]) -> None:
+    """Refuse inf and NaN among a hyperparameter's values: a trial's values are stored as
+    JSON numbers, which have neither (a stored space with one would not load again)."""
+    for value in values:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise bad_definition(
+                kind, name, f"value {value!r} is not a finite number; expected finite values"
+            )
+
+
 class Choice(HyperParameter):
     """One of a list of values of one type (int, float, str or bool).
 
@@ -231,6 +256,7 @@ class Choice(HyperParameter):
         values = [v.item() if hasattr(v, "item") else v for v in values]
         if not values:
             raise bad_definition("Choice", name, "values is empty; expected at least one value")
+        _check_finite("Choice", name, values)
         types = {type(v) for v in values}
         if len(types) > 1:
             names = sorted(t.__name__ for t in types)
@@ -356,6 +382,7 @@ class Fixed(HyperParameter):
             raise bad_definition(
                 "Fixed", name, f"value={value!r}; expected an int, float, str, bool or None"
             )
+        _check_finite("Fixed", name, [value])
         super().__init__(name, value, conditions)
         self.value = value
 
