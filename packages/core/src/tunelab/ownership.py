@@ -1,21 +1,89 @@
-"""Who runs a trial, and whether they are gone: the claims the study hands out.
+"""Who runs a trial, and whether they are gone: claims, leases and the heartbeat.
 
-A trial handed out by `ask` is claimed by this host and process (a detached trial by
-nobody). When another process asks, a RUNNING trial whose owner is gone is handed out again.
-Liveness is known only on the owner's host (``/proc`` and ``kill(pid, 0)``): a trial claimed
-on another host is never taken from it.
+A trial handed out by `ask` is claimed by this process (a detached trial by nobody) under
+this process's lease: a row of the store saying "process `pid` on `host` holds its trials
+until `expires_at`". While the process holds running trials, a daemon thread (the
+heartbeat) renews the lease every ``lease / 6`` seconds, one small write per store
+whatever the number of trials. When another process asks, a RUNNING trial is handed out
+again when its owner is gone:
+
+* its lease has expired (the owner stopped renewing for a whole lease period: it died, was
+  frozen, or lost the store). This is the rule everywhere, on any host sharing the store;
+* or, sooner, the owner's PID is dead and the owner ran in this process's *node*: the same
+  host, boot (``/proc/sys/kernel/random/boot_id``) and PID namespace, the only place where
+  its PID names the same process. A restarted container's process has the dead one's PID
+  (often 1) and host name but a new PID namespace: it waits for the lease instead of
+  mistaking the dead owner for itself.
+
+The lease lasts `DEFAULT_LEASE_SECONDS` (60 s), or ``TUNELAB_LEASE_SECONDS`` from the
+environment. The heartbeat runs in the process that asked for the trials: the driver, for
+trials it hands to a process pool or a Dask cluster (workers report to it; when the
+driver dies its trials are recovered, not the workers'). Clocks of hosts sharing a store
+must agree to well within a lease. A lease says the process is alive, not that its trial
+makes progress: a hung trial is stopped by ``trial_timeout``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 import socket
+import threading
+import time
+import uuid
+import weakref
+from typing import Any
 
-from tunelab.storage import Claim, StoredTrial
+from tunelab.storage import Claim, Lease, Storage, StoredTrial
 
-__all__ = ["claim_for", "owner_is_gone"]
+__all__ = [
+    "DEFAULT_LEASE_SECONDS",
+    "claim_for",
+    "hold",
+    "lease_is_live",
+    "lease_seconds",
+    "owner_is_gone",
+]
 
+DEFAULT_LEASE_SECONDS = 60.0
+_ENV = "TUNELAB_LEASE_SECONDS"
 _HOST = socket.gethostname()
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="ascii") as handle:
+            return handle.read().strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _node() -> str:
+    """Where a PID names one process: host, boot and PID namespace (what is knowable)."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        namespace = ""
+    return f"{_HOST}|{_read('/proc/sys/kernel/random/boot_id')}|{namespace}"
+
+
+_NODE = _node()
+_TOKEN = uuid.uuid4().hex
+
+
+def lease_seconds() -> float:
+    """The lease this process takes: ``TUNELAB_LEASE_SECONDS`` or 60 s."""
+    text = os.environ.get(_ENV)
+    if text is None:
+        return DEFAULT_LEASE_SECONDS
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{_ENV}={text!r}; expected a number of seconds > 0 (e.g. 60)")
+    return value
 
 
 def claim_for(tuner_id: str | None, detached: bool, now: float) -> Claim:
@@ -23,14 +91,10 @@ def claim_for(tuner_id: str | None, detached: bool, now: float) -> Claim:
     nobody's death then means the trial was abandoned)."""
     if detached:
         return Claim(None, None, tuner_id, now)
-    return Claim(_HOST, os.getpid(), tuner_id, now)
+    return Claim(_HOST, os.getpid(), tuner_id, now, _TOKEN)
 
 
-def owner_is_gone(trial: StoredTrial) -> bool:
-    """Whether the process that runs `trial` is gone (knowable on this host only)."""
-    pid = trial.owner_pid
-    if trial.owner_host != _HOST or pid is None or pid == os.getpid():
-        return False
+def _pid_is_dead(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
             if handle.read().rsplit(")", 1)[-1].split()[0] == "Z":
@@ -41,6 +105,135 @@ def owner_is_gone(trial: StoredTrial) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return True
-    except PermissionError:
+    except (PermissionError, OverflowError):
         return False
     return False
+
+
+def owner_is_gone(trial: StoredTrial, now: float | None = None) -> bool:
+    """Whether the process that runs `trial` is gone (see the module docstring)."""
+    pid, token, lease = trial.owner_pid, trial.owner_token, trial.lease
+    if pid is None and token is None:
+        return False  # detached: told by whoever holds it, never taken back
+    now = time.time() if now is None else now
+    here = lease.node == _NODE if lease is not None else trial.owner_host == _HOST
+    mine = pid == os.getpid()
+    if here and pid is not None and not mine and _pid_is_dead(pid):
+        return True
+    if token is None:
+        # Claimed by a tunelab without leases (a schema-1 store): this PID on this host is
+        # not this process, and past a lease period nobody has shown it is alive.
+        started = trial.started_at if trial.started_at is not None else 0.0
+        return (here and mine) or started + DEFAULT_LEASE_SECONDS < now
+    if token == _TOKEN and mine:
+        return False
+    # No lease row: never recorded, or pruned long after it expired.
+    return lease is None or lease.expires_at < now
+
+
+def lease_is_live(lease: Lease, now: float | None = None) -> bool:
+    """Whether the process holding `lease` is alive as far as can be known: its lease has
+    not expired and, in this node, its PID is alive. This process's own lease is live."""
+    now = time.time() if now is None else now
+    if lease.token == _TOKEN:
+        return True
+    if lease.expires_at < now:
+        return False
+    return not (lease.node == _NODE and _pid_is_dead(lease.pid))
+
+
+def current_lease(seconds: float, now: float | None = None) -> Lease:
+    """This process's lease, valid `seconds` from `now`."""
+    now = time.time() if now is None else now
+    return Lease(_TOKEN, _HOST, os.getpid(), _NODE, now + seconds)
+
+
+# ------------------------------------------------------------------------------------------
+# The heartbeat
+# ------------------------------------------------------------------------------------------
+class _Held:
+    """One storage this process holds trials in, and how to know it still does."""
+
+    def __init__(self, storage: Storage, owner: Any, seconds: float) -> None:
+        # Weak references: the heartbeat must not keep a finished search's store alive.
+        self.storage = weakref.ref(storage)
+        self.owner = weakref.ref(owner)
+        self.seconds = seconds
+        self.expires_at = 0.0
+
+    def holding(self) -> bool:
+        owner = self.owner()
+        return owner is not None and bool(owner.running)
+
+
+class _Heartbeat:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.held: dict[int, _Held] = {}
+        self.thread: threading.Thread | None = None
+        self.wake = threading.Event()
+
+    def hold(self, storage: Storage, owner: Any) -> None:
+        now = time.time()
+        with self.lock:
+            held = self.held.get(id(storage))
+            if held is None or held.storage() is not storage or held.owner() is not owner:
+                held = self.held[id(storage)] = _Held(storage, owner, lease_seconds())
+            # Renewed here only when the heartbeat has not done it for a while (the first
+            # ask, or after a pause with no trial held): no write at most asks.
+            stale = held.expires_at - now < held.seconds / 2
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._run, name="tunelab-lease", daemon=True)
+                self.thread.start()
+        if stale:
+            self._renew(held, storage, now)
+
+    @staticmethod
+    def _renew(held: _Held, storage: Storage, now: float) -> None:
+        lease = current_lease(held.seconds, now)
+        storage.renew_lease(lease)
+        held.expires_at = lease.expires_at
+
+    def _run(self) -> None:
+        while True:
+            with self.lock:
+                entries = list(self.held.items())
+                interval = min((h.seconds for _, h in entries), default=DEFAULT_LEASE_SECONDS)
+            self.wake.wait(interval / 6)
+            self.wake.clear()
+            for key, held in entries:
+                storage = held.storage()
+                if storage is None or held.owner() is None:
+                    with self.lock:
+                        self.held.pop(key, None)
+                    continue
+                if not held.holding():
+                    continue  # no trial held: the lease lapses; the next ask renews it
+                # A failed renewal (disk full, store closed) is retried at the next beat;
+                # the lease is long enough to miss a few.
+                with contextlib.suppress(Exception):
+                    self._renew(held, storage, time.time())
+
+
+_HEARTBEAT = _Heartbeat()
+
+
+def hold(storage: Storage, owner: Any) -> None:
+    """This process claims trials in `storage` for `owner` (a study): record its lease
+    there (unless renewed lately) and keep it renewed from the heartbeat thread while
+    ``owner.running`` holds trials. A store in memory needs no lease."""
+    if storage.path != ":memory:":
+        _HEARTBEAT.hold(storage, owner)
+
+
+def _after_fork() -> None:
+    # A forked child is another process: its own token, and no heartbeat (threads do not
+    # survive a fork) until it claims trials itself.
+    global _TOKEN, _HEARTBEAT, _NODE
+    _TOKEN = uuid.uuid4().hex
+    _NODE = _node()
+    _HEARTBEAT = _Heartbeat()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)

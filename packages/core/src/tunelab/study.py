@@ -20,7 +20,7 @@ from tunelab.errors import ObjectiveNotReportedError, TooManyFailedTrialsError
 from tunelab.hyperparameters import Fixed, HyperParameter, HyperParameters
 from tunelab.objective import Objective
 from tunelab.outcomes import format_error, latest_values, metric_dicts, objective_score
-from tunelab.ownership import claim_for, owner_is_gone
+from tunelab.ownership import claim_for, hold, owner_is_gone
 from tunelab.storage import STORE_FILENAME, Storage, Store, StoredTrial
 from tunelab.stored_settings import StoredSettings
 from tunelab.trial import MetricsTracker, Trial, TrialStatus
@@ -147,6 +147,8 @@ class Study:
         storage, oracle = self.storage, self.oracle
         now = time.time()
         claim = claim_for(tuner_id, detached, now)
+        if not detached:
+            hold(storage, self)  # the lease exists before any trial names it
         with storage.transaction():
             again = storage.claim(claim, owner_is_gone)
             if again is not None:

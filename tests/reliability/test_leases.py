@@ -1,0 +1,224 @@
+"""Leases: a RUNNING trial whose owner stopped renewing its lease runs again, even when the
+dead owner's PID is alive again (a restarted container's process is PID 1 every time) or the
+owner ran on another host; a live owner's heartbeat keeps its trials.
+
+Real processes. Where ``unshare`` can make PID namespaces (root on Linux), each run is PID 1
+of its own namespace, as in a container restart; elsewhere the dead owner is written into
+the store as a live foreign PID with a stale lease.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import tunelab as kt
+
+from . import processes, proof
+
+LEASE = 1.0
+
+
+def _can_unshare() -> bool:
+    if shutil.which("unshare") is None or not sys.platform.startswith("linux"):
+        return False
+    done = subprocess.run(
+        ["unshare", "-fp", "--mount-proc", "sh", "-c", "echo $$"], capture_output=True, text=True
+    )
+    return done.returncode == 0 and done.stdout.strip() == "1"
+
+
+UNSHARE = _can_unshare()
+needs_unshare = pytest.mark.skipif(not UNSHARE, reason="unshare -fp needs root on Linux")
+
+
+def _start_in_namespace(config) -> subprocess.Popen:
+    """The search worker as PID 1 of a new PID namespace (with its own /proc)."""
+    command = ["unshare", "-fp", "--mount-proc", sys.executable, str(processes.WORKER)]
+    return subprocess.Popen(
+        [*command, json.dumps(config)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _python_pid(unshare_pid: int) -> int:
+    """The host PID of the worker that `unshare` forked (PID 1 inside)."""
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        children = Path(f"/proc/{unshare_pid}/task/{unshare_pid}/children").read_text().split()
+        if children:
+            return int(children[0])
+        time.sleep(0.01)
+    raise AssertionError("unshare never started the worker")
+
+
+def _wait_for(config, predicate, timeout=60.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        rows = processes.rows(config)
+        if predicate(rows):
+            return rows
+        time.sleep(0.02)
+    raise AssertionError(f"timed out; rows: {processes.rows(config)}")
+
+
+def _leases(config):
+    conn = sqlite3.connect(f"file:{processes.store_path(config)}?mode=ro", uri=True, timeout=30)
+    try:
+        return conn.execute("SELECT token, pid, node, expires_at FROM leases").fetchall()
+    finally:
+        conn.close()
+
+
+@needs_unshare
+def test_a_container_restart_runs_the_dead_owners_trial_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("TUNELAB_LEASE_SECONDS", str(LEASE))
+    config = processes.settings(tmp_path, 3, steps=3, sleep=0.01)
+    first = _start_in_namespace({**config, "sleep": 30})  # its trial never ends by itself
+    _wait_for(config, lambda rows: any(r["status"] == "RUNNING" for r in rows))
+    subprocess.run(["kill", "-9", str(_python_pid(first.pid))], check=True)
+    first.wait(timeout=30)
+    time.sleep(LEASE + 0.5)  # the dead owner's lease expires
+    second = _start_in_namespace(config)  # PID 1 again, same host name and boot
+    out, err = second.communicate(timeout=120)
+    assert second.returncode == 0, err
+    rows = processes.rows(config)
+    assert [r["status"] for r in rows] == ["COMPLETED"] * 3
+    assert out.split() == ["done", "3"]
+    proof.add("kills_survived")
+
+
+def _foreign_owner(config, pid: int, node: str, expires_in: float) -> str:
+    """Trial 0 of a new project, RUNNING and owned by process `pid` on `node` (its lease
+    expiring `expires_in` seconds from now); returns its id."""
+    oracle = kt.oracles.RandomSearchOracle(
+        objective="loss",
+        max_trials=config["max_trials"],
+        directory=config["directory"],
+        project_name="project",
+        hyperparameters=_space(),
+    )
+    trial = oracle.ask()
+    oracle.store.close()
+    conn = sqlite3.connect(processes.store_path(config), timeout=30)
+    with conn:
+        conn.execute(
+            "UPDATE trials SET owner_pid=?, owner_host=?, owner_token='foreign' WHERE trial_id=?",
+            (pid, node.split("|")[0], trial.trial_id),
+        )
+        conn.execute(
+            "INSERT INTO leases VALUES ('foreign', ?, ?, ?, ?)",
+            (node.split("|")[0], pid, node, time.time() + expires_in),
+        )
+    conn.close()
+    return trial.trial_id
+
+
+def _space():
+    hp = kt.HyperParameters()
+    hp.Float("x", -1.0, 1.0)
+    hp.Int("n", 0, 10**6)
+    return hp
+
+
+@pytest.fixture
+def live_pid():
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    yield sleeper.pid
+    sleeper.kill()
+    sleeper.wait()
+
+
+def _this_node() -> str:
+    from tunelab import ownership
+
+    return ownership._NODE
+
+
+@pytest.mark.parametrize("where", ["this node", "another host"])
+def test_a_live_foreign_pid_with_a_stale_lease_loses_its_trial(tmp_path, live_pid, where):
+    config = processes.settings(tmp_path, 3, steps=3, sleep=0.01)
+    # On this node the PID is alive (reused by another process, or a frozen owner); on
+    # another host it cannot be checked: either way only the expired lease tells.
+    node = _this_node() if where == "this node" else "elsewhere|boot|pid:[1]"
+    orphan = _foreign_owner(config, live_pid, node, expires_in=-1.0)
+    done = processes.run(config)
+    assert done.returncode == 0, done.stderr
+    rows = {r["trial_id"]: r for r in processes.rows(config)}
+    assert [r["status"] for r in rows.values()] == ["COMPLETED"] * 3
+    assert rows[orphan]["owner_pid"] != live_pid
+    proof.add("faults_injected")
+
+
+def test_a_trial_held_on_another_host_under_a_live_lease_is_left_to_it(tmp_path, live_pid):
+    config = processes.settings(tmp_path, 3, steps=3, sleep=0.01)
+    held = _foreign_owner(config, live_pid, "elsewhere|boot|pid:[1]", expires_in=600.0)
+    done = processes.run(config)
+    assert done.returncode == 0, done.stderr
+    rows = {r["trial_id"]: r for r in processes.rows(config)}
+    assert rows[held]["status"] == "RUNNING" and rows[held]["owner_pid"] == live_pid
+    assert [r["status"] for t, r in rows.items() if t != held] == ["COMPLETED"] * 2
+
+
+def test_the_heartbeat_renews_the_lease_of_a_long_trial(tmp_path, monkeypatch):
+    monkeypatch.setenv("TUNELAB_LEASE_SECONDS", str(LEASE))
+    config = processes.settings(tmp_path, 1, steps=2, sleep=1.5)  # one trial of 3 s
+    worker = processes.start(config)
+    _wait_for(config, lambda rows: any(r["status"] == "RUNNING" for r in rows))
+    seen = []
+    while worker.poll() is None and len(seen) < 12:
+        lease = _leases(config)
+        if processes.rows(config)[0]["status"] == "RUNNING":
+            # Held all along: never expired while the trial runs.
+            seen.append(lease[0][3])
+            assert lease[0][3] > time.time() - 0.1
+        time.sleep(0.2)
+    out, err = worker.communicate(timeout=60)
+    assert worker.returncode == 0, err
+    assert len(set(seen)) >= 3  # renewed several times (every LEASE / 6 s)
+    assert [r["status"] for r in processes.rows(config)] == ["COMPLETED"]
+
+
+@needs_unshare
+def test_a_live_owner_in_another_namespace_keeps_its_trial(tmp_path, monkeypatch):
+    monkeypatch.setenv("TUNELAB_LEASE_SECONDS", str(LEASE))
+    config = processes.settings(tmp_path, 2, steps=2, sleep=0.01)
+    slow = _start_in_namespace({**config, "sleep": 1.5})  # trial 0 runs 3 s, > 2 leases
+    _wait_for(config, lambda rows: any(r["status"] == "RUNNING" for r in rows))
+    fast = _start_in_namespace(config)  # PID 1 too: it sees the other only by its lease
+    out, err = fast.communicate(timeout=120)
+    assert fast.returncode == 0, err
+    slow_out, slow_err = slow.communicate(timeout=120)
+    assert slow.returncode == 0, slow_err
+    runs = [trial_id for _, trial_id, _ in processes.journal(config)]
+    assert sorted(runs) == ["0", "1"]  # each trial ran once: the live one was not taken
+    assert [r["status"] for r in processes.rows(config)] == ["COMPLETED"] * 2
+
+
+def test_a_schema_1_store_is_migrated_and_its_orphan_runs_again(tmp_path, live_pid):
+    # A store as tunelab wrote it before leases: no leases table, no owner_token column,
+    # its trial 0 left RUNNING by a process on another host long ago.
+    config = processes.settings(tmp_path, 3, steps=3, sleep=0.01)
+    orphan = _foreign_owner(config, live_pid, "elsewhere|boot|pid:[1]", expires_in=600.0)
+    conn = sqlite3.connect(processes.store_path(config), timeout=30)
+    with conn:
+        conn.execute("DROP TABLE leases")
+        conn.execute("DROP INDEX trials_by_end")
+        conn.execute("ALTER TABLE trials DROP COLUMN owner_token")
+        conn.execute("UPDATE trials SET started_at=started_at - 3600")
+        conn.execute("UPDATE meta SET value='1' WHERE key='schema_version'")
+    conn.close()
+    done = processes.run(config)
+    assert done.returncode == 0, done.stderr
+    rows = {r["trial_id"]: r for r in processes.rows(config)}
+    assert [r["status"] for r in rows.values()] == ["COMPLETED"] * 3
+    assert rows[orphan]["owner_pid"] != live_pid
+    store = kt.store.Store(processes.store_path(config))
+    assert store.get_meta("schema_version") == kt.store.SCHEMA_VERSION == 2
+    assert len(store.get_trials()) == 3
