@@ -77,20 +77,25 @@ def _leases(config):
 
 
 @needs_unshare
-def test_a_container_restart_runs_the_dead_owners_trial_again(tmp_path, monkeypatch):
-    monkeypatch.setenv("TUNELAB_LEASE_SECONDS", str(LEASE))
+@pytest.mark.parametrize("pause", ["at once", "after the lease"])
+def test_a_container_restart_runs_the_dead_owners_trial_again(tmp_path, monkeypatch, pause):
+    monkeypatch.setenv("TUNELAB_LEASE_SECONDS", str(LEASE * 3))
     config = processes.settings(tmp_path, 3, steps=3, sleep=0.01)
     first = _start_in_namespace({**config, "sleep": 30})  # its trial never ends by itself
     _wait_for(config, lambda rows: any(r["status"] == "RUNNING" for r in rows))
     subprocess.run(["kill", "-9", str(_python_pid(first.pid))], check=True)
     first.wait(timeout=30)
-    time.sleep(LEASE + 0.5)  # the dead owner's lease expires
+    if pause == "after the lease":
+        time.sleep(LEASE * 3 + 0.5)
+    # else: the new run waits for the dead owner's lease to expire, then runs its trial.
     second = _start_in_namespace(config)  # PID 1 again, same host name and boot
     out, err = second.communicate(timeout=120)
     assert second.returncode == 0, err
     rows = processes.rows(config)
     assert [r["status"] for r in rows] == ["COMPLETED"] * 3
-    assert out.split() == ["done", "3"]
+    assert out.split()[-2:] == ["done", "3"]
+    if pause == "at once":  # it said why it waited
+        assert "Waiting for trial 0, run by process 1 on host" in out
     proof.add("kills_survived")
 
 
@@ -156,14 +161,47 @@ def test_a_live_foreign_pid_with_a_stale_lease_loses_its_trial(tmp_path, live_pi
     proof.add("faults_injected")
 
 
+def test_a_run_waits_for_a_trial_held_on_another_host_then_runs_it(tmp_path, live_pid):
+    config = processes.settings(tmp_path, 3, steps=3, sleep=0.01)
+    orphan = _foreign_owner(config, live_pid, "elsewhere|boot|pid:[1]", expires_in=2.0)
+    done = processes.run(config)  # nothing renews that lease: its owner is gone
+    assert done.returncode == 0, done.stderr
+    assert f"Waiting for trial {orphan}, run by process {live_pid} on host 'elsewhere'" in (
+        done.stdout
+    )
+    rows = {r["trial_id"]: r for r in processes.rows(config)}
+    assert [r["status"] for r in rows.values()] == ["COMPLETED"] * 3
+    assert rows[orphan]["owner_pid"] != live_pid
+
+
 def test_a_trial_held_on_another_host_under_a_live_lease_is_left_to_it(tmp_path, live_pid):
     config = processes.settings(tmp_path, 3, steps=3, sleep=0.01)
-    held = _foreign_owner(config, live_pid, "elsewhere|boot|pid:[1]", expires_in=600.0)
-    done = processes.run(config)
-    assert done.returncode == 0, done.stderr
+    held = _foreign_owner(config, live_pid, "elsewhere|boot|pid:[1]", expires_in=1.0)
+    worker = processes.start(config)
+    conn = sqlite3.connect(processes.store_path(config), timeout=30)
+    waited_until = None
+    while worker.poll() is None:
+        # The owner on the other host is alive: it renews its lease, then ends its trial.
+        with conn:
+            conn.execute("UPDATE leases SET expires_at=? WHERE token='foreign'", (time.time() + 1,))
+        rows = processes.rows(config)
+        if waited_until is None and sum(r["status"] == "COMPLETED" for r in rows) == 2:
+            waited_until = time.time() + 2.5  # the worker waits for it meanwhile
+        if waited_until is not None and time.time() > waited_until:
+            with conn:
+                conn.execute(
+                    "UPDATE trials SET status='COMPLETED', score=0.5, ended_at=? "
+                    "WHERE trial_id=?",
+                    (time.time(), held),
+                )
+        time.sleep(0.1)
+    conn.close()
+    out, err = worker.communicate(timeout=60)
+    assert worker.returncode == 0, err
+    assert held not in [trial_id for _, trial_id, _ in processes.journal(config)]
     rows = {r["trial_id"]: r for r in processes.rows(config)}
-    assert rows[held]["status"] == "RUNNING" and rows[held]["owner_pid"] == live_pid
-    assert [r["status"] for t, r in rows.items() if t != held] == ["COMPLETED"] * 2
+    assert rows[held]["owner_pid"] == live_pid and rows[held]["score"] == 0.5
+    assert [r["status"] for r in rows.values()] == ["COMPLETED"] * 3
 
 
 def test_the_heartbeat_renews_the_lease_of_a_long_trial(tmp_path, monkeypatch):

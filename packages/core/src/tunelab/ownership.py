@@ -40,6 +40,7 @@ from tunelab.storage import Claim, Lease, Storage, StoredTrial
 __all__ = [
     "DEFAULT_LEASE_SECONDS",
     "claim_for",
+    "held_elsewhere",
     "hold",
     "lease_is_live",
     "lease_seconds",
@@ -129,6 +130,25 @@ def owner_is_gone(trial: StoredTrial, now: float | None = None) -> bool:
         return False
     # No lease row: never recorded, or pruned long after it expired.
     return lease is None or lease.expires_at < now
+
+
+def held_elsewhere(storage: Storage, now: float | None = None) -> list[StoredTrial]:
+    """The RUNNING trials whose owners only their leases can vouch for (they run in another
+    node) and whose leases have not expired: each ends there, or runs again here once its
+    owner stops renewing. (Owners in this node are known alive by their PID.)"""
+    running = storage.get_trials(("RUNNING",))
+    foreign = [t for t in running if t.owner_token not in (None, _TOKEN)]
+    if not foreign:
+        return []
+    now = time.time() if now is None else now
+    leases = {lease.token: lease for lease in storage.leases()}
+    out = []
+    for trial in foreign:
+        lease = leases.get(trial.owner_token)  # type: ignore[arg-type]
+        if lease is not None and lease.node != _NODE and lease.expires_at >= now:
+            trial.lease = lease
+            out.append(trial)
+    return out
 
 
 def lease_is_live(lease: Lease, now: float | None = None) -> bool:

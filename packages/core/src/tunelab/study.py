@@ -20,7 +20,7 @@ from tunelab.errors import ObjectiveNotReportedError, TooManyFailedTrialsError
 from tunelab.hyperparameters import Fixed, HyperParameter, HyperParameters
 from tunelab.objective import Objective
 from tunelab.outcomes import format_error, latest_values, metric_dicts, objective_score
-from tunelab.ownership import claim_for, hold, owner_is_gone
+from tunelab.ownership import claim_for, held_elsewhere, hold, owner_is_gone
 from tunelab.storage import STORE_FILENAME, Storage, Store, StoredTrial
 from tunelab.stored_settings import StoredSettings
 from tunelab.trial import MetricsTracker, Trial, TrialStatus
@@ -111,6 +111,7 @@ class Study:
         self._consecutive_failures = 0
         self._first_failure: str | None = None
         self._failed_in_row: list[str] = []
+        self._announced: set[str] = set()
         self.settings = StoredSettings(oracle, storage)
 
     @classmethod
@@ -155,6 +156,7 @@ class Study:
                 return self._hand_out(self.to_trial(again))
             number = storage.next_number()
             if self.exhausted or (oracle.max_trials is not None and number >= oracle.max_trials):
+                self.waiting = self._await_held_trials(now)
                 return None
             trial = Trial(HyperParameters(), trial_id=self._format_id(number))
             trial.number = number
@@ -174,6 +176,23 @@ class Study:
             storage.create_trial(number, trial.trial_id, active, value_hash(active), claim)  # type: ignore[arg-type]
             trial.started_at = now
             return self._hand_out(trial)
+
+    def _await_held_trials(self, now: float) -> bool:
+        """Whether to wait, with nothing left to create, for trials held in another node
+        (another host or container) by owners whose leases still run: if one died, its
+        trial runs again here when the lease expires, instead of staying RUNNING."""
+        held = held_elsewhere(self.storage, now)
+        for trial in held:
+            if trial.trial_id not in self._announced:
+                self._announced.add(trial.trial_id)
+                lease = trial.lease
+                assert lease is not None
+                print(
+                    f"Waiting for trial {trial.trial_id}, run by process {lease.pid} on host "
+                    f"{lease.host!r}: it ends there, or runs again here if that process stops "
+                    f"renewing its lease (expires in {lease.expires_at - now:.0f} s)."
+                )
+        return bool(held)
 
     def _hand_out(self, trial: Trial) -> Trial:
         trial._oracle = self.oracle
