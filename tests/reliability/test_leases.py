@@ -190,8 +190,7 @@ def test_a_trial_held_on_another_host_under_a_live_lease_is_left_to_it(tmp_path,
         if waited_until is not None and time.time() > waited_until:
             with conn:
                 conn.execute(
-                    "UPDATE trials SET status='COMPLETED', score=0.5, ended_at=? "
-                    "WHERE trial_id=?",
+                    "UPDATE trials SET status='COMPLETED', score=0.5, ended_at=? WHERE trial_id=?",
                     (time.time(), held),
                 )
         time.sleep(0.1)

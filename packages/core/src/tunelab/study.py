@@ -38,6 +38,25 @@ class _Wait:
 WAIT: Any = _Wait()
 
 
+# The end of the message of a trial INVALID because its objective was NaN or infinite: such
+# a trial counts toward `max_consecutive_failed_trials` (KerasTuner retries it, then fails
+# it); one the user declared invalid (`InvalidTrialError`, an infeasible configuration)
+# does not.
+_NOT_FINITE = " is not finite"
+
+
+def _failed(trial: StoredTrial) -> bool:
+    """Whether a finished trial counts toward the consecutive-failure limit."""
+    if trial.status == TrialStatus.FAILED:
+        return True
+    message = trial.message or ""
+    return (
+        trial.status == TrialStatus.INVALID
+        and message.startswith("objective value ")
+        and (message.endswith(_NOT_FINITE))
+    )
+
+
 def value_hash(values: dict[str, Any]) -> str:
     """A stable digest of a configuration (its active values)."""
     text = json.dumps(values, sort_keys=True, default=str)
@@ -108,9 +127,7 @@ class Study:
         self.running: dict[str, Trial] = {}
         self.exhausted = False
         self.waiting = False
-        self._consecutive_failures = 0
-        self._first_failure: str | None = None
-        self._failed_in_row: list[str] = []
+        self._opened_at = time.time()
         self._announced: set[str] = set()
         self.settings = StoredSettings(oracle, storage)
 
@@ -342,7 +359,7 @@ class Study:
                 else TrialStatus.COMPLETED
             )
             if score is None or not math.isfinite(score):
-                message = message or f"objective value {score} is not finite"
+                message = message or f"objective value {score}{_NOT_FINITE}"
                 final, score = TrialStatus.INVALID, None
         retry = final == TrialStatus.FAILED and trial.retries < oracle.max_retries_per_trial
         now = time.time()
@@ -374,7 +391,6 @@ class Study:
         trial.status, trial.message, trial.ended_at = new_status, message, now
         trial.retries = retries
         self.running.pop(trial.trial_id, None)  # type: ignore[arg-type]
-        self._count_failure(trial, final, retry)
         return trial
 
     def release(self, trial: Trial | str) -> None:
@@ -385,28 +401,34 @@ class Study:
         self.storage.release(trial_id)
         self.running.pop(trial_id, None)
 
-    def _count_failure(self, trial: Trial, final: str, retry: bool) -> None:
-        if final == TrialStatus.FAILED and not retry:
-            if self._consecutive_failures == 0:
-                self._first_failure = f"trial {trial.trial_id}:\n{trial.message}"
-                self._failed_in_row = []
-            self._failed_in_row.append(str(trial.trial_id))
-            self._consecutive_failures += 1
-        elif final in (TrialStatus.COMPLETED, TrialStatus.STOPPED):
-            self._consecutive_failures = 0
-
     def check_failures(self) -> None:
-        """Raise `TooManyFailedTrialsError` once the failure limit is reached."""
+        """Raise `TooManyFailedTrialsError` once the failure limit is reached.
+
+        The trials that failed in a row are counted in the store, in the order they ended,
+        whichever process ran them (as KerasTuner counts its end order): four processes
+        stop together at the limit, and a resumed project continues the count. A project
+        stopped by the limit runs one more trial when it is resumed (the fix may have
+        worked): the limit is enforced only once a failure has happened in this run.
+        """
         limit = self.oracle.max_consecutive_failed_trials
-        if limit is not None and self._consecutive_failures >= limit:
-            raise TooManyFailedTrialsError(
-                f"{self._consecutive_failures} trials failed in a row "
-                f"(max_consecutive_failed_trials={limit}); the search stops. The first of them "
-                f"was {self._first_failure}\nThe failed trials: {self._failed_in_row}; read "
-                "each one's message and traceback with tuner.oracle.get_trial(trial_id).message, "
-                f"e.g. tuner.oracle.get_trial({self._failed_in_row[-1]!r}).message "
-                "(tuner.results_summary() counts them)."
-            )
+        if limit is None:
+            return
+        streak = []
+        for trial in self.storage.last_finished(limit):
+            if not _failed(trial):
+                break
+            streak.append(trial)
+        if len(streak) < limit or (streak[0].ended_at or 0.0) < self._opened_at:
+            return
+        first, ids = streak[-1], [t.trial_id for t in reversed(streak)]
+        raise TooManyFailedTrialsError(
+            f"{len(streak)} trials failed in a row "
+            f"(max_consecutive_failed_trials={limit}); the search stops. The first of them "
+            f"was trial {first.trial_id}:\n{first.message}\nThe failed trials: {ids}; read "
+            "each one's message and traceback with tuner.oracle.get_trial(trial_id).message, "
+            f"e.g. tuner.oracle.get_trial({ids[-1]!r}).message "
+            "(tuner.results_summary() counts them)."
+        )
 
     # ------------------------------------------------------------------------------------
     # Reading trials
