@@ -44,6 +44,7 @@ __all__ = [
     "hold",
     "lease_is_live",
     "lease_seconds",
+    "live_holders",
     "owner_is_gone",
 ]
 
@@ -160,6 +161,15 @@ def lease_is_live(lease: Lease, now: float | None = None) -> bool:
     if lease.expires_at < now:
         return False
     return not (lease.node == _NODE and _pid_is_dead(lease.pid))
+
+
+def live_holders(storage: Storage, now: float | None = None) -> list[Lease]:
+    """The leases of other processes that are live (see `lease_is_live`): processes that
+    run trials in `storage`, or did within a lease period."""
+    now = time.time() if now is None else now
+    return [
+        lease for lease in storage.leases() if lease.token != _TOKEN and lease_is_live(lease, now)
+    ]
 
 
 def current_lease(seconds: float, now: float | None = None) -> Lease:

@@ -20,8 +20,8 @@ from tunelab.errors import ObjectiveNotReportedError, TooManyFailedTrialsError
 from tunelab.hyperparameters import Fixed, HyperParameter, HyperParameters
 from tunelab.objective import Objective
 from tunelab.outcomes import format_error, latest_values, metric_dicts, objective_score
-from tunelab.ownership import claim_for, held_elsewhere, hold, owner_is_gone
-from tunelab.storage import STORE_FILENAME, Storage, Store, StoredTrial
+from tunelab.ownership import claim_for, held_elsewhere, hold, live_holders, owner_is_gone
+from tunelab.storage import STORE_FILENAME, Storage, Store, StoredTrial, StoreError
 from tunelab.stored_settings import StoredSettings
 from tunelab.trial import MetricsTracker, Trial, TrialStatus
 
@@ -109,6 +109,29 @@ class Proposer(Protocol):
         """Take a running trial's report (`trial.report` calls it)."""
 
 
+def _refuse_overwrite_while_searched(project_dir: Path) -> None:
+    """Raise if another live process holds a lease on the project that overwrite=True
+    would delete under it (its trials lost while it believes they are stored)."""
+    try:
+        store = Store(project_dir / STORE_FILENAME)
+    except StoreError:
+        return  # damaged, foreign or newer: nobody searches it with this tunelab
+    try:
+        holders = live_holders(store)
+    finally:
+        store.close()
+    if holders:
+        lease = holders[0]
+        raise StoreError(
+            f"overwrite=True: the project {str(project_dir)!r} is being searched by another "
+            f"process (pid {lease.pid} on host {lease.host!r}; its lease runs "
+            f"{max(0.0, lease.expires_at - time.time()):.0f} s more unless renewed), and "
+            "overwriting would delete the trials it runs and records. Stop that process "
+            "first (or wait until its search ends), choose another project_name, or leave "
+            "overwrite=False to join its search."
+        )
+
+
 class Study:
     """The books of a search over `storage`, proposals from `oracle`.
 
@@ -135,6 +158,8 @@ class Study:
     def open(cls, oracle: Proposer, project_dir: Path | None, overwrite: bool = False) -> Study:
         """The study of the project in `project_dir` (None: in memory), not yet resumed."""
         path = ":memory:" if project_dir is None else project_dir / STORE_FILENAME
+        if overwrite and project_dir is not None and path.is_file():  # type: ignore[union-attr]
+            _refuse_overwrite_while_searched(project_dir)
         return cls(oracle, Store(path, overwrite=overwrite))
 
     # ------------------------------------------------------------------------------------
