@@ -288,10 +288,24 @@ class Study:
         oracle = self.oracle
         hp = oracle.hyperparameters.copy()
         hp.values = dict(values)
-        hp._sampler = lambda definition: oracle.sample_new(definition, trial)
+        hp._sampler = self._sampler(trial)
         hp._tune_new_entries = oracle.tune_new_entries
         hp._allow_new_entries = oracle.allow_new_entries
         return hp
+
+    def _sampler(self, trial: Trial) -> Any:
+        """How `trial` gets a value for a hyperparameter its code defines while it runs:
+        the oracle suggests it and the store keeps it at once (as Optuna saves each
+        suggestion), so a result told by another process, or a rerun after a crash, has
+        the values the trial's code used. Later trials get these names from the space."""
+        storage, oracle = self.storage, self.oracle
+
+        def sample(definition: HyperParameter) -> Any:
+            value = oracle.sample_new(definition, trial)
+            storage.save_values(trial.trial_id, {definition.name: value})  # type: ignore[arg-type]
+            return value
+
+        return sample
 
     def _format_id(self, number: int) -> str:
         max_trials = self.oracle.max_trials
@@ -465,7 +479,7 @@ class Study:
         trial = stored.to_trial(oracle.hyperparameters)
         if stored.status in (TrialStatus.RUNNING, TrialStatus.IDLE):
             hp = trial.hyperparameters
-            hp._sampler = lambda definition: oracle.sample_new(definition, trial)
+            hp._sampler = self._sampler(trial)
             hp._tune_new_entries = oracle.tune_new_entries
             hp._allow_new_entries = oracle.allow_new_entries
         return trial
