@@ -45,15 +45,15 @@ WAIT: Any = _Wait()
 _NOT_FINITE = " is not finite"
 
 
-def _failed(trial: StoredTrial) -> bool:
+def _failed(status: str, message: str | None) -> bool:
     """Whether a finished trial counts toward the consecutive-failure limit."""
-    if trial.status == TrialStatus.FAILED:
+    if status == TrialStatus.FAILED:
         return True
-    message = trial.message or ""
+    text = message or ""
     return (
-        trial.status == TrialStatus.INVALID
-        and message.startswith("objective value ")
-        and (message.endswith(_NOT_FINITE))
+        status == TrialStatus.INVALID
+        and text.startswith("objective value ")
+        and (text.endswith(_NOT_FINITE))
     )
 
 
@@ -453,17 +453,17 @@ class Study:
         if limit is None:
             return
         streak = []
-        for trial in self.storage.last_finished(limit):
-            if not _failed(trial):
+        for trial_id, status, message, ended_at in self.storage.last_ended(limit):
+            if not _failed(status, message):
                 break
-            streak.append(trial)
-        if len(streak) < limit or (streak[0].ended_at or 0.0) < self._opened_at:
+            streak.append((trial_id, message, ended_at))
+        if len(streak) < limit or streak[0][2] < self._opened_at:
             return
-        first, ids = streak[-1], [t.trial_id for t in reversed(streak)]
+        (first, message, _), ids = streak[-1], [t[0] for t in reversed(streak)]
         raise TooManyFailedTrialsError(
             f"{len(streak)} trials failed in a row "
             f"(max_consecutive_failed_trials={limit}); the search stops. The first of them "
-            f"was trial {first.trial_id}:\n{first.message}\nThe failed trials: {ids}; read "
+            f"was trial {first}:\n{message}\nThe failed trials: {ids}; read "
             "each one's message and traceback with tuner.oracle.get_trial(trial_id).message, "
             f"e.g. tuner.oracle.get_trial({ids[-1]!r}).message "
             "(tuner.results_summary() counts them)."
