@@ -68,3 +68,17 @@ def test_a_lease_held_on_another_host_decides(tmp_path, expires_in):
     else:
         _overwrite(config)  # that host's process stopped renewing: nobody searches
         assert processes.rows(config) == []
+
+
+def test_a_process_that_lives_on_after_its_search_gives_its_lease_up(tmp_path, monkeypatch):
+    monkeypatch.setenv("TUNELAB_LEASE_SECONDS", "6")  # heartbeat every second
+    config = processes.settings(tmp_path, 2, steps=1, sleep=0.01, linger=60)
+    worker = processes.start(config)
+    try:
+        assert worker.stdout.readline().split() == ["done", "2"]
+        time.sleep(3.0)  # two idle beats, far less than the lease
+        _overwrite(config).search(verbose=0)  # accepted while that process still runs
+        assert worker.poll() is None
+    finally:
+        worker.kill()
+        worker.wait()

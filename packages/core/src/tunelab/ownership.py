@@ -182,7 +182,7 @@ def current_lease(seconds: float, now: float | None = None) -> Lease:
 # The heartbeat
 # ------------------------------------------------------------------------------------------
 class _Held:
-    """One storage this process holds trials in, and how to know it still does."""
+    """A study of this process that claims trials in a storage."""
 
     def __init__(self, storage: Storage, owner: Any, seconds: float) -> None:
         # Weak references: the heartbeat must not keep a finished search's store alive.
@@ -197,18 +197,24 @@ class _Held:
 
 
 class _Heartbeat:
+    """The daemon thread that renews this process's leases, one per store file: while a
+    study of this process holds trials there, every ``lease / 6`` seconds; after two beats
+    with none held, it gives the lease up (expired now), so that a process that finished
+    its search but lives on does not look like a searching one."""
+
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.held: dict[int, _Held] = {}
+        self.held: dict[tuple[int, int], _Held] = {}
+        self.idle: dict[str, int] = {}
         self.thread: threading.Thread | None = None
-        self.wake = threading.Event()
 
     def hold(self, storage: Storage, owner: Any) -> None:
         now = time.time()
+        key = (id(storage), id(owner))
         with self.lock:
-            held = self.held.get(id(storage))
+            held = self.held.get(key)
             if held is None or held.storage() is not storage or held.owner() is not owner:
-                held = self.held[id(storage)] = _Held(storage, owner, lease_seconds())
+                held = self.held[key] = _Held(storage, owner, lease_seconds())
             # Renewed here only when the heartbeat has not done it for a while (the first
             # ask, or after a pause with no trial held): no write at most asks.
             stale = held.expires_at - now < held.seconds / 2
@@ -216,33 +222,47 @@ class _Heartbeat:
                 self.thread = threading.Thread(target=self._run, name="tunelab-lease", daemon=True)
                 self.thread.start()
         if stale:
-            self._renew(held, storage, now)
+            lease = current_lease(held.seconds, now)
+            storage.renew_lease(lease)
+            held.expires_at = lease.expires_at
+            self.idle[storage.path] = 0
 
-    @staticmethod
-    def _renew(held: _Held, storage: Storage, now: float) -> None:
-        lease = current_lease(held.seconds, now)
-        storage.renew_lease(lease)
-        held.expires_at = lease.expires_at
+    def _groups(self) -> dict[str, list[tuple[_Held, Storage]]]:
+        """The live entries by store file (dead ones dropped)."""
+        groups: dict[str, list[tuple[_Held, Storage]]] = {}
+        with self.lock:
+            for key, held in list(self.held.items()):
+                storage = held.storage()
+                if storage is None or held.owner() is None:
+                    del self.held[key]
+                    continue
+                groups.setdefault(storage.path, []).append((held, storage))
+        return groups
 
     def _run(self) -> None:
         while True:
             with self.lock:
-                entries = list(self.held.items())
-                interval = min((h.seconds for _, h in entries), default=DEFAULT_LEASE_SECONDS)
-            self.wake.wait(interval / 6)
-            self.wake.clear()
-            for key, held in entries:
-                storage = held.storage()
-                if storage is None or held.owner() is None:
-                    with self.lock:
-                        self.held.pop(key, None)
-                    continue
-                if not held.holding():
-                    continue  # no trial held: the lease lapses; the next ask renews it
+                seconds = [h.seconds for h in self.held.values()]
+            time.sleep(min(seconds, default=DEFAULT_LEASE_SECONDS) / 6)
+            for path, members in self._groups().items():
+                holding = [(h, s) for h, s in members if h.holding()]
+                now = time.time()
+                if holding:
+                    held, storage = holding[0]
+                    lease = current_lease(held.seconds, now)
+                    self.idle[path] = 0
+                else:
+                    self.idle[path] = self.idle.get(path, 0) + 1
+                    if self.idle[path] != 2:
+                        continue
+                    storage = members[0][1]
+                    lease = current_lease(0.0, now)  # given up: expired from now on
                 # A failed renewal (disk full, store closed) is retried at the next beat;
                 # the lease is long enough to miss a few.
                 with contextlib.suppress(Exception):
-                    self._renew(held, storage, time.time())
+                    storage.renew_lease(lease)
+                    for member, _ in members:
+                        member.expires_at = lease.expires_at
 
 
 _HEARTBEAT = _Heartbeat()
