@@ -99,9 +99,9 @@ def test_a_container_restart_runs_the_dead_owners_trial_again(tmp_path, monkeypa
     proof.add("kills_survived")
 
 
-def _foreign_owner(config, pid: int, node: str, expires_in: float) -> str:
+def _foreign_owner(config, pid: int, node: str, expires_in: float, pid_start=None) -> str:
     """Trial 0 of a new project, RUNNING and owned by process `pid` on `node` (its lease
-    expiring `expires_in` seconds from now); returns its id."""
+    expiring `expires_in` seconds from now, `pid_start` its start time); returns its id."""
     oracle = kt.oracles.RandomSearchOracle(
         objective="loss",
         max_trials=config["max_trials"],
@@ -118,8 +118,9 @@ def _foreign_owner(config, pid: int, node: str, expires_in: float) -> str:
             (pid, node.split("|")[0], trial.trial_id),
         )
         conn.execute(
-            "INSERT INTO leases VALUES ('foreign', ?, ?, ?, ?)",
-            (node.split("|")[0], pid, node, time.time() + expires_in),
+            "INSERT INTO leases (token, host, pid, node, expires_at, pid_start) "
+            "VALUES ('foreign', ?, ?, ?, ?, ?)",
+            (node.split("|")[0], pid, node, time.time() + expires_in, pid_start),
         )
     conn.close()
     return trial.trial_id
@@ -146,11 +147,16 @@ def _this_node() -> str:
     return ownership._NODE
 
 
+def _started(pid: int) -> int:
+    """Process `pid`'s start time (clock ticks since boot, proc(5) field 22)."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+
+
 @pytest.mark.parametrize("where", ["this node", "another host"])
 def test_a_live_foreign_pid_with_a_stale_lease_loses_its_trial(tmp_path, live_pid, where):
     config = processes.settings(tmp_path, 3, steps=3, sleep=0.01)
-    # On this node the PID is alive (reused by another process, or a frozen owner); on
-    # another host it cannot be checked: either way only the expired lease tells.
+    # The PID is alive. On this node its start time is unknown (a lease written by a
+    # platform without /proc); on another host it cannot be checked: the lease decides.
     node = _this_node() if where == "this node" else "elsewhere|boot|pid:[1]"
     orphan = _foreign_owner(config, live_pid, node, expires_in=-1.0)
     done = processes.run(config)
@@ -159,6 +165,26 @@ def test_a_live_foreign_pid_with_a_stale_lease_loses_its_trial(tmp_path, live_pi
     assert [r["status"] for r in rows.values()] == ["COMPLETED"] * 3
     assert rows[orphan]["owner_pid"] != live_pid
     proof.add("faults_injected")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+@pytest.mark.parametrize("owner", ["a later process with its PID", "alive"])
+def test_in_this_node_the_pids_start_time_decides(tmp_path, live_pid, owner):
+    config = processes.settings(tmp_path, 3, steps=3, sleep=0.01)
+    if owner == "alive":
+        # Its heartbeat late (a long call holding the GIL): the owner keeps its trial.
+        held = _foreign_owner(config, live_pid, _this_node(), -1.0, _started(live_pid))
+    else:
+        # The owner died and its PID went to another process: no need to wait for the lease.
+        held = _foreign_owner(config, live_pid, _this_node(), 600.0, _started(live_pid) - 1)
+    done = processes.run(config)
+    assert done.returncode == 0, done.stderr
+    rows = {r["trial_id"]: r for r in processes.rows(config)}
+    if owner == "alive":
+        assert rows[held]["status"] == "RUNNING" and rows[held]["owner_pid"] == live_pid
+    else:
+        assert rows[held]["status"] == "COMPLETED" and rows[held]["owner_pid"] != live_pid
+    assert [r["status"] for t, r in rows.items() if t != held] == ["COMPLETED"] * 2
 
 
 def test_a_run_waits_for_a_trial_held_on_another_host_then_runs_it(tmp_path, live_pid):

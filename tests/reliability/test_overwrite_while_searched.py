@@ -57,7 +57,8 @@ def test_a_lease_held_on_another_host_decides(tmp_path, expires_in):
     conn = sqlite3.connect(processes.store_path(config), timeout=30)
     with conn:
         conn.execute(
-            "INSERT INTO leases VALUES ('far', 'far-host', 4242, 'far-host|b|n', ?)",
+            "INSERT INTO leases (token, host, pid, node, expires_at) "
+            "VALUES ('far', 'far-host', 4242, 'far-host|b|n', ?)",
             (time.time() + expires_in,),
         )
     conn.close()

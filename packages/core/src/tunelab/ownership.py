@@ -7,13 +7,15 @@ heartbeat) renews the lease every ``lease / 6`` seconds, one small write per sto
 whatever the number of trials. When another process asks, a RUNNING trial is handed out
 again when its owner is gone:
 
-* its lease has expired (the owner stopped renewing for a whole lease period: it died, was
-  frozen, or lost the store). This is the rule everywhere, on any host sharing the store;
-* or, sooner, the owner's PID is dead and the owner ran in this process's *node*: the same
-  host, boot (``/proc/sys/kernel/random/boot_id``) and PID namespace, the only place where
-  its PID names the same process. A restarted container's process has the dead one's PID
-  (often 1) and host name but a new PID namespace: it waits for the lease instead of
-  mistaking the dead owner for itself.
+* in another *node* (another host, boot or PID namespace, where its PID means nothing
+  here): when its lease has expired, i.e. the owner stopped renewing for a whole lease
+  period (it died, was frozen, or lost the store). A restarted container's process has the
+  dead one's PID (often 1) and host name but a new PID namespace: it waits for the lease
+  instead of mistaking the dead owner for itself;
+* in this process's node (same host, boot ``/proc/sys/kernel/random/boot_id`` and PID
+  namespace): at once when its PID is dead or now names a later process (another start
+  time); never while it is alive, even if a long call holding the GIL delays its
+  heartbeat. Where the start time is unknown (no ``/proc``), the lease decides.
 
 The lease lasts `DEFAULT_LEASE_SECONDS` (60 s), or ``TUNELAB_LEASE_SECONDS`` from the
 environment. The heartbeat runs in the process that asked for the trials: the driver, for
@@ -96,6 +98,18 @@ def claim_for(tuner_id: str | None, detached: bool, now: float) -> Claim:
     return Claim(_HOST, os.getpid(), tuner_id, now, _TOKEN)
 
 
+def _start_time(pid: int) -> int | None:
+    """When process `pid` started (clock ticks since boot), or None if unknown."""
+    try:
+        fields = _read(f"/proc/{pid}/stat").rsplit(")", 1)[1].split()
+        return int(fields[19])  # field 22 of proc(5), counted after the command name
+    except (IndexError, ValueError):
+        return None
+
+
+_PID_START = _start_time(os.getpid())
+
+
 def _pid_is_dead(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
@@ -120,8 +134,17 @@ def owner_is_gone(trial: StoredTrial, now: float | None = None) -> bool:
     now = time.time() if now is None else now
     here = lease.node == _NODE if lease is not None else trial.owner_host == _HOST
     mine = pid == os.getpid()
-    if here and pid is not None and not mine and _pid_is_dead(pid):
-        return True
+    if here and pid is not None and not mine:
+        if _pid_is_dead(pid):
+            return True
+        if lease is not None and lease.pid == pid and lease.pid_start is not None:
+            # Alive, and in this node its start time says whether it is the owner or a
+            # later process given the same PID: no need to wait for the lease. (A live
+            # owner keeps its trial even when a long call holding the GIL delays its
+            # heartbeat past the lease.)
+            started = _start_time(pid)
+            if started is not None:
+                return started != lease.pid_start
     if token is None:
         # Claimed by a tunelab without leases (a schema-1 store): this PID on this host is
         # not this process, and past a lease period nobody has shown it is alive.
@@ -160,7 +183,12 @@ def lease_is_live(lease: Lease, now: float | None = None) -> bool:
         return True
     if lease.expires_at < now:
         return False
-    return not (lease.node == _NODE and _pid_is_dead(lease.pid))
+    if lease.node != _NODE:
+        return True
+    if _pid_is_dead(lease.pid):
+        return False
+    started = _start_time(lease.pid)
+    return lease.pid_start is None or started is None or started == lease.pid_start
 
 
 def live_holders(storage: Storage, now: float | None = None) -> list[Lease]:
@@ -175,7 +203,7 @@ def live_holders(storage: Storage, now: float | None = None) -> list[Lease]:
 def current_lease(seconds: float, now: float | None = None) -> Lease:
     """This process's lease, valid `seconds` from `now`."""
     now = time.time() if now is None else now
-    return Lease(_TOKEN, _HOST, os.getpid(), _NODE, now + seconds)
+    return Lease(_TOKEN, _HOST, os.getpid(), _NODE, now + seconds, _PID_START)
 
 
 # ------------------------------------------------------------------------------------------
@@ -279,9 +307,10 @@ def hold(storage: Storage, owner: Any) -> None:
 def _after_fork() -> None:
     # A forked child is another process: its own token, and no heartbeat (threads do not
     # survive a fork) until it claims trials itself.
-    global _TOKEN, _HEARTBEAT, _NODE
+    global _TOKEN, _HEARTBEAT, _NODE, _PID_START
     _TOKEN = uuid.uuid4().hex
     _NODE = _node()
+    _PID_START = _start_time(os.getpid())
     _HEARTBEAT = _Heartbeat()
 
 

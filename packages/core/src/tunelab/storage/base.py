@@ -94,14 +94,16 @@ class Lease:
     the epoch, this host's clock), renewed by the process while it runs trials.
 
     `token` is unique to one process's lifetime. `node` names where `pid` means something
-    (host, boot and PID namespace): only there can a process tell that the owner died before
-    its lease expired."""
+    (host, boot and PID namespace), and `pid_start` when that process started (clock ticks
+    since boot; None if unknown): there, a process can tell whether the owner is alive,
+    whatever its lease says."""
 
     token: str
     host: str
     pid: int
     node: str
     expires_at: float
+    pid_start: int | None = None
 
 
 @dataclass

@@ -74,7 +74,8 @@ CREATE TABLE IF NOT EXISTS leases (
     host TEXT NOT NULL,
     pid INTEGER NOT NULL,
     node TEXT NOT NULL,
-    expires_at REAL NOT NULL
+    expires_at REAL NOT NULL,
+    pid_start INTEGER
 );
 CREATE TABLE IF NOT EXISTS queue (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -557,10 +558,17 @@ class Store(Storage):
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 conn.execute(
-                    "INSERT INTO leases (token, host, pid, node, expires_at) "
-                    "VALUES (?, ?, ?, ?, ?) "
+                    "INSERT INTO leases (token, host, pid, node, expires_at, pid_start) "
+                    "VALUES (?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT(token) DO UPDATE SET expires_at=excluded.expires_at",
-                    (lease.token, lease.host, lease.pid, lease.node, lease.expires_at),
+                    (
+                        lease.token,
+                        lease.host,
+                        lease.pid,
+                        lease.node,
+                        lease.expires_at,
+                        lease.pid_start,
+                    ),
                 )
                 if prune is None:
                     conn.execute(
@@ -576,7 +584,9 @@ class Store(Storage):
                 raise
 
     def leases(self) -> list[Lease]:
-        rows = self._conn.execute("SELECT token, host, pid, node, expires_at FROM leases")
+        rows = self._conn.execute(
+            "SELECT token, host, pid, node, expires_at, pid_start FROM leases"
+        )
         return [Lease(*row) for row in rows.fetchall()]
 
     def has_values(self, value_hash: str) -> bool:
