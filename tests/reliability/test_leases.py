@@ -10,6 +10,7 @@ the store as a live foreign PID with a stale lease.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -285,3 +286,45 @@ def test_a_schema_1_store_is_migrated_and_its_orphan_runs_again(tmp_path, live_p
     store = kt.store.Store(processes.store_path(config))
     assert store.get_meta("schema_version") == kt.store.SCHEMA_VERSION == 2
     assert len(store.get_trials()) == 3
+
+
+FROZEN = """
+import json, sys
+import tunelab as kt
+oracle = kt.oracles.RandomSearchOracle(
+    objective="loss", max_trials=3, directory=sys.argv[1], project_name="project"
+)
+trial = oracle.ask()
+trial.hyperparameters.Float("x", -1.0, 1.0)
+print(trial.trial_id, flush=True)
+sys.stdin.readline()  # frozen here, long past its lease, while another process runs it
+done = oracle.tell(trial, {"loss": 99.0})
+print(json.dumps([done.status, done.score]), flush=True)
+"""
+
+
+def test_a_late_result_of_a_taken_over_trial_is_dropped_and_the_search_goes_on(tmp_path):
+    config = processes.settings(tmp_path, 3, steps=3, sleep=0.01)
+    frozen = subprocess.Popen(
+        [sys.executable, "-c", FROZEN, str(tmp_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TUNELAB_LEASE_SECONDS": "600"},  # no renewal during the test
+    )
+    trial_id = frozen.stdout.readline().strip()
+    # As seen from another host: that process's lease expired long ago.
+    conn = sqlite3.connect(processes.store_path(config), timeout=30)
+    with conn:
+        conn.execute("UPDATE leases SET expires_at=0, node='elsewhere|b|n'")
+    conn.close()
+    done = processes.run(config)  # runs that trial again, and two more
+    assert done.returncode == 0, done.stderr
+    out, err = frozen.communicate("go\n", timeout=60)
+    assert frozen.returncode == 0, err
+    assert f"Trial {trial_id} was finished by another process" in out
+    status, score = json.loads(out.splitlines()[-1])
+    rows = {r["trial_id"]: r for r in processes.rows(config)}
+    assert status == "COMPLETED" and score == rows[trial_id]["score"] != 99.0
+    assert [r["status"] for r in rows.values()] == ["COMPLETED"] * 3

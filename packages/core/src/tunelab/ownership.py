@@ -44,6 +44,7 @@ __all__ = [
     "claim_for",
     "held_elsewhere",
     "hold",
+    "is_mine",
     "lease_is_live",
     "lease_seconds",
     "live_holders",
@@ -173,6 +174,11 @@ def held_elsewhere(storage: Storage, now: float | None = None) -> list[StoredTri
             trial.lease = lease
             out.append(trial)
     return out
+
+
+def is_mine(trial: StoredTrial) -> bool:
+    """Whether this process claimed `trial` (its last claim)."""
+    return trial.owner_token == _TOKEN and trial.owner_pid == os.getpid()
 
 
 def lease_is_live(lease: Lease, now: float | None = None) -> bool:

@@ -20,7 +20,14 @@ from tunelab.errors import ObjectiveNotReportedError, TooManyFailedTrialsError
 from tunelab.hyperparameters import Fixed, HyperParameter, HyperParameters
 from tunelab.objective import Objective
 from tunelab.outcomes import format_error, latest_values, metric_dicts, objective_score
-from tunelab.ownership import claim_for, held_elsewhere, hold, live_holders, owner_is_gone
+from tunelab.ownership import (
+    claim_for,
+    held_elsewhere,
+    hold,
+    is_mine,
+    live_holders,
+    owner_is_gone,
+)
 from tunelab.storage import STORE_FILENAME, Storage, Store, StoredTrial, StoreError
 from tunelab.stored_settings import StoredSettings
 from tunelab.trial import MetricsTracker, Trial, TrialStatus
@@ -421,15 +428,34 @@ class Study:
                 retries=retries,
                 ended_at=now,
             ):
-                raise ValueError(
-                    f"trial {trial.trial_id!r} is already finished; telling it "
-                    "again changes nothing"
-                )
+                return self._finished_elsewhere(trial)
             self.settings.merge_trial_space(trial.hyperparameters)
         trial.metrics, trial.score, trial.best_step = tracker, score, best_step
         trial.status, trial.message, trial.ended_at = new_status, message, now
         trial.retries = retries
         self.running.pop(trial.trial_id, None)  # type: ignore[arg-type]
+        return trial
+
+    def _finished_elsewhere(self, trial: Trial) -> Trial:
+        """`trial` is already finished in the store. Told twice: an error. Handed out here
+        and not yet told: another process finished it meanwhile (this one stopped renewing
+        its lease long enough, e.g. frozen, for the trial to run again there). The first
+        result stands; this run's is dropped and the search goes on."""
+        trial_id: str = trial.trial_id  # type: ignore[assignment]
+        stored = self.storage.get_trial(trial_id)
+        token = None if stored is None else stored.owner_token
+        if trial_id not in self.running or token is None or is_mine(stored):  # type: ignore[arg-type]
+            raise ValueError(
+                f"trial {trial_id!r} is already finished; telling it again changes nothing"
+            )
+        self.running.pop(trial_id)
+        print(
+            f"Trial {trial_id} was finished by another process while this one ran it (this "
+            "process's lease had expired); its result there is kept and this one dropped."
+        )
+        done = self.to_trial(stored)  # type: ignore[arg-type]
+        trial.status, trial.score, trial.best_step = done.status, done.score, done.best_step
+        trial.metrics, trial.message, trial.ended_at = done.metrics, done.message, done.ended_at
         return trial
 
     def release(self, trial: Trial | str) -> None:
