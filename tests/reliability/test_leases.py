@@ -190,7 +190,7 @@ def test_in_this_node_the_pids_start_time_decides(tmp_path, live_pid, owner):
 
 def test_a_run_waits_for_a_trial_held_on_another_host_then_runs_it(tmp_path, live_pid):
     config = processes.settings(tmp_path, 3, steps=3, sleep=0.01)
-    orphan = _foreign_owner(config, live_pid, "elsewhere|boot|pid:[1]", expires_in=2.0)
+    orphan = _foreign_owner(config, live_pid, "elsewhere|boot|pid:[1]", expires_in=6.0)
     done = processes.run(config)  # nothing renews that lease: its owner is gone
     assert done.returncode == 0, done.stderr
     assert f"Waiting for trial {orphan}, run by process {live_pid} on host 'elsewhere'" in (

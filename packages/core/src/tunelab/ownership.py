@@ -35,9 +35,10 @@ import threading
 import time
 import uuid
 import weakref
+from pathlib import Path
 from typing import Any
 
-from tunelab.storage import Claim, Lease, Storage, StoredTrial
+from tunelab.storage import STORE_FILENAME, Claim, Lease, Storage, Store, StoredTrial, StoreError
 
 __all__ = [
     "DEFAULT_LEASE_SECONDS",
@@ -48,6 +49,8 @@ __all__ = [
     "lease_is_live",
     "lease_seconds",
     "live_holders",
+    "refuse_overwrite_while_searched",
+    "wait_for_held_trials",
     "owner_is_gone",
 ]
 
@@ -64,13 +67,25 @@ def _read(path: str) -> str:
         return ""
 
 
+def _start_time(pid: int) -> int | None:
+    """When process `pid` started (clock ticks since boot), or None if unknown."""
+    try:
+        fields = _read(f"/proc/{pid}/stat").rsplit(")", 1)[1].split()
+        return int(fields[19])  # field 22 of proc(5), counted after the command name
+    except (IndexError, ValueError):
+        return None
+
+
 def _node() -> str:
-    """Where a PID names one process: host, boot and PID namespace (what is knowable)."""
+    """Where a PID names one process: host, boot and PID namespace (what is knowable). The
+    namespace is its inode and its first process's start time: the kernel gives a new
+    namespace the inode of one just destroyed (a container restarted at once)."""
     try:
         namespace = os.readlink("/proc/self/ns/pid")
     except OSError:
         namespace = ""
-    return f"{_HOST}|{_read('/proc/sys/kernel/random/boot_id')}|{namespace}"
+    boot = _read("/proc/sys/kernel/random/boot_id")
+    return f"{_HOST}|{boot}|{namespace}@{_start_time(1)}"
 
 
 _NODE = _node()
@@ -97,15 +112,6 @@ def claim_for(tuner_id: str | None, detached: bool, now: float) -> Claim:
     if detached:
         return Claim(None, None, tuner_id, now)
     return Claim(_HOST, os.getpid(), tuner_id, now, _TOKEN)
-
-
-def _start_time(pid: int) -> int | None:
-    """When process `pid` started (clock ticks since boot), or None if unknown."""
-    try:
-        fields = _read(f"/proc/{pid}/stat").rsplit(")", 1)[1].split()
-        return int(fields[19])  # field 22 of proc(5), counted after the command name
-    except (IndexError, ValueError):
-        return None
 
 
 _PID_START = _start_time(os.getpid())
@@ -179,6 +185,48 @@ def held_elsewhere(storage: Storage, now: float | None = None) -> list[StoredTri
 def is_mine(trial: StoredTrial) -> bool:
     """Whether this process claimed `trial` (its last claim)."""
     return trial.owner_token == _TOKEN and trial.owner_pid == os.getpid()
+
+
+def wait_for_held_trials(storage: Storage, now: float, announced: set[str]) -> bool:
+    """Whether a search with nothing left to create waits for trials held in another node
+    by owners whose leases still run (see `held_elsewhere`): if one died, its trial runs
+    again here when the lease expires, instead of staying RUNNING. Each trial waited for
+    is announced once (its id is added to `announced`)."""
+    held = held_elsewhere(storage, now)
+    for trial in held:
+        lease = trial.lease
+        if lease is not None and trial.trial_id not in announced:
+            announced.add(trial.trial_id)
+            print(
+                f"Waiting for trial {trial.trial_id}, run by process {lease.pid} on host "
+                f"{lease.host!r}: it ends there, or runs again here if that process stops "
+                f"renewing its lease (expires in {lease.expires_at - now:.0f} s)."
+            )
+    return bool(held)
+
+
+def refuse_overwrite_while_searched(project_dir: Path) -> None:
+    """Raise `StoreError` if another live process holds a lease on the project in
+    `project_dir`: overwrite=True would delete its trials under it (it would go on
+    believing they are stored)."""
+    try:
+        store = Store(project_dir / STORE_FILENAME)
+    except StoreError:
+        return  # damaged, foreign or newer: nobody searches it with this tunelab
+    try:
+        holders = live_holders(store)
+    finally:
+        store.close()
+    if holders:
+        lease = holders[0]
+        raise StoreError(
+            f"overwrite=True: the project {str(project_dir)!r} is being searched by another "
+            f"process (pid {lease.pid} on host {lease.host!r}; its lease runs "
+            f"{max(0.0, lease.expires_at - time.time()):.0f} s more unless renewed), and "
+            "overwriting would delete the trials it runs and records. Stop that process "
+            "first (or wait until its search ends), choose another project_name, or leave "
+            "overwrite=False to join its search."
+        )
 
 
 def lease_is_live(lease: Lease, now: float | None = None) -> bool:

@@ -22,13 +22,13 @@ from tunelab.objective import Objective
 from tunelab.outcomes import format_error, latest_values, metric_dicts, objective_score
 from tunelab.ownership import (
     claim_for,
-    held_elsewhere,
     hold,
     is_mine,
-    live_holders,
     owner_is_gone,
+    refuse_overwrite_while_searched,
+    wait_for_held_trials,
 )
-from tunelab.storage import STORE_FILENAME, Storage, Store, StoredTrial, StoreError
+from tunelab.storage import STORE_FILENAME, Storage, Store, StoredTrial
 from tunelab.stored_settings import StoredSettings
 from tunelab.trial import MetricsTracker, Trial, TrialStatus
 
@@ -116,29 +116,6 @@ class Proposer(Protocol):
         """Take a running trial's report (`trial.report` calls it)."""
 
 
-def _refuse_overwrite_while_searched(project_dir: Path) -> None:
-    """Raise if another live process holds a lease on the project that overwrite=True
-    would delete under it (its trials lost while it believes they are stored)."""
-    try:
-        store = Store(project_dir / STORE_FILENAME)
-    except StoreError:
-        return  # damaged, foreign or newer: nobody searches it with this tunelab
-    try:
-        holders = live_holders(store)
-    finally:
-        store.close()
-    if holders:
-        lease = holders[0]
-        raise StoreError(
-            f"overwrite=True: the project {str(project_dir)!r} is being searched by another "
-            f"process (pid {lease.pid} on host {lease.host!r}; its lease runs "
-            f"{max(0.0, lease.expires_at - time.time()):.0f} s more unless renewed), and "
-            "overwriting would delete the trials it runs and records. Stop that process "
-            "first (or wait until its search ends), choose another project_name, or leave "
-            "overwrite=False to join its search."
-        )
-
-
 class Study:
     """The books of a search over `storage`, proposals from `oracle`.
 
@@ -166,7 +143,7 @@ class Study:
         """The study of the project in `project_dir` (None: in memory), not yet resumed."""
         path = ":memory:" if project_dir is None else project_dir / STORE_FILENAME
         if overwrite and project_dir is not None and path.is_file():  # type: ignore[union-attr]
-            _refuse_overwrite_while_searched(project_dir)
+            refuse_overwrite_while_searched(project_dir)
         return cls(oracle, Store(path, overwrite=overwrite))
 
     # ------------------------------------------------------------------------------------
@@ -205,7 +182,8 @@ class Study:
                 return self._hand_out(self.to_trial(again))
             number = storage.next_number()
             if self.exhausted or (oracle.max_trials is not None and number >= oracle.max_trials):
-                self.waiting = self._await_held_trials(now)
+                # Trials held in another node may still come back to run here.
+                self.waiting = wait_for_held_trials(storage, now, self._announced)
                 return None
             trial = Trial(HyperParameters(), trial_id=self._format_id(number))
             trial.number = number
@@ -225,23 +203,6 @@ class Study:
             storage.create_trial(number, trial.trial_id, active, value_hash(active), claim)  # type: ignore[arg-type]
             trial.started_at = now
             return self._hand_out(trial)
-
-    def _await_held_trials(self, now: float) -> bool:
-        """Whether to wait, with nothing left to create, for trials held in another node
-        (another host or container) by owners whose leases still run: if one died, its
-        trial runs again here when the lease expires, instead of staying RUNNING."""
-        held = held_elsewhere(self.storage, now)
-        for trial in held:
-            if trial.trial_id not in self._announced:
-                self._announced.add(trial.trial_id)
-                lease = trial.lease
-                assert lease is not None
-                print(
-                    f"Waiting for trial {trial.trial_id}, run by process {lease.pid} on host "
-                    f"{lease.host!r}: it ends there, or runs again here if that process stops "
-                    f"renewing its lease (expires in {lease.expires_at - now:.0f} s)."
-                )
-        return bool(held)
 
     def _hand_out(self, trial: Trial) -> Trial:
         trial._oracle = self.oracle
