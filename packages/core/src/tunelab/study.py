@@ -198,7 +198,7 @@ class Study:
                     "configuration has been tried. The search stops here."
                 )
                 return None
-            trial.hyperparameters = self._trial_hyperparameters(values, trial)
+            trial.hyperparameters = self._trial_hyperparameters(values, trial, detached)
             active = trial.hyperparameters.active_values()
             storage.create_trial(number, trial.trial_id, active, value_hash(active), claim)  # type: ignore[arg-type]
             trial.started_at = now
@@ -252,21 +252,25 @@ class Study:
         out.update({k: v for k, v in values.items() if k not in space._space})
         return out
 
-    def _trial_hyperparameters(self, values: dict[str, Any], trial: Trial) -> HyperParameters:
+    def _trial_hyperparameters(
+        self, values: dict[str, Any], trial: Trial, detached: bool = False
+    ) -> HyperParameters:
         oracle = self.oracle
         hp = oracle.hyperparameters.copy()
         hp.values = dict(values)
-        hp._sampler = self._sampler(trial)
+        hp._sampler = self._sampler(trial, detached)
         hp._tune_new_entries = oracle.tune_new_entries
         hp._allow_new_entries = oracle.allow_new_entries
         return hp
 
-    def _sampler(self, trial: Trial) -> Any:
-        """How `trial` gets a value for a hyperparameter its code defines while it runs:
-        the oracle suggests it and the store keeps it at once (as Optuna saves each
-        suggestion), so a result told by another process, or a rerun after a crash, has
-        the values the trial's code used. Later trials get these names from the space."""
+    def _sampler(self, trial: Trial, detached: bool) -> Any:
+        """How `trial` gets a value for a hyperparameter its code defines while it runs: the
+        oracle suggests it. A detached trial's value is also stored at once (as Optuna
+        saves each suggestion), since another process may tell its result; the owner of
+        any other trial tells it itself, with every value (no write per suggestion)."""
         storage, oracle = self.storage, self.oracle
+        if not detached:
+            return lambda definition: oracle.sample_new(definition, trial)
 
         def sample(definition: HyperParameter) -> Any:
             value = oracle.sample_new(definition, trial)
@@ -466,7 +470,7 @@ class Study:
         trial = stored.to_trial(oracle.hyperparameters)
         if stored.status in (TrialStatus.RUNNING, TrialStatus.IDLE):
             hp = trial.hyperparameters
-            hp._sampler = self._sampler(trial)
+            hp._sampler = self._sampler(trial, stored.owner_pid is None)
             hp._tune_new_entries = oracle.tune_new_entries
             hp._allow_new_entries = oracle.allow_new_entries
         return trial
