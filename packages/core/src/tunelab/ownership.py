@@ -155,8 +155,8 @@ def owner_is_gone(trial: StoredTrial, now: float | None = None) -> bool:
     if token is None:
         # Claimed by a tunelab without leases (a schema-1 store): this PID on this host is
         # not this process, and past a lease period nobody has shown it is alive.
-        started = trial.started_at if trial.started_at is not None else 0.0
-        return (here and mine) or started + DEFAULT_LEASE_SECONDS < now
+        claimed_at = trial.started_at if trial.started_at is not None else 0.0
+        return (here and mine) or claimed_at + DEFAULT_LEASE_SECONDS < now
     if token == _TOKEN and mine:
         return False
     # No lease row: never recorded, or pruned long after it expired.

@@ -496,7 +496,8 @@ class Store(Storage):
             # One read: the running trials, then the IDLE one with the lowest number. The
             # claimer's own running trials are left out: it is alive, so they are not
             # abandoned (a driver with many trials in flight would reread them at each ask).
-            own, args = "", (TrialStatus.RUNNING,)
+            own = ""
+            args: tuple[Any, ...] = (TrialStatus.RUNNING,)
             if claim.pid is not None:
                 # Its own by lease token, not by host and PID: a restarted container's
                 # process has the PID (and host name) of the dead one it replaces.
