@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import tunelab as kt
 from tunelab.store import STORE_FILENAME
 
@@ -56,6 +58,7 @@ def test_a_resumed_failing_project_continues_the_count(tmp_path):
     proof.add("faults_injected", 4)
 
 
+@pytest.mark.slow
 def test_four_processes_stop_together_at_the_limit(tmp_path):
     workers = [_start(tmp_path, mode="fail", max_trials=40, limit=3, sleep=0.3) for _ in range(4)]
     for worker in workers:

@@ -77,6 +77,7 @@ def _leases(config):
         conn.close()
 
 
+@pytest.mark.slow
 @needs_unshare
 @pytest.mark.parametrize("pause", ["at once", "after the lease"])
 def test_a_container_restart_runs_the_dead_owners_trial_again(tmp_path, monkeypatch, pause):
@@ -188,6 +189,7 @@ def test_in_this_node_the_pids_start_time_decides(tmp_path, live_pid, owner):
     assert [r["status"] for t, r in rows.items() if t != held] == ["COMPLETED"] * 2
 
 
+@pytest.mark.slow
 def test_a_run_waits_for_a_trial_held_on_another_host_then_runs_it(tmp_path, live_pid):
     config = processes.settings(tmp_path, 3, steps=3, sleep=0.01)
     orphan = _foreign_owner(config, live_pid, "elsewhere|boot|pid:[1]", expires_in=6.0)
@@ -249,6 +251,7 @@ def test_the_heartbeat_renews_the_lease_of_a_long_trial(tmp_path, monkeypatch):
     assert [r["status"] for r in processes.rows(config)] == ["COMPLETED"]
 
 
+@pytest.mark.slow
 @needs_unshare
 def test_a_live_owner_in_another_namespace_keeps_its_trial(tmp_path, monkeypatch):
     monkeypatch.setenv("TUNELAB_LEASE_SECONDS", str(LEASE))
