@@ -153,14 +153,16 @@ def owner_is_gone(trial: StoredTrial, now: float | None = None) -> bool:
             if started is not None:
                 return started != lease.pid_start
     if token is None:
-        # Claimed by a tunelab without leases (a schema-1 store): this PID on this host is
-        # not this process, and past a lease period nobody has shown it is alive.
-        claimed_at = trial.started_at if trial.started_at is not None else 0.0
-        return (here and mine) or claimed_at + DEFAULT_LEASE_SECONDS < now
+        # A storage without leases: only a dead PID on this host tells (checked above).
+        return False
     if token == _TOKEN and mine:
         return False
-    # No lease row: never recorded, or pruned long after it expired.
-    return lease is None or lease.expires_at < now
+    if lease is None:
+        # Its lease row was pruned long after it expired, or it was claimed before leases
+        # existed (a migrated schema-1 store): its claim counts as one lease period.
+        claimed_at = trial.started_at if trial.started_at is not None else 0.0
+        return claimed_at + DEFAULT_LEASE_SECONDS < now
+    return lease.expires_at < now
 
 
 def held_elsewhere(storage: Storage, now: float | None = None) -> list[StoredTrial]:

@@ -339,6 +339,13 @@ class Store(Storage):
         found = {r[1] for r in conn.execute("PRAGMA table_info(trials)")}
         if "owner_token" not in found:
             conn.execute("ALTER TABLE trials ADD COLUMN owner_token TEXT")
+        # Trials left RUNNING by a tunelab without leases: owned under a lease never
+        # recorded, so that they run again one lease period after their start.
+        conn.execute(
+            "UPDATE trials SET owner_token='schema-1' WHERE status=? AND owner_pid IS NOT NULL "
+            "AND owner_token IS NULL",
+            (TrialStatus.RUNNING,),
+        )
         conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (dumps(SCHEMA_VERSION),))
 
     @staticmethod
