@@ -320,7 +320,7 @@ def test_a_late_result_of_a_taken_over_trial_is_dropped_and_the_search_goes_on(t
     # As seen from another host: that process's lease expired long ago.
     conn = sqlite3.connect(processes.store_path(config), timeout=30)
     with conn:
-        conn.execute("UPDATE leases SET expires_at=0, node='elsewhere|b|n'")
+        conn.execute("UPDATE leases SET expires_at=?, node='elsewhere|b|n'", (time.time() - 1,))
     conn.close()
     done = processes.run(config)  # runs that trial again, and two more
     assert done.returncode == 0, done.stderr
