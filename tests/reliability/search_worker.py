@@ -121,7 +121,8 @@ def main() -> None:
         max_consecutive_failed_trials=None,
     )
     tuner.search(verbose=0)
-    print("done", len(tuner.oracle.trials))
+    print("done", len(tuner.oracle.trials), flush=True)
+    time.sleep(settings.get("linger", 0))  # a process that lives on after its search
 
 
 if __name__ == "__main__":

@@ -71,7 +71,8 @@ def test_nan_and_infinite_results_are_invalid_and_never_best(tmp_path, direction
         objective=objective,
         directory=tmp_path,
         project_name=direction,
-        max_consecutive_failed_trials=1,  # INVALID trials are not failures
+        # Non-finite results count toward this limit (test_failure_limit.py): five in a row.
+        max_consecutive_failed_trials=None,
     )
     tuner.search(verbose=0)
     trials = _by_x(tuner)

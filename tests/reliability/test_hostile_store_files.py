@@ -131,3 +131,20 @@ def test_a_space_that_no_longer_loads_keeps_the_trials_readable(tmp_path, caplog
         text=True,
     )
     assert summary.returncode == 0 and "Trials: 20 (20 COMPLETED)" in summary.stdout
+
+
+def test_a_store_of_the_previous_schema_is_read_without_being_changed(tmp_path):
+    """Reading (summary, load_results) never migrates: a schema-1 store, as the previous
+    release wrote it (no lease table, no owner_token column), is read as it is."""
+    _search_in_a_process(tmp_path)
+    store = tmp_path / "p" / STORE_FILENAME
+    connection = sqlite3.connect(store)
+    connection.execute("DROP TABLE IF EXISTS leases")
+    connection.execute("DROP INDEX IF EXISTS trials_by_end")
+    connection.execute("ALTER TABLE trials DROP COLUMN owner_token")
+    connection.execute("UPDATE meta SET value='1' WHERE key='schema_version'")
+    connection.commit()
+    connection.close()
+    before = store.read_bytes()
+    assert len(load_results(tmp_path / "p").finished) == 20
+    assert store.read_bytes() == before

@@ -20,13 +20,39 @@ from tunelab.errors import ObjectiveNotReportedError, TooManyFailedTrialsError
 from tunelab.hyperparameters import Fixed, HyperParameter, HyperParameters
 from tunelab.objective import Objective
 from tunelab.outcomes import format_error, latest_values, metric_dicts, objective_score
-from tunelab.ownership import claim_for, owner_is_gone
+from tunelab.ownership import (
+    claim_for,
+    hold,
+    is_mine,
+    owner_is_gone,
+    refuse_overwrite_while_searched,
+    wait_for_held_trials,
+)
 from tunelab.proposals import WAIT, TrialId, read_proposal
 from tunelab.storage import STORE_FILENAME, Storage, Store, StoredTrial
 from tunelab.stored_settings import StoredSettings
 from tunelab.trial import MetricsTracker, Trial, TrialStatus
 
 __all__ = ["WAIT", "Proposer", "Study", "TrialId", "iter_active", "value_hash"]
+
+
+# The end of the message of a trial INVALID because its objective was NaN or infinite: such
+# a trial counts toward `max_consecutive_failed_trials` (KerasTuner retries it, then fails
+# it); one the user declared invalid (`InvalidTrialError`, an infeasible configuration)
+# does not.
+_NOT_FINITE = " is not finite"
+
+
+def _failed(status: str, message: str | None) -> bool:
+    """Whether a finished trial counts toward the consecutive-failure limit."""
+    if status == TrialStatus.FAILED:
+        return True
+    text = message or ""
+    return (
+        status == TrialStatus.INVALID
+        and text.startswith("objective value ")
+        and (text.endswith(_NOT_FINITE))
+    )
 
 
 def value_hash(values: dict[str, Any]) -> str:
@@ -104,15 +130,16 @@ class Study:
         self.populating: Trial | None = None
         self.exhausted = False
         self.waiting = False
-        self._consecutive_failures = 0
-        self._first_failure: str | None = None
-        self._failed_in_row: list[str] = []
+        self._opened_at = time.time()
+        self._announced: set[str] = set()
         self.settings = StoredSettings(oracle, storage)
 
     @classmethod
     def open(cls, oracle: Proposer, project_dir: Path | None, overwrite: bool = False) -> Study:
         """The study of the project in `project_dir` (None: in memory), not yet resumed."""
         path = ":memory:" if project_dir is None else project_dir / STORE_FILENAME
+        if overwrite and project_dir is not None and path.is_file():  # type: ignore[union-attr]
+            refuse_overwrite_while_searched(project_dir)
         return cls(oracle, Store(path, overwrite=overwrite))
 
     # ------------------------------------------------------------------------------------
@@ -143,12 +170,16 @@ class Study:
         storage, oracle = self.storage, self.oracle
         now = time.time()
         claim = claim_for(tuner_id, detached, now)
+        if not detached:
+            hold(storage, self)  # the lease exists before any trial names it
         with storage.transaction():
             again = storage.claim(claim, owner_is_gone)
             if again is not None:
                 return self._hand_out(self.to_trial(again), tuner_id)
             number = storage.next_number()
             if self.exhausted or (oracle.max_trials is not None and number >= oracle.max_trials):
+                # Trials held in another node may still come back to run here.
+                self.waiting = wait_for_held_trials(storage, now, self._announced)
                 return None
             trial = Trial(HyperParameters(), trial_id=self._format_id(number))
             trial.number = number
@@ -163,7 +194,7 @@ class Study:
                     "configuration has been tried. The search stops here."
                 )
                 return None
-            trial.hyperparameters = self._trial_hyperparameters(values, trial)
+            trial.hyperparameters = self._trial_hyperparameters(values, trial, detached)
             active = trial.hyperparameters.active_values()
             storage.create_trial(number, trial.trial_id, active, value_hash(active), claim)  # type: ignore[arg-type]
             trial.started_at = now
@@ -218,14 +249,32 @@ class Study:
         out.update({k: v for k, v in values.items() if k not in space._space})
         return out
 
-    def _trial_hyperparameters(self, values: dict[str, Any], trial: Trial) -> HyperParameters:
+    def _trial_hyperparameters(
+        self, values: dict[str, Any], trial: Trial, detached: bool = False
+    ) -> HyperParameters:
         oracle = self.oracle
         hp = oracle.hyperparameters.copy()
         hp.values = dict(values)
-        hp._sampler = lambda definition: oracle.sample_new(definition, trial)
+        hp._sampler = self._sampler(trial, detached)
         hp._tune_new_entries = oracle.tune_new_entries
         hp._allow_new_entries = oracle.allow_new_entries
         return hp
+
+    def _sampler(self, trial: Trial, detached: bool) -> Any:
+        """How `trial` gets a value for a hyperparameter its code defines while it runs: the
+        oracle suggests it. A detached trial's value is also stored at once (as Optuna
+        saves each suggestion), since another process may tell its result; the owner of
+        any other trial tells it itself, with every value (no write per suggestion)."""
+        storage, oracle = self.storage, self.oracle
+        if not detached:
+            return lambda definition: oracle.sample_new(definition, trial)
+
+        def sample(definition: HyperParameter) -> Any:
+            value = oracle.sample_new(definition, trial)
+            storage.save_values(trial.trial_id, {definition.name: value})  # type: ignore[arg-type]
+            return value
+
+        return sample
 
     def _format_id(self, number: int) -> str:
         max_trials = self.oracle.max_trials
@@ -318,7 +367,7 @@ class Study:
                 else TrialStatus.COMPLETED
             )
             if score is None or not math.isfinite(score):
-                message = message or f"objective value {score} is not finite"
+                message = message or f"objective value {score}{_NOT_FINITE}"
                 final, score = TrialStatus.INVALID, None
         retry = (
             retry and final == TrialStatus.FAILED and trial.retries < oracle.max_retries_per_trial
@@ -343,17 +392,36 @@ class Study:
                 retries=retries,
                 ended_at=now,
             ):
-                raise ValueError(
-                    f"trial {trial.trial_id!r} is already finished; telling it "
-                    "again changes nothing"
-                )
+                return self._finished_elsewhere(trial)
             self.settings.merge_trial_space(trial.hyperparameters)
         trial.metrics, trial.score, trial.best_step = tracker, score, best_step
         trial.status, trial.message, trial.ended_at = new_status, message, now
         trial.retries = retries
         self.running.pop(trial.trial_id, None)  # type: ignore[arg-type]
         self.askers.pop(trial.trial_id, None)  # type: ignore[arg-type]
-        self._count_failure(trial, final, retry)
+        return trial
+
+    def _finished_elsewhere(self, trial: Trial) -> Trial:
+        """`trial` is already finished in the store. Told twice: an error. Handed out here
+        and not yet told: another process finished it meanwhile (this one stopped renewing
+        its lease long enough, e.g. frozen, for the trial to run again there). The first
+        result stands; this run's is dropped and the search goes on."""
+        trial_id: str = trial.trial_id  # type: ignore[assignment]
+        stored = self.storage.get_trial(trial_id)
+        token = None if stored is None else stored.owner_token
+        if trial_id not in self.running or token is None or is_mine(stored):  # type: ignore[arg-type]
+            raise ValueError(
+                f"trial {trial_id!r} is already finished; telling it again changes nothing"
+            )
+        self.running.pop(trial_id)
+        self.askers.pop(trial_id, None)
+        print(
+            f"Trial {trial_id} was finished by another process while this one ran it (this "
+            "process's lease had expired); its result there is kept and this one dropped."
+        )
+        done = self.to_trial(stored)  # type: ignore[arg-type]
+        trial.status, trial.score, trial.best_step = done.status, done.score, done.best_step
+        trial.metrics, trial.message, trial.ended_at = done.metrics, done.message, done.ended_at
         return trial
 
     def release(self, trial: Trial | str) -> None:
@@ -365,28 +433,34 @@ class Study:
         self.running.pop(trial_id, None)
         self.askers.pop(trial_id, None)
 
-    def _count_failure(self, trial: Trial, final: str, retry: bool) -> None:
-        if final == TrialStatus.FAILED and not retry:
-            if self._consecutive_failures == 0:
-                self._first_failure = f"trial {trial.trial_id}:\n{trial.message}"
-                self._failed_in_row = []
-            self._failed_in_row.append(str(trial.trial_id))
-            self._consecutive_failures += 1
-        elif final in (TrialStatus.COMPLETED, TrialStatus.STOPPED):
-            self._consecutive_failures = 0
-
     def check_failures(self) -> None:
-        """Raise `TooManyFailedTrialsError` once the failure limit is reached."""
+        """Raise `TooManyFailedTrialsError` once the failure limit is reached.
+
+        The trials that failed in a row are counted in the store, in the order they ended,
+        whichever process ran them (as KerasTuner counts its end order): four processes
+        stop together at the limit, and a resumed project continues the count. A project
+        stopped by the limit runs one more trial when it is resumed (the fix may have
+        worked): the limit is enforced only once a failure has happened in this run.
+        """
         limit = self.oracle.max_consecutive_failed_trials
-        if limit is not None and self._consecutive_failures >= limit:
-            raise TooManyFailedTrialsError(
-                f"{self._consecutive_failures} trials failed in a row "
-                f"(max_consecutive_failed_trials={limit}); the search stops. The first of them "
-                f"was {self._first_failure}\nThe failed trials: {self._failed_in_row}; read "
-                "each one's message and traceback with tuner.oracle.get_trial(trial_id).message, "
-                f"e.g. tuner.oracle.get_trial({self._failed_in_row[-1]!r}).message "
-                "(tuner.results_summary() counts them)."
-            )
+        if limit is None:
+            return
+        streak = []
+        for trial_id, status, message, ended_at in self.storage.last_ended(limit):
+            if not _failed(status, message):
+                break
+            streak.append((trial_id, message, ended_at))
+        if len(streak) < limit or streak[0][2] < self._opened_at:
+            return
+        (first, message, _), ids = streak[-1], [t[0] for t in reversed(streak)]
+        raise TooManyFailedTrialsError(
+            f"{len(streak)} trials failed in a row "
+            f"(max_consecutive_failed_trials={limit}); the search stops. The first of them "
+            f"was trial {first}:\n{message}\nThe failed trials: {ids}; read "
+            "each one's message and traceback with tuner.oracle.get_trial(trial_id).message, "
+            f"e.g. tuner.oracle.get_trial({ids[-1]!r}).message "
+            "(tuner.results_summary() counts them)."
+        )
 
     # ------------------------------------------------------------------------------------
     # Reading trials
@@ -398,7 +472,7 @@ class Study:
         trial = stored.to_trial(oracle.hyperparameters)
         if stored.status in (TrialStatus.RUNNING, TrialStatus.IDLE):
             hp = trial.hyperparameters
-            hp._sampler = lambda definition: oracle.sample_new(definition, trial)
+            hp._sampler = self._sampler(trial, stored.owner_pid is None)
             hp._tune_new_entries = oracle.tune_new_entries
             hp._allow_new_entries = oracle.allow_new_entries
         return trial

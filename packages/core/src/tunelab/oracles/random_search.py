@@ -45,6 +45,11 @@ class RandomSearchOracle(Oracle):
         trial = self._trial_for(trial_id)
         unit = self.design_point(trial)
         values = self.random_values(trial, unit)
+        if not values:
+            # Nothing is known of the space yet (define-by-run): the trial's code defines
+            # it. Trials handed out meanwhile all look alike, and are not repeats of a
+            # finite space (with many slots, 20 of them read as an exhausted space).
+            return values
         if not self.tried(values):
             self._collisions = 0
             return self._response(values)

@@ -4,13 +4,14 @@
 holds the embedded SQLite store, the default (`tunelab.store` is its historical name).
 """
 
-from tunelab.storage.base import Claim, Storage, StoredTrial, StoreError, dumps, loads
+from tunelab.storage.base import Claim, Lease, Storage, StoredTrial, StoreError, dumps, loads
 from tunelab.storage.sqlite import SCHEMA_VERSION, STORE_FILENAME, Store, project_path
 
 __all__ = [
     "SCHEMA_VERSION",
     "STORE_FILENAME",
     "Claim",
+    "Lease",
     "Storage",
     "Store",
     "StoreError",

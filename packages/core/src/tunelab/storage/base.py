@@ -21,6 +21,11 @@ Guarantees every implementation gives
 * Who changes a trial: `report` changes only a RUNNING trial; `finish` only a RUNNING or
   IDLE one; `release` only a RUNNING one. Each returns False (and changes nothing) when
   the trial is not in such a state, so a late writer cannot overwrite a finished trial.
+* Leases: a trial claimed by a process (`Claim.token`) is held under that process's lease
+  (`Lease`), which the process renews while it runs trials (`renew_lease`). A RUNNING trial
+  whose owner's lease has expired is abandoned and runs again (see `tunelab.ownership`).
+  A storage without leases (`renew_lease` does nothing, `leases` is empty) still works:
+  trials are then taken back only from owners known to be dead on the same host.
 * Safety: values are JSON (numbers, strings, booleans, lists, dicts); nothing is pickled,
   and opening a store never runs stored code. A store that is not a tunelab store, is
   damaged, or was written by a newer schema is refused with a `StoreError`.
@@ -36,9 +41,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tunelab.hyperparameters import HyperParameters
-from tunelab.trial import MetricsTracker, Trial
+from tunelab.trial import MetricsTracker, Trial, TrialStatus
 
-__all__ = ["Claim", "Storage", "StoreError", "StoredTrial", "dumps", "loads"]
+__all__ = ["Claim", "Lease", "Storage", "StoreError", "StoredTrial", "dumps", "loads"]
 
 
 class StoreError(RuntimeError):
@@ -78,13 +83,32 @@ def loads(text: str) -> Any:
 @dataclass
 class Claim:
     """Who runs a trial handed out by `Storage.create_trial` or `Storage.claim`: the host
-    and process (None for a detached trial, which nobody's death abandons), the tuner, and
-    when it started."""
+    and process (None for a detached trial, which nobody's death abandons), the tuner,
+    when it started, and the token of the claiming process's `Lease` (None: no lease)."""
 
     host: str | None
     pid: int | None
     tuner_id: str | None
     started_at: float
+    token: str | None = None
+
+
+@dataclass
+class Lease:
+    """A process's hold on the trials it claimed: valid until `expires_at` (seconds since
+    the epoch, this host's clock), renewed by the process while it runs trials.
+
+    `token` is unique to one process's lifetime. `node` names where `pid` means something
+    (host, boot and PID namespace), and `pid_start` when that process started (clock ticks
+    since boot; None if unknown): there, a process can tell whether the owner is alive,
+    whatever its lease says."""
+
+    token: str
+    host: str
+    pid: int
+    node: str
+    expires_at: float
+    pid_start: int | None = None
 
 
 @dataclass
@@ -110,6 +134,9 @@ class StoredTrial:
     started_at: float | None = None
     ended_at: float | None = None
     metrics_config: dict[str, Any] = field(default_factory=dict)
+    owner_token: str | None = None
+    # The owner's lease, read by `Storage.claim` for the RUNNING trials it considers.
+    lease: Lease | None = None
 
     @property
     def metrics(self) -> MetricsTracker:
@@ -180,6 +207,16 @@ class Storage:
         metrics, score and best step are cleared. Returns it as it is stored afterwards."""
         raise NotImplementedError
 
+    def renew_lease(self, lease: Lease) -> None:
+        """Record `lease`, or extend it to its new `expires_at`, committed on return. The
+        heartbeat calls it from its own thread while the storage's user works: an
+        implementation must allow that (the SQLite one renews through a connection of its
+        own). The default does nothing: a storage without leases."""
+
+    def leases(self) -> list[Lease]:
+        """Every lease recorded (expired ones included, until they are pruned)."""
+        return []
+
     def has_values(self, value_hash: str) -> bool:
         """Whether a trial (in any state) has the configuration whose hash is `value_hash`."""
         raise NotImplementedError
@@ -207,6 +244,12 @@ class Storage:
         False, and nothing changed, when the trial has already finished."""
         raise NotImplementedError
 
+    def save_values(self, trial_id: str, values: dict[str, Any]) -> bool:
+        """Add `values` to a RUNNING trial's values as they are suggested (define-by-run),
+        so that a result told from another process keeps them; False if it is not RUNNING.
+        The default keeps nothing (the values then come with `finish`)."""
+        return False
+
     def release(self, trial_id: str) -> bool:
         """Put a RUNNING trial back to IDLE (it runs again); False if it was not RUNNING."""
         raise NotImplementedError
@@ -229,6 +272,14 @@ class Storage:
         """The `n` COMPLETED trials with the best score ("max" or "min"), best first; ties
         by number."""
         raise NotImplementedError
+
+    def last_ended(self, n: int) -> list[tuple[str, str, str | None, float]]:
+        """``(trial_id, status, message, ended_at)`` of the `n` trials that finished last
+        (COMPLETED, STOPPED, FAILED or INVALID), by end time, the latest first. Cheap: the
+        study reads it at every ask to count failures in a row."""
+        trials = [t for t in self.get_trials(tuple(TrialStatus.FINISHED)) if t.ended_at]
+        trials.sort(key=lambda t: (t.ended_at, t.number), reverse=True)
+        return [(t.trial_id, t.status, t.message, t.ended_at) for t in trials[:n]]  # type: ignore[misc]
 
     def count_by_status(self) -> dict[str, int]:
         """How many trials are in each state (states with none are left out)."""

@@ -12,6 +12,13 @@ This module holds every line of SQL in tunelab and every mapping between a row a
   atomic across processes. A busy file is waited for (a long timeout and retries), so
   "database is locked" does not reach the user. SQLite's locking is not safe on network
   file systems: a project shared across hosts needs a server store.
+* Leases: each process that claims trials records a row in ``leases`` (its token, host,
+  PID, node and expiry) and renews it from its heartbeat through a connection of its own;
+  a trial names its owner's lease by ``owner_token``. One lease row per process, not per
+  trial: renewing costs one small write per heartbeat, however many trials run.
+* Versions: schema 2 added the leases (the ``leases`` table and ``trials.owner_token``) and
+  an index on end times. A schema-1 store is migrated in place when it is opened for
+  writing, in one transaction; its trials keep every value.
 * Safety: values are JSON text, never pickle. A file that is not a tunelab store is
   refused, never overwritten; a store written by a newer schema version is refused.
 """
@@ -22,17 +29,18 @@ import contextlib
 import os
 import random
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from tunelab.storage.base import Claim, Storage, StoredTrial, StoreError, dumps, loads
+from tunelab.storage.base import Claim, Lease, Storage, StoredTrial, StoreError, dumps, loads
 from tunelab.trial import MetricsTracker, TrialStatus
 
 __all__ = ["SCHEMA_VERSION", "STORE_FILENAME", "Store", "project_path"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STORE_FILENAME = "tunelab.sqlite"
 _FORMAT = "tunelab-store"
 
@@ -54,11 +62,21 @@ CREATE TABLE IF NOT EXISTS trials (
     tuner_id TEXT,
     created_at REAL NOT NULL,
     started_at REAL,
-    ended_at REAL
+    ended_at REAL,
+    owner_token TEXT
 );
 CREATE INDEX IF NOT EXISTS trials_by_hash ON trials (value_hash);
 CREATE INDEX IF NOT EXISTS trials_by_status ON trials (status, number);
 CREATE INDEX IF NOT EXISTS trials_by_score ON trials (status, score);
+CREATE INDEX IF NOT EXISTS trials_by_end ON trials (ended_at, number);
+CREATE TABLE IF NOT EXISTS leases (
+    token TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    node TEXT NOT NULL,
+    expires_at REAL NOT NULL,
+    pid_start INTEGER
+);
 CREATE TABLE IF NOT EXISTS queue (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     hp_values TEXT NOT NULL,
@@ -83,7 +101,12 @@ TRIAL_COLUMNS = (
     "created_at",
     "started_at",
     "ended_at",
+    "owner_token",
 )
+# The columns a schema-1 store has (it lacks owner_token); it is migrated when opened.
+_V1_TRIAL_COLUMNS = TRIAL_COLUMNS[:-1]
+# Leases that expired this long ago are deleted when a process records its own.
+_LEASE_PRUNE_AFTER = 7 * 24 * 3600.0
 
 
 def _parse(text: Any) -> Any:
@@ -246,6 +269,9 @@ class Store(Storage):
         self.memory = self.path == ":memory:"
         if read_only and (self.memory or not Path(self.path).is_file()):
             raise StoreError(f"{self.path} does not exist; there is no store to read")
+        # The heartbeat's own connection (`renew_lease`), opened at its first renewal.
+        self._lease_conn: sqlite3.Connection | None = None
+        self._lease_lock = threading.Lock()
         if not self.memory:
             self._check_existing(Path(self.path), overwrite and not read_only)
             if not read_only:
@@ -260,8 +286,14 @@ class Store(Storage):
                     "`load_results` can still read the store there"
                 ) from None
             raise StoreError(f"{self.path} cannot be used as a tunelab store: {error}") from None
+        # The columns read for a trial. A store of an older schema opened read-only is not
+        # migrated (nothing is written): what it lacks reads as NULL.
+        self._selected = ", ".join(TRIAL_COLUMNS)
         if not read_only:
             self._init_schema()
+        else:
+            found = {row[1] for row in self._conn.execute("PRAGMA table_info(trials)")}
+            self._selected = ", ".join(c if c in found else f"NULL AS {c}" for c in TRIAL_COLUMNS)
 
     # -- opening ------------------------------------------------------------------------
     @staticmethod
@@ -369,7 +401,8 @@ class Store(Storage):
                 f"was written by a newer tunelab (store schema version {version!r}; this "
                 f"tunelab reads up to {SCHEMA_VERSION}): upgrade tunelab to open it"
             )
-        for table, columns in (("trials", TRIAL_COLUMNS), ("queue", ("hp_values",))):
+        trial_columns = TRIAL_COLUMNS if version >= 2 else _V1_TRIAL_COLUMNS
+        for table, columns in (("trials", trial_columns), ("queue", ("hp_values",))):
             found = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
             if not set(columns) <= found:
                 return kind, f"is damaged: its {table!r} table lacks tunelab's columns"
@@ -410,6 +443,7 @@ class Store(Storage):
                         "INSERT INTO meta VALUES ('schema_version', ?)", (dumps(SCHEMA_VERSION),)
                     )
                     conn.execute("INSERT INTO meta VALUES ('created_at', ?)", (dumps(time.time()),))
+                self._migrate(conn)
         except sqlite3.DatabaseError as error:
             raise StoreError(f"{self.path} cannot be used as a tunelab store: {error}") from None
         version = self.get_meta("schema_version")
@@ -418,6 +452,26 @@ class Store(Storage):
                 f"{self.path} was written by a newer tunelab (store schema version {version!r}; "
                 f"this tunelab reads up to {SCHEMA_VERSION}): upgrade tunelab to open it"
             )
+
+    @staticmethod
+    def _migrate(conn: sqlite3.Connection) -> None:
+        """Bring a schema-1 store to this version, inside the opening transaction (the
+        leases table and index come from `_SCHEMA`, which creates what is missing)."""
+        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        version = None if row is None else _parse(row[0])
+        if version != 1:
+            return  # current, or refused below (damaged or newer)
+        found = {r[1] for r in conn.execute("PRAGMA table_info(trials)")}
+        if "owner_token" not in found:
+            conn.execute("ALTER TABLE trials ADD COLUMN owner_token TEXT")
+        # Trials left RUNNING by a tunelab without leases: owned under a lease never
+        # recorded, so that they run again one lease period after their start.
+        conn.execute(
+            "UPDATE trials SET owner_token='schema-1' WHERE status=? AND owner_pid IS NOT NULL "
+            "AND owner_token IS NULL",
+            (TrialStatus.RUNNING,),
+        )
+        conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (dumps(SCHEMA_VERSION),))
 
     @staticmethod
     def _retry(action: Any, attempts: int = 50) -> Any:
@@ -478,6 +532,11 @@ class Store(Storage):
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
             self._conn.close()
+        with self._lease_lock:
+            if self._lease_conn is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    self._lease_conn.close()
+                self._lease_conn = None
 
     # -- metadata ---------------------------------------------------------------------------
     def get_meta(self, key: str, default: Any = None) -> Any:
@@ -494,7 +553,7 @@ class Store(Storage):
 
     # -- rows <-> StoredTrial ---------------------------------------------------------------
     def _select(self, where: str = "1", args: tuple = (), tail: str = "ORDER BY number") -> list:
-        sql = f"SELECT {', '.join(TRIAL_COLUMNS)} FROM trials WHERE {where} {tail}"
+        sql = f"SELECT {self._selected} FROM trials WHERE {where} {tail}"
         try:
             rows = self._conn.execute(sql, args).fetchall()
         except (UnicodeDecodeError, sqlite3.OperationalError) as error:
@@ -548,7 +607,8 @@ class Store(Storage):
     ) -> None:
         self._write(
             "INSERT INTO trials (number, trial_id, status, hp_values, value_hash, owner_host, "
-            "owner_pid, tuner_id, created_at, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "owner_pid, tuner_id, created_at, started_at, owner_token) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 number,
                 trial_id,
@@ -560,6 +620,7 @@ class Store(Storage):
                 claim.tuner_id,
                 claim.started_at,
                 claim.started_at,
+                claim.token,
             ),
         )
 
@@ -568,18 +629,26 @@ class Store(Storage):
             # One read: the running trials, then the IDLE one with the lowest number. The
             # claimer's own running trials are left out: it is alive, so they are not
             # abandoned (a driver with many trials in flight would reread them at each ask).
-            own, args = "", (TrialStatus.RUNNING,)
+            own = ""
+            args: tuple[Any, ...] = (TrialStatus.RUNNING,)
             if claim.pid is not None:
-                own = " AND NOT (owner_host IS ? AND owner_pid IS ?)"
-                args = (*args, claim.host, claim.pid)
+                # Its own by lease token, not by host and PID: a restarted container's
+                # process has the PID (and host name) of the dead one it replaces.
+                own = " AND NOT (owner_token IS ? AND owner_pid IS ?)"
+                args = (*args, claim.token, claim.pid)
             first_idle = "SELECT trial_id FROM trials WHERE status=? ORDER BY number LIMIT 1"
             rows = self._select(
                 f"(status=?{own}) OR trial_id=({first_idle})",
                 (*args, TrialStatus.IDLE, TrialStatus.IDLE),
                 "ORDER BY status=?, number",
             )
+            leases = None
             found = None
             for trial in rows:
+                if trial.status == TrialStatus.RUNNING and trial.owner_token is not None:
+                    if leases is None:
+                        leases = {lease.token: lease for lease in self.leases()}
+                    trial.lease = leases.get(trial.owner_token)
                 if trial.status == TrialStatus.IDLE or abandoned(trial):
                     found = trial
                     break
@@ -589,20 +658,70 @@ class Store(Storage):
             # reported must not be averaged into the new run's metrics.
             self._conn.execute(
                 "UPDATE trials SET status=?, owner_host=?, owner_pid=?, tuner_id=?, "
-                "started_at=?, metrics='{}', score=NULL, best_step=NULL WHERE trial_id=?",
+                "started_at=?, metrics='{}', score=NULL, best_step=NULL, owner_token=? "
+                "WHERE trial_id=?",
                 (
                     TrialStatus.RUNNING,
                     claim.host,
                     claim.pid,
                     claim.tuner_id,
                     claim.started_at,
+                    claim.token,
                     found.trial_id,
                 ),
             )
         found.status, found.owner_host, found.owner_pid = TrialStatus.RUNNING, claim.host, claim.pid
         found.tuner_id, found.started_at = claim.tuner_id, claim.started_at
+        found.owner_token, found.lease = claim.token, None
         found.metrics_config, found.score, found.best_step = {}, None, None
         return found
+
+    def renew_lease(self, lease: Lease) -> None:
+        if self.memory:
+            return  # no other process can see this store: nobody to hold it against
+        with self._lease_lock:
+            conn = self._lease_conn
+            if conn is None:
+                conn = sqlite3.connect(
+                    self.path, timeout=60, isolation_level=None, check_same_thread=False
+                )
+                conn.execute("PRAGMA busy_timeout=60000")
+                self._lease_conn = conn
+            # The first record of a lease also prunes leases long expired (dead processes').
+            prune = conn.execute("SELECT 1 FROM leases WHERE token=?", (lease.token,)).fetchone()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute(
+                    "INSERT INTO leases (token, host, pid, node, expires_at, pid_start) "
+                    "VALUES (?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT(token) DO UPDATE SET expires_at=excluded.expires_at",
+                    (
+                        lease.token,
+                        lease.host,
+                        lease.pid,
+                        lease.node,
+                        lease.expires_at,
+                        lease.pid_start,
+                    ),
+                )
+                if prune is None:
+                    conn.execute(
+                        "DELETE FROM leases WHERE expires_at<?",
+                        (lease.expires_at - _LEASE_PRUNE_AFTER,),
+                    )
+                conn.execute("COMMIT")
+            except sqlite3.Error as error:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if isinstance(error, sqlite3.OperationalError) and _is_write_failure(error):
+                    raise self._write_error(error) from error
+                raise
+
+    def leases(self) -> list[Lease]:
+        rows = self._conn.execute(
+            "SELECT token, host, pid, node, expires_at, pid_start FROM leases"
+        )
+        return [Lease(*row) for row in rows.fetchall()]
 
     def has_values(self, value_hash: str) -> bool:
         # An oracle checks its proposal (`Oracle.tried`) and the study checks it again in
@@ -658,6 +777,17 @@ class Store(Storage):
         }
         return self._update(trial_id, fields, (TrialStatus.RUNNING, TrialStatus.IDLE))
 
+    def save_values(self, trial_id: str, values: dict[str, Any]) -> bool:
+        with self._atomic() as conn:
+            row = conn.execute(
+                "SELECT hp_values FROM trials WHERE trial_id=? AND status=?",
+                (trial_id, TrialStatus.RUNNING),
+            ).fetchone()
+            if row is None:
+                return False
+            merged = {**loads(row[0]), **values}
+            return self._update(trial_id, {"hp_values": dumps(merged)}, (TrialStatus.RUNNING,))
+
     def release(self, trial_id: str) -> bool:
         return self._update(trial_id, {"status": TrialStatus.IDLE}, (TrialStatus.RUNNING,))
 
@@ -685,6 +815,16 @@ class Store(Storage):
             (TrialStatus.COMPLETED,),
             f"ORDER BY {order}, number LIMIT {int(n)}",
         )
+
+    def last_ended(self, n: int) -> list[tuple[str, str, str | None, float]]:
+        marks = ", ".join("?" * len(TrialStatus.FINISHED))
+        # "+status": walk the end-time index from its end rather than sort by status.
+        rows = self._conn.execute(
+            f"SELECT trial_id, status, message, ended_at FROM trials WHERE +status IN "
+            f"({marks}) AND ended_at IS NOT NULL ORDER BY ended_at DESC, number DESC LIMIT ?",
+            (*TrialStatus.FINISHED, int(n)),
+        )
+        return rows.fetchall()
 
     def count_by_status(self) -> dict[str, int]:
         rows = self._conn.execute("SELECT status, COUNT(*) FROM trials GROUP BY status")
