@@ -468,3 +468,39 @@ class BaseTuner:
 
     def reload(self) -> None:
         """Nothing to do: the store is read when the tuner is created."""
+
+    # KerasTuner's Tuner attributes: the backend arguments as given, None when not given.
+    optimizer = property(
+        lambda self: self.backend_kwargs.get("optimizer"),
+        lambda self, value: _set_backend_argument(self, "optimizer", value),
+        doc="The ``optimizer=`` given to the tuner (None: the hypermodel's own).",
+    )
+    loss = property(
+        lambda self: self.backend_kwargs.get("loss"),
+        lambda self, value: _set_backend_argument(self, "loss", value),
+        doc="The ``loss=`` given to the tuner (None: the hypermodel's own).",
+    )
+    metrics = property(
+        lambda self: self.backend_kwargs.get("metrics"),
+        lambda self, value: _set_backend_argument(self, "metrics", value),
+        doc="The ``metrics=`` given to the tuner (None: the hypermodel's own).",
+    )
+    max_model_size = property(
+        lambda self: self.backend_kwargs.get("max_model_size"),
+        lambda self, value: _set_backend_argument(self, "max_model_size", value),
+        doc="The ``max_model_size=`` given to the tuner (None: no limit).",
+    )
+    distribution_strategy = property(
+        lambda self: self.backend_kwargs.get("distribution_strategy"),
+        lambda self, value: _set_backend_argument(self, "distribution_strategy", value),
+        doc="The ``distribution_strategy=`` given to the tuner (None: none).",
+    )
+
+
+def _set_backend_argument(tuner: BaseTuner, name: str, value: Any) -> None:
+    """Setting one of KerasTuner's attributes changes the backend argument (None removes
+    it, so that a backend that does not know it is not handed it)."""
+    if value is None:
+        tuner.backend_kwargs.pop(name, None)
+    else:
+        tuner.backend_kwargs[name] = value

@@ -77,9 +77,9 @@ class KerasBackend(Backend):
         KerasOptions.from_options(options)
 
     def run_trial(self, context: TrialContext, model: Any, *args: Any, **kwargs: Any) -> Any:
-        check_keras_model(model)
+        check_keras_model(model, context.hypermodel)
         settings = KerasOptions.from_options(context.options)
-        default_objective(context, kwargs)
+        default_objective(context, kwargs)  # with a custom fit, decided after its first return
         check_validation(context.objective, context.hypermodel, kwargs)
         if settings.isolated:
             from tunelab_keras.isolation import run_in_process

@@ -154,6 +154,10 @@ def _serve(context: TrialContext, connection: Connection, process: Any) -> Any:
         if kind == "epoch":
             _, metrics, step = message
             connection.send(context.report(metrics, step=step))
+        elif kind == "objective":  # the child resolved the default objective
+            from tunelab.objective import Objective
+
+            context.set_objective(Objective.from_config(message[1]))
         elif kind == "done":
             return message[1]
         elif kind == "invalid":
@@ -238,6 +242,7 @@ def _child_context(
         hypermodel=hypermodel,
         hooks=_child_hooks(payload, oracle),
         scope=lambda: build_scope(settings),
+        record_meta=lambda key, value: connection.send((key, value)),
     )
 
 

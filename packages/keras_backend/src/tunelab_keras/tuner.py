@@ -11,7 +11,7 @@ import keras
 from tunelab.oracles.base import Oracle
 from tunelab.trial import Trial
 from tunelab.tuner import BaseTuner
-from tunelab_keras.training import history_best
+from tunelab_keras.fit_results import history_best, history_values
 
 __all__ = ["Tuner"]
 
@@ -98,6 +98,8 @@ class Tuner(BaseTuner):
             executions_per_trial=executions_per_trial,
             **kwargs,
         )
+        # KerasTuner's attributes optimizer, loss, metrics... are BaseTuner's, read from the
+        # backend arguments.
         self.executions_per_trial = executions_per_trial
         if type(self).run_trial is not BaseTuner.run_trial:
             # A subclass's run_trial may return a History (or a list of them): turn it into
@@ -111,7 +113,7 @@ class Tuner(BaseTuner):
 
     def _metrics_of(self, result: Any) -> Any:
         if isinstance(result, keras.callbacks.History):
-            return history_best(self.oracle.objective, result.history) or {}
+            return history_best(self.oracle.objective, history_values(result)) or {}
         if isinstance(result, (list, tuple)) and any(
             isinstance(r, keras.callbacks.History) for r in result
         ):
