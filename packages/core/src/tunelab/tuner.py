@@ -21,6 +21,7 @@ from tunelab.hypermodel import (
     accepts,
     as_hypermodel,
     build_hypermodel,
+    names_parameter,
 )
 from tunelab.hyperparameters import HyperParameters
 from tunelab.oracles.base import Oracle
@@ -380,6 +381,11 @@ class BaseTuner:
         path = self.get_trial_dir(trial.trial_id) / backend.model_filename  # type: ignore[arg-type]
         if not path.exists():
             raise FileNotFoundError(f"no model was saved for trial {trial.trial_id} ({path})")
+        if names_parameter(backend.load_model, "rebuild"):
+            # For a file the backend cannot load alone (a Keras subclassed model): the
+            # trial's model built anew, to load the saved weights into.
+            hp = trial.hyperparameters.copy()
+            return backend.load_model(path, rebuild=lambda: self._build(hp, (), {}))
         return backend.load_model(path)
 
     def get_best_models(self, num_models: int = 1) -> list[Any]:

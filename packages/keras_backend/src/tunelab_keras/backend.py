@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -112,8 +112,10 @@ class KerasBackend(Backend):
     def save_model(self, model: Any, path: Path) -> None:
         save_keras_model(model, path)
 
-    def load_model(self, path: Path) -> Any:
-        return load_keras_model(path)
+    def load_model(self, path: Path, rebuild: Callable[[], Any] | None = None) -> Any:
+        """Load a trial's model; `rebuild` (the trial's hypermodel built anew) serves for a
+        file that Keras cannot load safely: see `tunelab_keras.checkpoints.load_keras_model`."""
+        return load_keras_model(path, rebuild)
 
 
 def release_memory(graphs: list[Any] | None = None) -> None:
