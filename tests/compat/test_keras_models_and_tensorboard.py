@@ -112,7 +112,7 @@ def test_tensorboard_hparams_start_and_end_every_trial(tmp_path):
 
     logs = tmp_path / "logs"
     tuner = kt.RandomSearch(
-        build, objective="loss", max_trials=3, seed=0, directory=tmp_path, project_name="tb"
+        build, objective="loss", max_trials=2, seed=0, directory=tmp_path, project_name="tb"
     )
     tuner.search(X, Y, epochs=1, callbacks=[keras.callbacks.TensorBoard(str(logs))], verbose=0)
     records = _hparams_records(logs)
