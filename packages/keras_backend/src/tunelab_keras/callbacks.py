@@ -179,7 +179,7 @@ class TrialReporter(keras.callbacks.Callback):
         self.trial = context.trial
         self.max_model_size = max_model_size
         self.batch_hooks = batch_hooks
-        self.objective = objective or context.objective
+        self.objective = context.objective if objective is None else objective
         self.epochs_reported = 0
         self.best_value: float | None = None
         self.best_weights: list[Any] | None = None

@@ -215,7 +215,7 @@ def fit_execution(
     custom_fit = overrides_fit(context.hypermodel)
     prepare_model(model, settings, custom_fit)
     trial = context.trial
-    objective = objective or context.objective
+    objective = context.objective if objective is None else objective
     reporter = TrialReporter(context, settings.max_model_size, batch_hooks, objective=objective)
     callbacks = copy_callbacks(kwargs.get("callbacks"), trial, execution)
     hypermodel = context.hypermodel or HyperModel()
