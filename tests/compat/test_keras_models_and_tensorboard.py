@@ -51,7 +51,12 @@ class Subclassed(kt.HyperModel):
 
     def build(self, hp):
         units = hp.Int("units", 2, 6)
-        model = Net(units) if self.kind == "net" else Plain()
+        if self.kind == "lambda":  # safe_mode refuses to load a Lambda layer's code
+            model = keras.Sequential(
+                [keras.Input((3,)), keras.layers.Lambda(lambda t: 2 * t), keras.layers.Dense(1)]
+            )
+        else:
+            model = Net(units) if self.kind == "net" else Plain()
         model.compile(optimizer="adam", loss="mse")
         return model
 
@@ -61,8 +66,8 @@ class Subclassed(kt.HyperModel):
         return history
 
 
-@pytest.mark.parametrize("kind", ["net", "plain"])
-def test_get_best_models_of_a_subclassed_model(tmp_path, kind):
+@pytest.mark.parametrize("kind", ["net", "plain", "lambda"])
+def test_get_best_models_of_a_model_keras_cannot_load_safely(tmp_path, kind):
     hypermodel = Subclassed(kind)
     tuner = kt.RandomSearch(
         hypermodel, objective="loss", max_trials=2, seed=1, directory=tmp_path, project_name=kind
@@ -71,7 +76,7 @@ def test_get_best_models_of_a_subclassed_model(tmp_path, kind):
     assert [t.status for t in tuner.oracle.trials.values()] == ["COMPLETED", "COMPLETED"]
     best_trial = tuner.oracle.get_best_trials(1)[0]
     (model,) = tuner.get_best_models(1)
-    assert type(model) is (Net if kind == "net" else Plain)
+    assert type(model) is {"net": Net, "plain": Plain, "lambda": keras.Sequential}[kind]
     assert model.compiled
     trained = hypermodel.trained[best_trial.hyperparameters.get("units")]
     # The saved weights (one epoch: the best epoch is the last one) are those loaded.
