@@ -226,7 +226,9 @@ def _child_context(
         path = trial_dir(project_dir, trial_id) / MODEL_FILENAME
         if not path.exists():
             raise FileNotFoundError(path)
-        return load_keras_model(path)
+        # A continued trial (Hyperband) has its parent's values: what rebuilds its model.
+        hp = trial.hyperparameters.copy()
+        return load_keras_model(path, lambda: build_hypermodel(hypermodel, hp, args, kwargs))
 
     oracle = _DriverOracle(connection, Objective.from_config(payload["objective"]))
     return TrialContext(
