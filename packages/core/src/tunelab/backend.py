@@ -97,4 +97,7 @@ class Backend:
         raise NotImplementedError
 
     def load_model(self, path: Path) -> Any:
+        """Load the model saved at `path`. A backend may also take a keyword ``rebuild``:
+        the tuner then passes a function that builds the trial's model anew from the
+        hypermodel, for a file that cannot be loaded alone (e.g. weights only)."""
         raise NotImplementedError

@@ -21,6 +21,7 @@ from tunelab.hypermodel import (
     accepts,
     as_hypermodel,
     build_hypermodel,
+    names_parameter,
 )
 from tunelab.hyperparameters import HyperParameters
 from tunelab.oracles.base import Oracle
@@ -380,6 +381,11 @@ class BaseTuner:
         path = self.get_trial_dir(trial.trial_id) / backend.model_filename  # type: ignore[arg-type]
         if not path.exists():
             raise FileNotFoundError(f"no model was saved for trial {trial.trial_id} ({path})")
+        if names_parameter(backend.load_model, "rebuild"):
+            # For a file the backend cannot load alone (a Keras subclassed model): the
+            # trial's model built anew, to load the saved weights into.
+            hp = trial.hyperparameters.copy()
+            return backend.load_model(path, rebuild=lambda: self._build(hp, (), {}))
         return backend.load_model(path)
 
     def get_best_models(self, num_models: int = 1) -> list[Any]:
@@ -467,3 +473,39 @@ class BaseTuner:
 
     def reload(self) -> None:
         """Nothing to do: the store is read when the tuner is created."""
+
+    # KerasTuner's Tuner attributes: the backend arguments as given, None when not given.
+    optimizer = property(
+        lambda self: self.backend_kwargs.get("optimizer"),
+        lambda self, value: _set_backend_argument(self, "optimizer", value),
+        doc="The ``optimizer=`` given to the tuner (None: the hypermodel's own).",
+    )
+    loss = property(
+        lambda self: self.backend_kwargs.get("loss"),
+        lambda self, value: _set_backend_argument(self, "loss", value),
+        doc="The ``loss=`` given to the tuner (None: the hypermodel's own).",
+    )
+    metrics = property(
+        lambda self: self.backend_kwargs.get("metrics"),
+        lambda self, value: _set_backend_argument(self, "metrics", value),
+        doc="The ``metrics=`` given to the tuner (None: the hypermodel's own).",
+    )
+    max_model_size = property(
+        lambda self: self.backend_kwargs.get("max_model_size"),
+        lambda self, value: _set_backend_argument(self, "max_model_size", value),
+        doc="The ``max_model_size=`` given to the tuner (None: no limit).",
+    )
+    distribution_strategy = property(
+        lambda self: self.backend_kwargs.get("distribution_strategy"),
+        lambda self, value: _set_backend_argument(self, "distribution_strategy", value),
+        doc="The ``distribution_strategy=`` given to the tuner (None: none).",
+    )
+
+
+def _set_backend_argument(tuner: BaseTuner, name: str, value: Any) -> None:
+    """Setting one of KerasTuner's attributes changes the backend argument (None removes
+    it, so that a backend that does not know it is not handed it)."""
+    if value is None:
+        tuner.backend_kwargs.pop(name, None)
+    else:
+        tuner.backend_kwargs[name] = value

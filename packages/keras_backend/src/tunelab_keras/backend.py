@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -77,9 +77,9 @@ class KerasBackend(Backend):
         KerasOptions.from_options(options)
 
     def run_trial(self, context: TrialContext, model: Any, *args: Any, **kwargs: Any) -> Any:
-        check_keras_model(model)
+        check_keras_model(model, context.hypermodel)
         settings = KerasOptions.from_options(context.options)
-        default_objective(context, kwargs)
+        default_objective(context, kwargs)  # with a custom fit, decided after its first return
         check_validation(context.objective, context.hypermodel, kwargs)
         if settings.isolated:
             from tunelab_keras.isolation import run_in_process
@@ -112,8 +112,10 @@ class KerasBackend(Backend):
     def save_model(self, model: Any, path: Path) -> None:
         save_keras_model(model, path)
 
-    def load_model(self, path: Path) -> Any:
-        return load_keras_model(path)
+    def load_model(self, path: Path, rebuild: Callable[[], Any] | None = None) -> Any:
+        """Load a trial's model; `rebuild` (the trial's hypermodel built anew) serves for a
+        file that Keras cannot load safely: see `tunelab_keras.checkpoints.load_keras_model`."""
+        return load_keras_model(path, rebuild)
 
 
 def release_memory(graphs: list[Any] | None = None) -> None:

@@ -3,16 +3,19 @@
 The user's callbacks are copied for every execution so that no state (EarlyStopping's
 patience counter, a TensorBoard writer) leaks from one trial into the next. A TensorBoard
 callback writes under ``<log_dir>/<trial_id>/execution<k>`` and records the trial's
-hyperparameters for TensorBoard's HParams tab.
+hyperparameters for TensorBoard's HParams tab: the session start before the fit, the
+session end (with the fit's status) after it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib
 import math
 import os
 import warnings
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import keras
@@ -23,7 +26,14 @@ from tunelab.trial import Trial, TrialStatus
 if TYPE_CHECKING:
     from tunelab.context import TrialContext
 
-__all__ = ["TrialReporter", "copy_callbacks", "log_hparams", "numeric_logs"]
+__all__ = [
+    "TrialReporter",
+    "copy_callbacks",
+    "end_hparams_session",
+    "hparams_sessions",
+    "log_hparams",
+    "numeric_logs",
+]
 
 _warned_no_tensorboard = False
 
@@ -107,6 +117,38 @@ def log_hparams(log_dir: str, trial: Trial) -> bool:
     return True
 
 
+@contextlib.contextmanager
+def hparams_sessions(callbacks: list[Any]) -> Iterator[None]:
+    """Around one fit: close the HParams session that `copy_callbacks` opened in each
+    TensorBoard callback's folder, with the fit's status (success, or failure when it
+    raised), so that TensorBoard's HParams tab lists the trial with its result."""
+    folders = [c.log_dir for c in callbacks if isinstance(c, keras.callbacks.TensorBoard)]
+    succeeded = False
+    try:
+        yield
+        succeeded = True
+    finally:
+        for folder in folders:
+            end_hparams_session(folder, succeeded)
+
+
+def end_hparams_session(log_dir: str, succeeded: bool) -> bool:
+    """Write the session end record (its status and time) of the HParams session in
+    `log_dir`; False when tensorboard is not installed."""
+    if _hparams_api() is None:
+        return False
+    import tensorflow as tf
+    from tensorboard.plugins.hparams import api_pb2, summary
+
+    status = api_pb2.STATUS_SUCCESS if succeeded else api_pb2.STATUS_FAILURE
+    writer = tf.summary.create_file_writer(log_dir)
+    with writer.as_default():
+        record = summary.session_end_pb(status).SerializeToString()
+        tf.summary.experimental.write_raw_pb(record, step=0)
+    writer.close()
+    return True
+
+
 class TrialReporter(keras.callbacks.Callback):
     """Reports each epoch's metrics to the oracle, stops the fit when the oracle says so,
     keeps the best epoch's weights, and calls the tuner's epoch and batch hooks.
@@ -120,10 +162,16 @@ class TrialReporter(keras.callbacks.Callback):
         Checked when training begins, for models that were built only by `fit`.
     batch_hooks : bool
         Call the hooks' ``on_batch_begin``/``on_batch_end`` (only when they are defined).
+    objective : Objective, optional
+        What the best epoch is chosen by (default: the search's objective).
     """
 
     def __init__(
-        self, context: TrialContext, max_model_size: int | None, batch_hooks: bool
+        self,
+        context: TrialContext,
+        max_model_size: int | None,
+        batch_hooks: bool,
+        objective: Any = None,
     ) -> None:
         super().__init__()
         self.context = context
@@ -131,7 +179,7 @@ class TrialReporter(keras.callbacks.Callback):
         self.trial = context.trial
         self.max_model_size = max_model_size
         self.batch_hooks = batch_hooks
-        self.objective = context.objective
+        self.objective = context.objective if objective is None else objective
         self.epochs_reported = 0
         self.best_value: float | None = None
         self.best_weights: list[Any] | None = None

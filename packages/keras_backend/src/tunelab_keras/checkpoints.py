@@ -1,10 +1,20 @@
 """Model files: one ``.keras`` file per trial with its best epoch's weights, and pruning so
-that only the best trials keep theirs."""
+that only the best trials keep theirs.
+
+A model Keras cannot serialize or load safely (a subclassed ``keras.Model`` that is not
+registered as serializable) is loaded by rebuilding it from the hypermodel with the trial's
+hyperparameters and loading the saved weights; nothing is unpickled.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import tempfile
+import time
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +35,8 @@ __all__ = [
 ]
 
 MODEL_FILENAME = "model.keras"
+# The members of a .keras archive (Keras's names).
+_METADATA, _CONFIG, _WEIGHTS = "metadata.json", "config.json", "model.weights.h5"
 
 
 def _free_batch_size(model: Any) -> Any:
@@ -69,19 +81,91 @@ def save_keras_model(model: Any, path: Path) -> None:
     handle, temporary = tempfile.mkstemp(suffix=".keras", dir=path.parent)
     os.close(handle)
     try:
-        model.save(temporary, overwrite=True)
+        try:
+            model.save(temporary, overwrite=True)
+        except NotImplementedError:
+            # A subclassed model whose __init__ takes arguments Keras cannot serialize (it
+            # has no get_config): keep its weights; loading rebuilds it from the hypermodel.
+            _save_weights_archive(model, temporary)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
 
 
-def load_keras_model(path: Path) -> Any:
+def _save_weights_archive(model: Any, path: str) -> None:
+    """A ``.keras`` archive with the weights and the build and compile configurations but
+    no model configuration: `load_keras_model` loads its weights into a rebuilt model."""
+    weights = Path(path).with_name(Path(path).stem + ".weights.h5")
+    try:
+        model.save_weights(weights)
+        config = {
+            "class_name": type(model).__name__,
+            "module": type(model).__module__,
+            "config": None,  # Keras could not serialize it: see load_keras_model
+            "build_config": model.get_build_config(),
+        }
+        with contextlib.suppress(Exception):  # (an optimizer Keras cannot serialize either)
+            config["compile_config"] = model.get_compile_config()
+        metadata = {"keras_version": keras.__version__, "date_saved": time.strftime("%Y-%m-%d")}
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr(_METADATA, json.dumps(metadata))
+            archive.writestr(_CONFIG, json.dumps(config, default=str))
+            archive.write(weights, _WEIGHTS)
+    finally:
+        weights.unlink(missing_ok=True)
+
+
+def load_keras_model(path: Path, rebuild: Callable[[], Any] | None = None) -> Any:
     """Load a model saved by `save_keras_model`, compiled, with its weights.
 
-    ``safe_mode`` stays on: a file holding Python lambdas is refused, not executed.
+    ``safe_mode`` stays on: a file holding Python lambdas is refused, not executed. When
+    the file cannot be loaded that way (a subclassed model whose class is not registered
+    as serializable, a Lambda layer, a model saved with its weights only) and `rebuild`
+    is given, the model is rebuilt with it (the trial's hypermodel and hyperparameters),
+    built as the saved one was, and loaded with the saved weights, as KerasTuner's
+    ``load_model`` does; without `rebuild`, the loading error is raised.
     """
-    return keras.saving.load_model(path, compile=True, safe_mode=True)
+    try:
+        return keras.saving.load_model(path, compile=True, safe_mode=True)
+    except Exception as error:
+        if rebuild is None:
+            raise
+        try:
+            return _rebuilt_with_weights(path, rebuild)
+        except Exception as second:
+            raise second from error
+
+
+def _call_once(model: Any, shape: Any) -> None:
+    """Build a subclassed model by calling it on zeros: Keras's ``build_from_config``
+    creates its weights but leaves it marked unbuilt, and ``load_weights`` refuses that."""
+    if isinstance(shape, (list, tuple)) and all(d is None or isinstance(d, int) for d in shape):
+        model(keras.ops.zeros([1 if d is None else d for d in shape]))
+    elif model.weights:
+        model.built = True  # several inputs: the weights exist, as build_from_config made them
+
+
+def _rebuilt_with_weights(path: Path, rebuild: Callable[[], Any]) -> Any:
+    model = rebuild()
+    if not isinstance(model, keras.Model):
+        raise TypeError(
+            f"rebuilding the model of {path} gave a {type(model).__name__}, not a keras.Model"
+        )
+    with zipfile.ZipFile(path) as archive:
+        config = json.loads(archive.read(_CONFIG))
+    if not model.built and config.get("build_config"):
+        model.build_from_config(config["build_config"])
+        if not model.built:
+            _call_once(model, config["build_config"].get("input_shape"))
+    if not getattr(model, "compiled", False) and config.get("compile_config"):
+        with contextlib.suppress(Exception):  # it trains as the hypermodel left it, then
+            model.compile_from_config(config["compile_config"])
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None and not optimizer.built:
+        optimizer.build(model.trainable_variables)  # so that its saved state loads too
+    model.load_weights(path)
+    return model
 
 
 def kept_trials(context: TrialContext, keep: int) -> tuple[set[str], bool]:

@@ -154,6 +154,10 @@ def _serve(context: TrialContext, connection: Connection, process: Any) -> Any:
         if kind == "epoch":
             _, metrics, step = message
             connection.send(context.report(metrics, step=step))
+        elif kind == "objective":  # the child resolved the default objective
+            from tunelab.objective import Objective
+
+            context.set_objective(Objective.from_config(message[1]))
         elif kind == "done":
             return message[1]
         elif kind == "invalid":
@@ -222,7 +226,9 @@ def _child_context(
         path = trial_dir(project_dir, trial_id) / MODEL_FILENAME
         if not path.exists():
             raise FileNotFoundError(path)
-        return load_keras_model(path)
+        # A continued trial (Hyperband) has its parent's values: what rebuilds its model.
+        hp = trial.hyperparameters.copy()
+        return load_keras_model(path, lambda: build_hypermodel(hypermodel, hp, args, kwargs))
 
     oracle = _DriverOracle(connection, Objective.from_config(payload["objective"]))
     return TrialContext(
@@ -238,6 +244,7 @@ def _child_context(
         hypermodel=hypermodel,
         hooks=_child_hooks(payload, oracle),
         scope=lambda: build_scope(settings),
+        record_meta=lambda key, value: connection.send((key, value)),
     )
 
 

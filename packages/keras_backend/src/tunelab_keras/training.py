@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import keras
 
-from tunelab.errors import FatalError
-from tunelab.hypermodel import FunctionHyperModel, HyperModel
+from tunelab.hypermodel import HyperModel
 from tunelab.objective import DEFAULT_OBJECTIVE, Objective
-from tunelab.trial import Trial
-from tunelab_keras.callbacks import TrialReporter, check_model_size, copy_callbacks, numeric_logs
+from tunelab_keras.callbacks import (
+    TrialReporter,
+    check_model_size,
+    copy_callbacks,
+    hparams_sessions,
+)
 from tunelab_keras.checkpoints import kept_trials, prune_models
+from tunelab_keras.errors import FitResultTypeError, NotAKerasModelError, SearchInputError
+from tunelab_keras.fit_results import (
+    ACCEPTED,
+    fit_metrics,
+    history_best,
+    history_values,
+    overrides_fit,
+)
 from tunelab_keras.options import KerasOptions
 
 if TYPE_CHECKING:
@@ -36,20 +46,14 @@ HISTORIES_FILENAME = "histories.json"
 _VALIDATION_ARGS = ("validation_data", "validation_split")
 
 
-class SearchInputError(FatalError, ValueError):
-    """The search cannot work as asked (wrong objective, uncompiled model...): it stops."""
-
-
-class NotAKerasModelError(SearchInputError, TypeError):
-    """The hypermodel returned something that is not a Keras model."""
-
-
-def check_keras_model(model: Any) -> None:
-    """Raise `NotAKerasModelError` unless the hypermodel returned a `keras.Model`."""
-    if not isinstance(model, keras.Model):
+def check_keras_model(model: Any, hypermodel: Any = None) -> None:
+    """Raise `NotAKerasModelError` unless the hypermodel returned a `keras.Model` (any object
+    is accepted from a hypermodel whose own ``fit`` trains it)."""
+    if not isinstance(model, keras.Model) and not overrides_fit(hypermodel):
         raise NotAKerasModelError(
             f"the hypermodel returned {type(model).__module__}.{type(model).__qualname__}; "
-            "the keras backend needs a keras.Model"
+            "the keras backend needs a keras.Model, or a kt.HyperModel that overrides "
+            "fit(hp, model, *args, **kwargs) to train what build(hp) returns"
         )
 
 
@@ -58,7 +62,9 @@ class ExecutionResult:
     """What one execution (one fit) of a trial left."""
 
     history: dict[str, list[float]] = field(default_factory=dict)
-    returned: Any = None  # a number or dict returned by a custom HyperModel.fit
+    # What a custom HyperModel.fit returned, as one dict of metrics per item (None: it
+    # returned None or the History whose epochs were reported).
+    returned: list[dict[str, float]] | None = None
     best_value: float | None = None
     best_epoch: int | None = None
     best_weights: list[Any] | None = None
@@ -74,23 +80,12 @@ def _copy_optimizer(optimizer: Any) -> Any:
 
 
 def apply_compile_overrides(model: Any, settings: KerasOptions) -> None:
-    """Compile `model` with the tuner's optimizer/loss/metrics in place of its own."""
+    """Compile `model` with the tuner's optimizer/loss/metrics in place of its own (a model
+    not compiled yet needs the tuner's ``loss=``; its optimizer defaults to Adam)."""
     compiled = bool(getattr(model, "compiled", False))
-    if not settings.overrides_compile:
-        if not compiled:
-            raise SearchInputError(
-                "the hypermodel returned a model that is not compiled; call model.compile(...) "
-                "in build(hp), or pass loss= (and optimizer=, metrics=) to the tuner"
-            )
-        return
     config = dict(getattr(getattr(model, "_compile_config", None), "config", None) or {})
     if not compiled:
         config = {}
-    if settings.loss is None and "loss" not in config:
-        raise SearchInputError(
-            "the hypermodel returned a model that is not compiled and the tuner has no loss= "
-            "to compile it with; pass loss= to the tuner or compile the model in build(hp)"
-        )
     if settings.optimizer is not None:
         config["optimizer"] = _copy_optimizer(settings.optimizer)
     elif compiled and getattr(model, "optimizer", None) is not None:
@@ -104,24 +99,56 @@ def apply_compile_overrides(model: Any, settings: KerasOptions) -> None:
     model.compile(**config)
 
 
-def default_objective(context: TrialContext, fit_kwargs: dict[str, Any]) -> None:
-    """KerasTuner's default objective: ``val_loss`` (``loss`` without validation data)."""
-    if context.objective.name != DEFAULT_OBJECTIVE:
-        return
+def prepare_model(model: Any, settings: KerasOptions, custom_fit: bool) -> None:
+    """Compile `model` when the tuner compiles it, as KerasTuner does: when the tuner got
+    ``optimizer=``, ``loss=`` or ``metrics=``. A model left uncompiled must be trained by a
+    custom ``HyperModel.fit`` (which may compile it itself); `model.fit` alone cannot."""
+    if not isinstance(model, keras.Model):
+        return  # any object a custom fit trains: nothing to compile or measure
+    compiled = bool(getattr(model, "compiled", False))
+    if settings.overrides_compile and (compiled or settings.loss is not None):
+        apply_compile_overrides(model, settings)
+    elif not compiled and not custom_fit:
+        if settings.overrides_compile:
+            raise SearchInputError(
+                "the hypermodel returned a model that is not compiled and the tuner has no "
+                "loss= to compile it with; pass loss= to the tuner or compile the model in "
+                "build(hp)"
+            )
+        raise SearchInputError(
+            "the hypermodel returned a model that is not compiled; call model.compile(...) "
+            "in build(hp), pass loss= (and optimizer=, metrics=) to the tuner, or override "
+            "HyperModel.fit to compile and train it"
+        )
+    check_model_size(model, settings.max_model_size)
+
+
+def keras_default_objective(fit_kwargs: dict[str, Any]) -> Objective:
+    """What a Keras model's History is scored by when no objective was given: ``val_loss``,
+    or ``loss`` without validation data."""
     has_validation = any(fit_kwargs.get(k) is not None for k in _VALIDATION_ARGS)
-    context.set_objective(Objective("val_loss" if has_validation else "loss", "min"))
+    return Objective("val_loss" if has_validation else "loss", "min")
+
+
+def default_objective(context: TrialContext, fit_kwargs: dict[str, Any]) -> Objective | None:
+    """Resolve KerasTuner's default objective (`keras_default_objective`) for a search that
+    named none; with a custom ``HyperModel.fit``, return it undecided instead: a number that
+    fit returns is recorded as ``default_objective``, as KerasTuner does, and only another
+    result (a History, a dict) makes the search use `keras_default_objective`."""
+    if context.objective.name != DEFAULT_OBJECTIVE:
+        return None
+    objective = keras_default_objective(fit_kwargs)
+    if overrides_fit(context.hypermodel):
+        return objective
+    context.set_objective(objective)
+    return None
 
 
 def check_validation(objective: Any, hypermodel: Any, fit_kwargs: dict[str, Any]) -> None:
     """A ``val_`` objective needs validation data, unless a custom fit provides it."""
     if any(fit_kwargs.get(k) is not None for k in _VALIDATION_ARGS):
         return
-    custom_fit = (
-        isinstance(hypermodel, HyperModel)
-        and not isinstance(hypermodel, FunctionHyperModel)
-        and type(hypermodel).fit is not HyperModel.fit
-    )
-    if custom_fit:
+    if overrides_fit(hypermodel):
         return  # its fit may add validation data itself
     needing = [n for n in objective.names if n.startswith("val_")]
     if needing:
@@ -135,12 +162,16 @@ def check_validation(objective: Any, hypermodel: Any, fit_kwargs: dict[str, Any]
 def check_objective_logged(objective: Any, result: ExecutionResult) -> None:
     """The objective must be among the logged metrics (or returned by a custom fit)."""
     returned = result.returned
-    if isinstance(returned, dict) and objective.has_value(returned):
+    if returned is not None and all(objective.has_value(r) for r in returned):
         return
-    if returned is not None and not isinstance(returned, dict):
-        return  # a number is the objective's value
     if objective.has_value({k: 0 for k in result.history}):
         return
+    if returned is not None:
+        raise SearchInputError(
+            f"HyperModel.fit() returned the metrics {returned}, without the objective "
+            f"{objective.names}, and no epoch logged it; return the objective's value "
+            "(a number, or a dict with it), or pass objective= naming a returned metric"
+        )
     raise SearchInputError(
         f"the objective {objective.names} was never logged by model.fit; the logged metrics "
         f"are {sorted(result.history)}. Pass one of them as objective= (or add the metric to "
@@ -166,14 +197,6 @@ def build_scope(settings: KerasOptions) -> Iterator[None]:
             keras.config.set_dtype_policy(previous)
 
 
-def _fit_kwargs(
-    trial: Trial, kwargs: dict[str, Any], execution: int, reporter: TrialReporter
-) -> dict[str, Any]:
-    out = dict(kwargs)
-    out["callbacks"] = [*copy_callbacks(kwargs.get("callbacks"), trial, execution), reporter]
-    return out
-
-
 def fit_execution(
     context: TrialContext,
     model: Any,
@@ -182,22 +205,24 @@ def fit_execution(
     settings: KerasOptions,
     execution: int,
     batch_hooks: bool = False,
+    objective: Any = None,
 ) -> ExecutionResult:
     """Train `model` once (`hypermodel.fit`, by default `model.fit`) and collect what it
-    reported. `batch_hooks`: whether ``context.hooks`` overrides `on_batch_begin`/`on_batch_end`
-    (calling them costs time on every batch, so only then are they called)."""
-    if settings.overrides_compile or not getattr(model, "compiled", False):
-        apply_compile_overrides(model, settings)
-    check_model_size(model, settings.max_model_size)
+    reported and returned. `batch_hooks`: whether ``context.hooks`` overrides
+    `on_batch_begin`/`on_batch_end` (calling them costs time on every batch, so only then are
+    they called). `objective`: what the best epoch is chosen by, when it is not yet the
+    search's (see `default_objective`)."""
+    custom_fit = overrides_fit(context.hypermodel)
+    prepare_model(model, settings, custom_fit)
     trial = context.trial
-    reporter = TrialReporter(context, settings.max_model_size, batch_hooks)
+    objective = context.objective if objective is None else objective
+    reporter = TrialReporter(context, settings.max_model_size, batch_hooks, objective=objective)
+    callbacks = copy_callbacks(kwargs.get("callbacks"), trial, execution)
     hypermodel = context.hypermodel or HyperModel()
-    fitted = hypermodel.fit(
-        trial.hyperparameters,
-        model,
-        *args,
-        **_fit_kwargs(trial, kwargs, execution, reporter),
-    )
+    with hparams_sessions(callbacks):
+        fitted = hypermodel.fit(
+            trial.hyperparameters, model, *args, **{**kwargs, "callbacks": [*callbacks, reporter]}
+        )
     result = ExecutionResult(
         best_value=reporter.best_value,
         best_epoch=reporter.best_epoch,
@@ -206,42 +231,50 @@ def fit_execution(
         stopped=reporter.stopped,
     )
     if isinstance(fitted, keras.callbacks.History):
-        result.history = {k: [float(v) for v in vs] for k, vs in fitted.history.items()}
-    else:
-        history = getattr(getattr(model, "history", None), "history", None) or {}
-        result.history = {k: [float(v) for v in vs] for k, vs in history.items()}
-        if fitted is not None:
-            result.returned = fitted if isinstance(fitted, dict) else float(fitted)
+        result.history = history_values(fitted)
+        if not result.reported:  # a History of a fit that did not get the tuner's callbacks
+            result.returned = fit_metrics(fitted, context.objective)
+        return result
+    result.history = history_values(getattr(model, "history", None))
+    if not custom_fit:
+        return result  # model.fit's own return: its epochs were reported
+    if fitted is None:
+        if not result.reported:
+            raise FitResultTypeError(
+                "HyperModel.fit() returned None and trained nothing the tuner could see "
+                f"(no epoch logged metrics); expected {ACCEPTED}. Did you forget to return "
+                "the metrics?"
+            )
+        return result  # the epochs it reported are the result
+    result.returned = fit_metrics(fitted, context.objective)
+    value = _returned_value(context.objective, result.returned)
+    if value is not None and not context.objective.has_value(_latest(result.history)):
+        # The objective came only from what fit returned: its value ranks executions, and
+        # the model keeps its final weights (no epoch was scored).
+        result.best_value, result.best_weights, result.best_epoch = value, None, None
     return result
 
 
-def history_best(objective: Any, history: dict[str, list[float]]) -> dict[str, float] | None:
-    """The metrics of the history's best epoch for `objective` (None without it)."""
-    if not objective.has_value({k: 0 for k in history}):
+def _latest(history: dict[str, list[float]]) -> dict[str, float]:
+    return {k: v[-1] for k, v in history.items() if v}
+
+
+def _returned_value(objective: Any, returned: list[dict[str, float]]) -> float | None:
+    """The objective's value averaged over what a custom fit returned (None without it)."""
+    if not all(objective.has_value(r) for r in returned):
         return None
-    epochs = len(next(iter(history.values())))
-    best, best_value = None, None
-    for epoch in range(epochs):
-        logs = {k: v[epoch] for k, v in history.items() if epoch < len(v)}
-        value = objective.get_value(logs)
-        if math.isfinite(value) and (
-            best_value is None or objective.better_than(value, best_value)
-        ):
-            best, best_value = logs, value
-    return best or {k: v[-1] for k, v in history.items() if v}
+    return sum(objective.get_value(r) for r in returned) / len(returned)
 
 
 def trial_result(objective: Any, results: list[ExecutionResult]) -> Any:
     """What the backend returns to the tuner: None when every metric was reported per epoch,
-    else one dict per execution (a custom fit's return value, or the best epoch's metrics)."""
+    else one dict per execution (what a custom fit returned, or the best epoch's metrics)."""
     if all(r.reported and r.returned is None for r in results):
         return None
     out = []
     for r in results:
-        if isinstance(r.returned, dict):
-            out.append(numeric_logs(r.returned))
-        elif r.returned is not None:
-            out.append({objective.name: r.returned})
+        if r.returned is not None:
+            out.extend(r.returned)
         else:
             out.append(history_best(objective, r.history) or {})
     return out
@@ -267,7 +300,7 @@ def run_executions(
     appended to `trained` so the caller can free its graphs."""
     trained = [] if trained is None else trained
     trial = context.trial
-    objective = context.objective
+    undecided = default_objective(context, kwargs)
     results: list[ExecutionResult] = []
     best: tuple[ExecutionResult, Any] | None = None
     for execution in range(settings.executions_per_trial):
@@ -275,11 +308,16 @@ def run_executions(
             if execution > 0 or not _built_for(model, settings):
                 model = build_model(context)
             trained.append(model)
-            result = fit_execution(context, model, args, kwargs, settings, execution, batch_hooks)
+            result = fit_execution(
+                context, model, args, kwargs, settings, execution, batch_hooks, undecided
+            )
+        if undecided is not None:
+            _decide_objective(context, undecided, result)
+            undecided = None
         if execution == 0:
-            check_objective_logged(objective, result)
+            check_objective_logged(context.objective, result)
         results.append(result)
-        if best is None or _better(objective, result, best[0]):
+        if best is None or _better(context.objective, result, best[0]):
             best = (result, model)
         if result.stopped:
             break  # the oracle stopped the trial: no more executions
@@ -290,12 +328,22 @@ def run_executions(
     keep = settings.keep_best_models
     if "tuner/epochs" in trial.hyperparameters.values:
         keep = None  # Hyperband continues trials from their parent's model: keep all
-    if keep is None or _may_be_kept(context, keep):
-        context.save_model(model)
+    if isinstance(model, keras.Model) and (keep is None or _may_be_kept(context, keep)):
+        context.save_model(model)  # (what a custom fit trains may be any object: not saved)
     write_histories(context.trial_dir / HISTORIES_FILENAME, results)
     if keep is not None:
         prune_models(context, keep)
-    return trial_result(objective, results)
+    return trial_result(context.objective, results)
+
+
+def _decide_objective(context: TrialContext, objective: Objective, result: ExecutionResult) -> None:
+    """After a custom fit's first execution in a search with no objective: the search keeps
+    ``default_objective`` when fit returned numbers (KerasTuner's rule), else it uses
+    `objective` (``val_loss`` or ``loss``), by which this execution's best epoch was kept."""
+    returned = result.returned
+    if returned is not None and all(DEFAULT_OBJECTIVE in r for r in returned):
+        return
+    context.set_objective(objective)
 
 
 def _built_for(model: Any, settings: KerasOptions) -> bool:
@@ -303,6 +351,8 @@ def _built_for(model: Any, settings: KerasOptions) -> bool:
     mixed-precision policy. The tuner builds in `KerasBackend.build_scope` once it knows the
     backend (from the second trial, or from the first with ``backend="keras"``); a model
     built before that is built again, in the scope."""
+    if not isinstance(model, keras.Model):
+        return True  # any object a custom fit trains: built as the hypermodel built it
     strategy = settings.distribution_strategy
     if hasattr(strategy, "device_mesh"):
         # A keras.distribution one (JAX; Keras has no public base class to test for): a
@@ -339,5 +389,5 @@ def build_model(context: TrialContext) -> Any:
         except FileNotFoundError:
             pass
     model = context.build(hp)
-    check_keras_model(model)
+    check_keras_model(model, context.hypermodel)
     return model

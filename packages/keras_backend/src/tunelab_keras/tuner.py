@@ -11,7 +11,7 @@ import keras
 from tunelab.oracles.base import Oracle
 from tunelab.trial import Trial
 from tunelab.tuner import BaseTuner
-from tunelab_keras.training import history_best
+from tunelab_keras.fit_results import history_best, history_values
 
 __all__ = ["Tuner"]
 
@@ -32,12 +32,15 @@ class Tuner(BaseTuner):
     oracle : kt.oracles.Oracle
         Decides which hyperparameters to try.
     hypermodel : HyperModel or callable, optional
-        ``build(hp)`` returning a compiled ``keras.Model``; a `kt.HyperModel` may also
-        override ``fit(hp, model, *args, **kwargs)`` to tune training.
+        ``build(hp)`` returning a compiled ``keras.Model``. A `kt.HyperModel` may also
+        override ``fit(hp, model, *args, **kwargs)`` to tune training: its ``build`` may then
+        return an uncompiled model or any object, and what ``fit`` returns (a number, a
+        dict of metrics, a ``History``, or a list of them) is the trial's result.
     max_model_size : int, optional
         Models with more parameters make their trial INVALID.
     optimizer, loss, metrics : optional
-        Override the ``compile`` arguments of the hypermodel's models.
+        Compile the hypermodel's models with these in place of their own ``compile``
+        arguments (a model left uncompiled is compiled when there is a ``loss``).
     distribution_strategy : tf.distribute.Strategy, optional
         Each trial builds and trains its model under this strategy's scope.
     directory, project_name, logger, tuner_id, overwrite
@@ -47,6 +50,11 @@ class Tuner(BaseTuner):
     **kwargs
         Other backend arguments (``keep_best_models``, ``trial_isolation``,
         ``mixed_precision``) and `kt.BaseTuner` arguments.
+
+    Attributes
+    ----------
+    optimizer, loss, metrics, max_model_size, distribution_strategy, executions_per_trial
+        The arguments as given (None for those not given), as KerasTuner's attributes.
 
     Examples
     --------
@@ -98,8 +106,10 @@ class Tuner(BaseTuner):
             executions_per_trial=executions_per_trial,
             **kwargs,
         )
+        # KerasTuner's attributes optimizer, loss, metrics... are BaseTuner's, read from the
+        # backend arguments.
         self.executions_per_trial = executions_per_trial
-        if type(self).run_trial is not BaseTuner.run_trial:
+        if type(self).run_trial is not BaseTuner.run_trial and not _core_reads_histories():
             # A subclass's run_trial may return a History (or a list of them): turn it into
             # metrics before the loop tells the oracle.
             user_run_trial = self.run_trial
@@ -111,7 +121,7 @@ class Tuner(BaseTuner):
 
     def _metrics_of(self, result: Any) -> Any:
         if isinstance(result, keras.callbacks.History):
-            return history_best(self.oracle.objective, result.history) or {}
+            return history_best(self.oracle.objective, history_values(result)) or {}
         if isinstance(result, (list, tuple)) and any(
             isinstance(r, keras.callbacks.History) for r in result
         ):
@@ -138,6 +148,14 @@ class Tuner(BaseTuner):
         self, trial: Trial, model: Any, batch: int, logs: dict[str, Any] | None = None
     ) -> None:
         """Called at the end of every training batch."""
+
+
+def _core_reads_histories() -> bool:
+    """Whether the core checks and converts what a `run_trial` override returns, Histories
+    included (`tunelab.outcomes.is_history`); until it does, this tuner converts them."""
+    from tunelab import outcomes
+
+    return hasattr(outcomes, "is_history")
 
 
 def overridden_hooks(tuner: Any, names: Iterable[str]) -> dict[str, Any]:

@@ -1,0 +1,19 @@
+"""The Keras backend's errors: each stops the search, since every trial would hit it too."""
+
+from __future__ import annotations
+
+from tunelab.errors import FatalError
+
+__all__ = ["FitResultTypeError", "NotAKerasModelError", "SearchInputError"]
+
+
+class SearchInputError(FatalError, ValueError):
+    """The search cannot work as asked (wrong objective, uncompiled model...): it stops."""
+
+
+class NotAKerasModelError(SearchInputError, TypeError):
+    """The hypermodel returned something that is not a Keras model."""
+
+
+class FitResultTypeError(SearchInputError, TypeError):
+    """``HyperModel.fit`` returned something that is not a result (a string, None...)."""
