@@ -73,6 +73,11 @@ class RandAugment(keras.layers.Layer):
             if factor != 0
         ]
 
+    def build(self, input_shape: Any) -> None:
+        for _, layer in self.transform_layers:
+            layer.build(input_shape)
+        super().build(input_shape)
+
     def call(self, inputs: Any, training: bool = True) -> Any:
         if not training or not self.transform_layers:
             return inputs
