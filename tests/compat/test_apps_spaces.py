@@ -303,3 +303,29 @@ def test_missing_arguments_are_refused():
         apps.HyperImageAugment(input_shape=(8, 8, 1), augment_layers="3")
     with pytest.raises(ValueError, match=r"rotate=\[0.1, 0.2, 0.3\]"):
         apps.HyperImageAugment(input_shape=(8, 8, 1), rotate=[0.1, 0.2, 0.3])
+
+
+def _first_definition_wins() -> bool:
+    hp = kt.HyperParameters()
+    hp.Choice("x", ["b"])
+    try:
+        return hp.Choice("x", ["a", "b"]) == "b"
+    except ValueError:
+        return False
+
+
+@pytest.mark.xfail(
+    not _first_definition_wins(),
+    reason="needs the core's 'a hyperparameter registered first wins' (issue 18, space)",
+    raises=ValueError,
+    strict=True,
+)
+def test_a_pre_registered_hyperparameter_overrides_the_applications():
+    hp = kt.HyperParameters()
+    hp.Choice("pooling", ["flatten"])
+    model = kt.applications.HyperXception(include_top=False, input_shape=(32, 32, 3)).build(hp)
+    # KerasTuner 1.4.8: the user's "pooling" stays first and only; the model flattens.
+    names = [h.name for h in hp.space]
+    assert names == ["pooling"] + [name for name, _, _ in XCEPTION[:7] if name != "pooling"]
+    assert isinstance(model.layers[-1], keras.layers.Flatten)
+    assert model.output_shape == (None, 8 * 8 * 512)
