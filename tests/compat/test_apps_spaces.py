@@ -189,6 +189,35 @@ def test_xception_without_top_stops_at_the_pooling():
     assert not model.compiled
 
 
+@pytest.mark.parametrize(
+    ("values", "params"),
+    [
+        # KerasTuner 1.4.8's count_params() for the same values, input (32, 32, 3), 3 classes.
+        ({}, 1_056_027),
+        (
+            {"activation": "selu", "pooling": "flatten", "num_dense_layers": 2, "dense_use_bn": 0},
+            1_143_387,
+        ),
+        (
+            {
+                "num_dense_layers": 3,
+                "kernel_size": 5,
+                "sep_num_filters": 128,
+                "num_residual_blocks": 2,
+                "conv2d_num_filters": 32,
+            },
+            203_467,
+        ),
+    ],
+)
+def test_xception_architecture_matches_kerastuners(values, params):
+    hypermodel = kt.applications.HyperXception(input_shape=(32, 32, 3), classes=3)
+    hp = kt.HyperParameters()
+    hypermodel.build(hp)
+    hp.values.update(values)
+    assert hypermodel.build(hp).count_params() == params
+
+
 def test_resnet_space():
     space, model = built_space(kt.applications.HyperResNet(input_shape=(32, 32, 3), classes=3))
     assert space == RESNET
@@ -208,6 +237,7 @@ def test_efficientnet_space_with_a_hyper_augmentation_first():
     each = [_factor(name, 0, high, 0.05) for name, (_, high) in augment.transforms]
     assert space == each + EFFICIENTNET
     assert model.name == "EfficientNet" and model.output_shape == (None, 3)
+    assert model.count_params() == 4_053_414  # KerasTuner 1.4.8's (B0, 3 classes)
     # The images are resized to B0's 224 x 224 before the backbone, as in KerasTuner.
     assert any(
         isinstance(layer, keras.layers.Resizing) and layer.height == 224 for layer in model.layers

@@ -40,9 +40,12 @@ def _separable_block(x: Any, filters: int, kernel: int, activation: str) -> Any:
     return layers.Activation("relu")(layers.BatchNormalization()(x))
 
 
-def _residual_block(x: Any, filters: int, kernel: int, activation: str, downsample: bool) -> Any:
-    """Two separable convolutions plus a shortcut; `downsample` halves the image with a
-    max-pooling (and a strided 1x1 convolution on the shortcut)."""
+def _residual_block(x: Any, filters: int, activation: str, downsample: bool) -> Any:
+    """Two 3x3 separable convolutions plus a shortcut; `downsample` halves the image with a
+    3x3 max-pooling (and a strided 1x1 convolution on the shortcut).
+
+    ``kernel_size`` is only the entry convolution's: KerasTuner's residual blocks are 3x3.
+    """
     layers = keras.layers
     if downsample:
         shortcut = layers.Conv2D(filters, 1, strides=2, padding="same")(x)
@@ -50,10 +53,10 @@ def _residual_block(x: Any, filters: int, kernel: int, activation: str, downsamp
         shortcut = layers.Conv2D(filters, 1, padding="same")(x)
     else:
         shortcut = x
-    x = _separable_block(x, filters, kernel, activation)
-    x = _separable_block(x, filters, kernel, activation)
+    x = _separable_block(x, filters, 3, activation)
+    x = _separable_block(x, filters, 3, activation)
     if downsample:
-        x = layers.MaxPooling2D(kernel, strides=2, padding="same")(x)
+        x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
     return layers.Add()([x, shortcut])
 
 
@@ -119,8 +122,8 @@ class HyperXception(ImageHyperModel):
 
         sep_filters = hp.Int("sep_num_filters", 128, 768, step=128, default=256)
         for _ in range(hp.Int("num_residual_blocks", 2, 8, step=1, default=4)):
-            x = _residual_block(x, sep_filters, kernel, activation, downsample=False)
-        x = _residual_block(x, 2 * sep_filters, kernel, activation, downsample=True)
+            x = _residual_block(x, sep_filters, activation, downsample=False)
+        x = _residual_block(x, 2 * sep_filters, activation, downsample=True)
 
         pooling = hp.Choice("pooling", ["avg", "flatten", "max"], default="avg")
         pool = {
