@@ -153,10 +153,8 @@ class HyperResNet(ImageHyperModel):
     >>> import tunelab as kt
     >>> hypermodel = kt.applications.HyperResNet(input_shape=(32, 32, 3), classes=4)
     >>> hp = kt.HyperParameters()
-    >>> hp.Fixed("version", "v1")
-    'v1'
-    >>> hypermodel.build(hp).output_shape
-    (None, 4)
+    >>> hypermodel.build(hp).output_shape, hp.get("version")
+    ((None, 4), 'v2')
     """
 
     def build(self, hp: HyperParameters) -> Any:
