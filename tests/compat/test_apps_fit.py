@@ -88,6 +88,7 @@ def augmented_classifier(hp):
     return model
 
 
+@pytest.mark.slow
 def test_rand_augment_model_tunes_saves_and_reloads(tmp_path):
     x, y = tiny_data(n=8)
     tuner = kt.RandomSearch(
