@@ -40,7 +40,8 @@ def test_efficientnet_with_augmentation_builds_b0_by_default():
     model = APPS.HyperEfficientNet(
         input_shape=(32, 32, 3), classes=2, augmentation_model=augment
     ).build(hp)
-    assert hp.get("version") == "B0" and "augment_contrast" not in hp.values
+    assert hp.get("version") == "B0" and "factor_contrast" not in hp.values
+    assert "factor_rotate" in hp.values
     assert model.output_shape == (None, 2) and model.compiled
 
 
@@ -57,14 +58,16 @@ def test_bad_arguments_are_named():
         APPS.HyperImageAugment(input_shape=(8, 8, 1), rotate=2)
 
 
-def test_resnet_tunes_with_a_loss_override(tmp_path):
+@pytest.mark.slow
+def test_xception_tunes_with_a_loss_override(tmp_path):
     rng = np.random.default_rng(0)
-    x = rng.random((24, 8, 8, 3)).astype("float32")
+    x = rng.random((24, 16, 16, 3)).astype("float32")
     y = rng.integers(0, 2, 24)
-    hypermodel = APPS.HyperResNet(input_shape=(8, 8, 3), classes=2)
+    hypermodel = APPS.HyperXception(input_shape=(16, 16, 3), classes=2)
     hp = kt.HyperParameters()
-    hp.Choice("stem_filters", [16])
-    hp.Choice("stages", [1])
+    # The same definition as HyperXception's: only the learning rate is tuned, the rest
+    # keeps its defaults.
+    hp.Choice("learning_rate", [1e-3, 1e-4, 1e-5], default=1e-3)
     tuner = kt.RandomSearch(
         hypermodel,
         hyperparameters=hp,
@@ -77,4 +80,5 @@ def test_resnet_tunes_with_a_loss_override(tmp_path):
     tuner.search(x, y, epochs=1, validation_split=0.25, verbose=0)
     [trial] = tuner.oracle.trials.values()
     assert trial.status == "COMPLETED"
+    assert trial.hyperparameters.get("sep_num_filters") == 256
     assert tuner.get_best_models()[0].loss == "sparse_categorical_crossentropy"

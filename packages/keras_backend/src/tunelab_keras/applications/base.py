@@ -1,4 +1,4 @@
-"""What the ready-made hypermodels share: checked inputs, the classification head, compile."""
+"""What the ready-made hypermodels share: checked constructor arguments and the model input."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from typing import Any
 import keras
 
 from tunelab.hypermodel import HyperModel
-from tunelab.hyperparameters import HyperParameters
 
-__all__ = ["ImageHyperModel", "check_weights"]
+__all__ = ["ImageHyperModel", "check_classes", "check_input", "check_weights", "model_input"]
 
 
 def check_weights(weights: Any) -> None:
@@ -22,9 +21,50 @@ def check_weights(weights: Any) -> None:
         )
 
 
+def check_input(owner: str, input_shape: Any, input_tensor: Any) -> tuple[Any, ...] | None:
+    """Validate `input_shape`/`input_tensor` (one is needed) and return the shape as a tuple.
+
+    ``None`` dimensions are allowed, as in ``keras.Input`` (e.g. ``(None, None, 3)``).
+    """
+    if input_shape is None and input_tensor is None:
+        raise ValueError(f"{owner}: pass input_shape= (e.g. (28, 28, 1)) or input_tensor=")
+    if input_shape is None:
+        return None
+    if not isinstance(input_shape, (tuple, list)) or not all(
+        d is None or (isinstance(d, int) and not isinstance(d, bool) and d > 0) for d in input_shape
+    ):
+        raise ValueError(
+            f"input_shape={input_shape!r}; expected a tuple of positive ints (or None) such as "
+            "(28, 28, 1)"
+        )
+    return tuple(input_shape)
+
+
+def check_classes(classes: Any, why: str = "with include_top=True") -> None:
+    if isinstance(classes, bool) or not isinstance(classes, int) or classes < 1:
+        raise ValueError(
+            f"classes={classes!r}; {why}, expected the number of classes (an int >= 1)"
+        )
+
+
+def model_input(input_shape: Any, input_tensor: Any) -> tuple[Any, Any]:
+    """The model's inputs and the tensor to build on.
+
+    With `input_tensor` the model starts from the inputs that tensor comes from, so a tensor
+    that is already the output of some layers keeps those layers in the model.
+    """
+    if input_tensor is not None:
+        sources = keras.utils.get_source_inputs(input_tensor)
+        # One input stays a tensor, not a list of one: Keras warns when an array is fed to
+        # a model whose inputs are a list.
+        return (sources[0] if len(sources) == 1 else sources), input_tensor
+    inputs = keras.Input(shape=input_shape)
+    return inputs, inputs
+
+
 class ImageHyperModel(HyperModel):
-    """Base of the image hypermodels: an input (shape or tensor) and, with `include_top`, a
-    softmax head over `classes`, compiled with a tuned learning rate.
+    """Base of `HyperResNet` and `HyperXception`: an image input (shape or tensor) and,
+    with `include_top`, a softmax head over `classes`.
 
     Parameters
     ----------
@@ -34,11 +74,13 @@ class ImageHyperModel(HyperModel):
         The shape of one image, e.g. ``(28, 28, 1)``. One of `input_shape` and
         `input_tensor` is needed.
     input_tensor : keras tensor, optional
-        A ``keras.Input`` to build on.
+        A ``keras.Input`` (or a tensor computed from one) to build on.
     classes : int, optional
         The number of classes.
     weights : None
         Only None: pretrained weights are never downloaded (`check_weights`).
+    name, tunable
+        See `HyperModel`.
     """
 
     def __init__(
@@ -47,59 +89,19 @@ class ImageHyperModel(HyperModel):
         input_shape: tuple[int, ...] | None = None,
         input_tensor: Any = None,
         classes: int | None = None,
+        *,
         weights: Any = None,
         name: str | None = None,
         tunable: bool = True,
     ) -> None:
         check_weights(weights)
         super().__init__(name=name, tunable=tunable)
-        if input_shape is None and input_tensor is None:
-            raise ValueError(
-                f"{type(self).__name__}: pass input_shape= (e.g. (28, 28, 1)) or input_tensor="
-            )
-        if input_shape is not None and (
-            not isinstance(input_shape, (tuple, list))
-            or not all(isinstance(d, int) and d > 0 for d in input_shape)
-        ):
-            raise ValueError(
-                f"input_shape={input_shape!r}; expected a tuple of positive ints such as "
-                "(28, 28, 1)"
-            )
-        if include_top and (
-            isinstance(classes, bool) or not isinstance(classes, int) or classes < 1
-        ):
-            raise ValueError(
-                f"classes={classes!r}; with include_top=True, expected the number of classes "
-                "(an int >= 1)"
-            )
+        self.input_shape = check_input(type(self).__name__, input_shape, input_tensor)
+        if include_top:
+            check_classes(classes)
         self.include_top = include_top
-        self.input_shape = None if input_shape is None else tuple(input_shape)
         self.input_tensor = input_tensor
         self.classes = classes
 
-    def _inputs(self) -> Any:
-        if self.input_tensor is not None:
-            return self.input_tensor
-        return keras.Input(shape=self.input_shape)
-
-    def _finish(self, hp: HyperParameters, inputs: Any, features: Any, name: str) -> Any:
-        """Add the head, build the model and compile it (with the head only)."""
-        if not self.include_top:
-            return keras.Model(inputs, features, name=name)
-        outputs = keras.layers.Dense(self.classes, activation="softmax", name="predictions")(
-            features
-        )
-        model = keras.Model(inputs, outputs, name=name)
-        optimizer = hp.Choice("optimizer", ["adam", "sgd", "rmsprop"], default="adam")
-        learning_rate = hp.Choice("learning_rate", [0.1, 0.01, 0.001], default=0.01)
-        optimizers = {
-            "adam": keras.optimizers.Adam,
-            "sgd": keras.optimizers.SGD,
-            "rmsprop": keras.optimizers.RMSprop,
-        }
-        model.compile(
-            optimizer=optimizers[optimizer](learning_rate=learning_rate),
-            loss="categorical_crossentropy",
-            metrics=["accuracy"],
-        )
-        return model
+    def _model_input(self) -> tuple[Any, Any]:
+        return model_input(self.input_shape, self.input_tensor)
