@@ -114,6 +114,7 @@ class HyperParameters:
         self._allow_new_entries = True
         self._untuned: set[str] = set()
         self._changes: list[str] = []
+        self._registered: set[str] = set()  # names the code registered (not copied)
 
     # -- scopes -------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -177,6 +178,7 @@ class HyperParameters:
 
     def _register(self, hp: HyperParameter, origin: str = _CODE) -> Any:
         name = hp.name
+        self._registered.add(name)
         existing = self._space.get(name)
         if existing is not None:
             if existing != hp:
