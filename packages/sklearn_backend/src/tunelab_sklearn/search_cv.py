@@ -252,7 +252,7 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
             )
         space = build_search_space(self._resolved()[0])
         valid = self.estimator.get_params(deep=True)
-        unknown = [n for n in space.names if n not in valid]
+        unknown = [n for n in space.parameter_names if n not in valid]
         if unknown:
             raise ValueError(
                 f"search_space: {unknown} are not parameters of {type(self.estimator).__name__}"
@@ -272,7 +272,7 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
         check_error_score(self.error_score)
         if self.resource is not None and self.resource != N_SAMPLES:
             param = resource_parameter(self.estimator, self.resource)
-            if param in space.names:
+            if param in space.parameter_names:
                 raise ValueError(
                     f"resource={self.resource!r}: {param} is also in "
                     "search_space; the budget sets it, so remove it there"
