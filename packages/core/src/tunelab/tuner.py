@@ -25,7 +25,7 @@ from tunelab.hypermodel import (
 from tunelab.hyperparameters import HyperParameters
 from tunelab.oracles.base import Oracle
 from tunelab.outcomes import is_number
-from tunelab.progress import SearchProgress
+from tunelab.progress import SearchProgress, check_progress
 from tunelab.pruners.base import check_pruner
 from tunelab.store import STORE_FILENAME, project_path
 from tunelab.trial import Trial, TrialStatus
@@ -190,6 +190,7 @@ class BaseTuner:
         from tunelab.runner import run_search
 
         self._search_checked = False  # new arguments: the backend checks them again
+        self._progress_mode = check_progress(fit_kwargs.pop("progress", None))  # see _progress
         executor = fit_kwargs.pop("executor", self.executor)
         max_parallel_trials = fit_kwargs.pop("max_parallel_trials", self.max_parallel_trials)
         resolved = None
@@ -207,6 +208,8 @@ class BaseTuner:
             done=self._finished_count(),
             best=best[0] if best else None,
             logger=self.logger,
+            progress=getattr(self, "_progress_mode", None),
+            project=self._location,
         )
 
     def _finished_count(self) -> int:
