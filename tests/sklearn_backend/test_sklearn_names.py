@@ -113,3 +113,35 @@ def test_param_grid_as_a_list_of_dicts_runs_each_grid_like_grid_search_cv():
         assert params in [{"max_depth": d, "criterion": "gini"} for d in (1, 2)] + [
             {"max_depth": 3, "criterion": "entropy", "min_samples_split": m} for m in (2, 8)
         ]
+
+
+def test_a_resumed_search_says_which_rows_of_cv_results_are_earlier_fits(tmp_path, capsys):
+    X, y = _data()
+
+    def fit(n_trials):
+        return TuneSearchCV(
+            _tree(),
+            {"max_depth": list(range(1, 12))},
+            n_trials=n_trials,
+            cv=CV,
+            random_state=0,
+            directory=tmp_path,
+            project_name="trees",
+        ).fit(X, y)
+
+    first = fit(4)
+    assert capsys.readouterr().out == "" and first.n_resumed_trials_ == 0
+    again = fit(4)
+    assert capsys.readouterr().out == (
+        f"Resumed project {tmp_path / 'trees'}: cv_results_ holds 4 trials, 4 from earlier "
+        "fits (rows 0-3) and 0 run now; n_trials=4 counts the earlier ones: raise it to "
+        "search further.\n"
+    )
+    assert again.n_resumed_trials_ == 4
+    assert again.cv_results_["params"] == first.cv_results_["params"]
+    more = fit(6)
+    assert capsys.readouterr().out == (
+        f"Resumed project {tmp_path / 'trees'}: cv_results_ holds 6 trials, 4 from earlier "
+        "fits (rows 0-3) and 2 run now.\n"
+    )
+    assert more.cv_results_["params"][:4] == first.cv_results_["params"]
