@@ -106,9 +106,13 @@ class StoredSettings:
                 },
             )
 
-    def check_tuner(self, tuner_class: str) -> None:
-        """Refuse a project whose trials another tuner class made; record `tuner_class`."""
+    def check_tuner(self, tuner_class: str, backend: Any = None) -> None:
+        """Refuse a project whose trials another tuner class made; record `tuner_class`
+        (and the name of `backend`, a tuner's backend given at construction)."""
         storage = self.storage
+        name = getattr(backend, "name", None)
+        if isinstance(name, str) and storage.get_meta("backend") != name:
+            storage.set_meta("backend", name)
         stored = storage.get_meta("tuner")
         trials = self._finished()
         if trials and isinstance(stored, dict) and stored.get("class") not in (None, tuner_class):

@@ -163,7 +163,8 @@ class BaseTuner:
         was_project = (self.project_dir / STORE_FILENAME).is_file()
         if oracle.store is None or oracle.project_dir != self.project_dir or overwrite:
             oracle._attach(self.project_dir, overwrite)
-        oracle.study.settings.check_tuner(type(self).__name__)  # a project of another tuner?
+        # A project of another tuner? (Also records a backend given here, for `tunelab summary`.)
+        oracle.study.settings.check_tuner(type(self).__name__, self._backend)
         if overwrite and was_project:
             for path in self.project_dir.glob("trial_*"):
                 if path.is_dir():
