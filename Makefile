@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 
-.PHONY: demo test lint sync uv bench docs
+.PHONY: demo test lint sync uv bench docs dist
 
 uv:
 	@command -v uv >/dev/null 2>&1 || test -x "$(UV)" || $(PYTHON) -m pip install --user --quiet uv || $(PYTHON) -m pip install --quiet uv
@@ -23,3 +23,7 @@ lint: sync
 
 docs: sync
 	@UV=$$(command -v uv || echo $(HOME)/.local/bin/uv); $$UV run --frozen mkdocs build --strict
+
+# The three wheels (and sdists) in dist/: tunelab, tunelab-sklearn, tunelab-keras.
+dist: uv
+	@UV=$$(command -v uv || echo $(HOME)/.local/bin/uv); $$UV build --all-packages --out-dir dist

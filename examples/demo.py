@@ -1,4 +1,4 @@
-"""The quick-start demo: two real tuning runs, stored in SQLite.
+"""The quick-start demo: three real tuning runs, stored in SQLite.
 
 Run it with `make demo`.
 

@@ -82,3 +82,66 @@ def test_conflicting_or_missing_names_are_refused_clearly(kwargs, error, match):
     X, y = _data()
     with pytest.raises(error, match=match):
         TuneSearchCV(_tree(), cv=CV, **kwargs).fit(X, y)
+
+
+def test_param_grid_as_a_list_of_dicts_runs_each_grid_like_grid_search_cv():
+    X, y = _data()
+    grid = [
+        {"max_depth": [1, 2], "criterion": ["gini"]},
+        {"max_depth": [3], "criterion": ["entropy"], "min_samples_split": [2, 8]},
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = TuneSearchCV(_tree(), param_grid=grid, cv=CV).fit(X, y)
+    theirs = GridSearchCV(_tree(), grid, cv=CV).fit(X, y)
+
+    def rows(search):
+        results = search.cv_results_
+        pairs = zip(results["params"], results["mean_test_score"], strict=True)
+        return sorted((sorted(p.items()), round(float(s), 12)) for p, s in pairs)
+
+    assert rows(ours) == rows(theirs)
+    assert len(ours.cv_results_["params"]) == 4  # 2 + 1 x 2 points, no mixed dicts
+    assert ours.best_params_ == theirs.best_params_
+    # A parameter one dict lacks is masked in its rows, as scikit-learn's.
+    gini = [p["criterion"] == "gini" for p in ours.cv_results_["params"]]
+    masked = ours.cv_results_["param_min_samples_split"].mask
+    assert list(masked) == gini
+    # scikit-learn's random search draws a dict, then values from it: so does ours.
+    sampled = TuneSearchCV(_tree(), param_distributions=grid, n_iter=3, cv=CV, random_state=0)
+    for params in sampled.fit(X, y).cv_results_["params"]:
+        assert params in [{"max_depth": d, "criterion": "gini"} for d in (1, 2)] + [
+            {"max_depth": 3, "criterion": "entropy", "min_samples_split": m} for m in (2, 8)
+        ]
+
+
+def test_a_resumed_search_says_which_rows_of_cv_results_are_earlier_fits(tmp_path, capsys):
+    X, y = _data()
+
+    def fit(n_trials):
+        return TuneSearchCV(
+            _tree(),
+            {"max_depth": list(range(1, 12))},
+            n_trials=n_trials,
+            cv=CV,
+            random_state=0,
+            directory=tmp_path,
+            project_name="trees",
+        ).fit(X, y)
+
+    first = fit(4)
+    assert capsys.readouterr().out == "" and first.n_resumed_trials_ == 0
+    again = fit(4)
+    assert capsys.readouterr().out == (
+        f"Resumed project {tmp_path / 'trees'}: cv_results_ holds 4 trials, 4 from earlier "
+        "fits (rows 0-3) and 0 run now; n_trials=4 counts the earlier ones: raise it to "
+        "search further.\n"
+    )
+    assert again.n_resumed_trials_ == 4
+    assert again.cv_results_["params"] == first.cv_results_["params"]
+    more = fit(6)
+    assert capsys.readouterr().out == (
+        f"Resumed project {tmp_path / 'trees'}: cv_results_ holds 6 trials, 4 from earlier "
+        "fits (rows 0-3) and 2 run now.\n"
+    )
+    assert more.cv_results_["params"][:4] == first.cv_results_["params"]

@@ -7,6 +7,8 @@ backend without importing Keras, TensorFlow or scikit-learn::
     tunelab best my_dir/my_project --json
     tunelab export my_dir/my_project --format csv -o trials.csv
     tunelab plot my_dir/my_project --kind parallel -o parallel.svg
+    tunelab list my_dir                  (every project under a folder)
+    tunelab --version
 """
 
 from __future__ import annotations
@@ -16,14 +18,16 @@ import json
 import os
 import sys
 import tempfile
+import time
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from tunelab.display import results_summary_text, search_space_summary_text
+from tunelab.display import format_value, results_summary_text, search_space_summary_text
+from tunelab.objective import Objective
 from tunelab.results import FORMATS, Results, export_results, load_results
-from tunelab.store import StoreError
+from tunelab.store import STORE_FILENAME, Store, StoreError
 
 __all__ = ["main"]
 
@@ -99,11 +103,57 @@ def _plot(results: Results, args: argparse.Namespace) -> None:
     print(f"Wrote the {args.kind} plot to {args.output}", file=sys.stderr)
 
 
+def _project_row(file: Path, root: Path) -> list[str]:
+    """The `list` columns of the project whose store is `file` (read-only)."""
+    store = Store(file, read_only=True)
+    try:
+        counts = store.count_by_status()
+        config = store.get_meta("objective")
+        objective = Objective.from_config(config) if config else None
+        direction = getattr(objective, "direction", "min")
+        best = store.best_trials(1, direction)
+        times = [t.ended_at or t.started_at or t.created_at for t in store.get_trials()]
+    finally:
+        store.close()
+    statuses = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "none"
+    score = "-"
+    if best and objective is not None:
+        name = getattr(objective, "name", "score")
+        score = f"{name}={format_value(best[0].score)} ({direction})"
+    changed = max((t for t in times if t is not None), default=file.stat().st_mtime)
+    name = str(file.parent.relative_to(root)) if file.parent != root else "."
+    return [name, statuses, score, time.strftime("%Y-%m-%d %H:%M", time.localtime(changed))]
+
+
+def _list(root: Path) -> int:
+    """Print every project under `root`: trials by status, best score, last change."""
+    if not root.is_dir():
+        raise OSError(f"{str(root)!r} is not a folder")
+    rows, unreadable = [["PROJECT", "TRIALS", "BEST", "LAST CHANGE"]], []
+    for file in sorted(root.rglob(STORE_FILENAME)):
+        try:
+            rows.append(_project_row(file, root))
+        except (OSError, StoreError, ValueError, TypeError, KeyError) as error:
+            unreadable.append(f"{file.parent.relative_to(root)}: cannot be read: {error}")
+    if len(rows) == 1 and not unreadable:
+        _say(f"No tunelab project under {root} (no folder there holds a {STORE_FILENAME}).")
+        return 0
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = [
+        "  ".join([*(c.ljust(w) for c, w in zip(r, widths, strict=False)), r[3]]) for r in rows
+    ]
+    _say(*lines, *unreadable)
+    return 1 if unreadable else 0
+
+
 def _parser() -> argparse.ArgumentParser:
+    from tunelab import __version__
+
     parser = argparse.ArgumentParser(
         prog="tunelab",
         description="Read a tunelab project (directory/project_name) without running it.",
     )
+    parser.add_argument("--version", action="version", version=f"tunelab {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, text: str) -> argparse.ArgumentParser:
@@ -128,6 +178,14 @@ def _parser() -> argparse.ArgumentParser:
     plot.add_argument("--kind", choices=PLOT_KINDS, default="history")
     plot.add_argument("-o", "--output", required=True, help="the image file (.png or .svg)")
     plot.set_defaults(run=_plot)
+
+    listing = commands.add_parser(
+        "list",
+        help="every project under a folder: trials by status, best score, last change",
+        description="Every project under a folder: trials by status, best score, last change.",
+    )
+    listing.add_argument("path", help="the folder to look in (and in its subfolders)")
+    listing.set_defaults(run=None)
     return parser
 
 
@@ -141,6 +199,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = _parser().parse_args(argv)
     try:
+        if args.run is None:  # list: many stores, each read on its own
+            return _list(Path(args.path))
         results = load_results(args.path)
         args.run(results, args)
     except BrokenPipeError:

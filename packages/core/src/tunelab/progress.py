@@ -1,9 +1,16 @@
-"""Progress while searching: a tqdm bar over trials plus KerasTuner's per-trial lines.
+"""Progress while searching: a bar over trials plus KerasTuner's per-trial lines.
 
-The bar (trials done of `max_trials`, best score so far, time left) is drawn only when the
-output is a terminal, ``verbose >= 1`` and tqdm is installed (``pip install
-tunelab[progress]``); a log file or a CI job gets the plain lines only, which read well
-there. ``verbose=0`` is silent.
+Two independent switches. ``verbose`` (KerasTuner's) chooses the per-trial lines: 0 none, 1
+or more KerasTuner's. ``progress`` (a `search` argument) chooses how progress is shown:
+
+- ``True``: a bar (trials done of `max_trials`, best score so far, time left) -- tqdm's
+  notebook widget in Jupyter (``tqdm.auto``), tqdm's text bar on a terminal -- and, where
+  the output is a file or a CI log (no terminal, no notebook), one plain line per trial;
+- ``"lines"``: one plain line per finished trial, wherever the output goes;
+- ``False``: no bar and no progress lines;
+- ``None`` (the default): the bar on a terminal when ``verbose >= 1``, else nothing.
+
+The bar needs tqdm (``pip install tqdm``); without it ``True`` falls back to the lines.
 """
 
 from __future__ import annotations
@@ -11,16 +18,38 @@ from __future__ import annotations
 import math
 import shutil
 import sys
+import time
 from typing import IO, TYPE_CHECKING, Any
 
-from tunelab.display import Display
+from tunelab.display import Display, format_duration
 from tunelab.log import TrialLogger
 
 if TYPE_CHECKING:
     from tunelab.objective import Objective
     from tunelab.trial import Trial
 
-__all__ = ["SearchProgress", "tqdm_available"]
+__all__ = ["SearchProgress", "check_progress", "tqdm_available"]
+
+_MODES = (True, False, "lines", None)
+_FINISHED = ("COMPLETED", "STOPPED", "INVALID", "FAILED")
+
+
+def check_progress(progress: Any) -> bool | str | None:
+    """`progress` if it is one of True, False, "lines" or None, else a ValueError."""
+    if not any(progress is m or (isinstance(m, str) and progress == m) for m in _MODES):
+        raise ValueError(
+            f"progress={progress!r}; expected True (a bar in a notebook or on a terminal, "
+            'plain lines elsewhere), "lines" (plain lines), False (nothing) or None'
+        )
+    return progress
+
+
+def _in_notebook() -> bool:
+    """Whether this runs in a Jupyter kernel (where tqdm.auto draws a widget)."""
+    ipython = sys.modules.get("IPython")
+    get = getattr(ipython, "get_ipython", None)
+    shell = get() if callable(get) else None
+    return type(shell).__name__ == "ZMQInteractiveShell"
 
 
 def tqdm_available() -> bool:
@@ -63,6 +92,10 @@ class SearchProgress:
     logger : optional
         Where finished trials are logged (see `tunelab.log.TrialLogger`); logging is
         independent of `verbose`.
+    progress : {True, False, "lines", None}
+        How progress is shown, independent of `verbose` (see the module docstring).
+    project : str, optional
+        The project's folder, named when the search has nothing left to run.
 
     Examples
     --------
@@ -85,13 +118,30 @@ class SearchProgress:
         stream: IO[str] | None = None,
         bar: bool | None = None,
         logger: Any = None,
+        progress: bool | str | None = None,
+        project: str | None = None,
     ) -> None:
         self.stream = stream if stream is not None else sys.stdout
         self.verbose = int(verbose or 0)
-        want_bar = self.verbose >= 1 and _is_terminal(self.stream) if bar is None else bar
+        self.progress = check_progress(progress)
+        self.total, self.done, self.project = total, done, project
+        self._ran = 0
+        self._started = time.monotonic()
+        notebook = progress is True and stream is None and _in_notebook()
+        if bar is None:
+            on_terminal = _is_terminal(self.stream)
+            if progress is None:
+                bar = self.verbose >= 1 and on_terminal
+            else:
+                bar = progress is True and (on_terminal or notebook)
+        # Plain lines where a bar was asked for but cannot be drawn (a file, a CI log).
+        self.lines = progress == "lines" or (progress is True and not (bar and tqdm_available()))
         self.bar: Any = None
-        if want_bar and tqdm_available():
-            from tqdm import tqdm
+        if bar and tqdm_available():
+            if notebook:
+                from tqdm.auto import tqdm
+            else:
+                from tqdm import tqdm
 
             size = shutil.get_terminal_size()
             self.bar = tqdm(
@@ -130,14 +180,40 @@ class SearchProgress:
         """After trial `number` is stored: print its lines and advance the bar."""
         self.display.on_trial_end(trial, number)
         self.log.on_trial_end(trial)
+        if trial.status in _FINISHED:
+            self._ran += 1
         if self.bar is not None:
             self._show_best()
-            if trial.status in ("COMPLETED", "STOPPED", "INVALID", "FAILED"):
+            if trial.status in _FINISHED:
                 self.bar.update(1)
             self.bar.refresh()
+        elif self.lines:
+            self._write(self._line(trial))
+
+    def _line(self, trial: Trial) -> str:
+        """One plain line per finished trial: count, status, score, best, time."""
+        done = self.done + self._ran
+        count = f"{done}/{self.total}" if self.total else str(done)
+        name = self.display.objective.name
+        score = f" {name}={trial.score:.5g}" if trial.score is not None else ""
+        best = self.display.best
+        best_text = f" best={best:.5g}" if best is not None and math.isfinite(best) else ""
+        elapsed = format_duration(time.monotonic() - self._started)
+        return f"[{count}] trial {trial.trial_id} {trial.status}{score}{best_text} ({elapsed})"
 
     def close(self) -> None:
-        """End the bar (the lines need no closing)."""
+        """End the bar; when the search ran nothing because `max_trials` was already
+        reached, say so in one line."""
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+        quiet = self.verbose == 0 and not self.progress
+        if not quiet and not self._ran and self.total and self.done >= self.total:
+            where = f" in {self.project}" if self.project else ""
+            print(
+                f"Nothing to run: max_trials={self.total} is reached{where}, which keeps "
+                f"{self.done} finished trials. Raise max_trials to search further, or pass "
+                "overwrite=True (or another project_name) to start a new search.",
+                file=self.stream,
+                flush=True,
+            )

@@ -26,7 +26,7 @@ from tunelab.hypermodel import (
 from tunelab.hyperparameters import HyperParameters
 from tunelab.oracles.base import Oracle
 from tunelab.outcomes import is_number
-from tunelab.progress import SearchProgress
+from tunelab.progress import SearchProgress, check_progress
 from tunelab.pruners.base import check_pruner
 from tunelab.store import STORE_FILENAME, project_path
 from tunelab.trial import Trial, TrialStatus
@@ -164,6 +164,8 @@ class BaseTuner:
         was_project = (self.project_dir / STORE_FILENAME).is_file()
         if oracle.store is None or oracle.project_dir != self.project_dir or overwrite:
             oracle._attach(self.project_dir, overwrite)
+        # A project of another tuner? (Also records a backend given here, for `tunelab summary`.)
+        oracle.study.settings.check_tuner(type(self).__name__, self._backend)
         if overwrite and was_project:
             for path in self.project_dir.glob("trial_*"):
                 if path.is_dir():
@@ -190,6 +192,7 @@ class BaseTuner:
         from tunelab.runner import run_search
 
         self._search_checked = False  # new arguments: the backend checks them again
+        self._progress_mode = check_progress(fit_kwargs.pop("progress", None))  # see _progress
         executor = fit_kwargs.pop("executor", self.executor)
         max_parallel_trials = fit_kwargs.pop("max_parallel_trials", self.max_parallel_trials)
         resolved = None
@@ -207,6 +210,8 @@ class BaseTuner:
             done=self._finished_count(),
             best=best[0] if best else None,
             logger=self.logger,
+            progress=getattr(self, "_progress_mode", None),
+            project=self._location,
         )
 
     def _finished_count(self) -> int:

@@ -30,7 +30,7 @@ from tunelab_sklearn.cross_validation import (
 )
 from tunelab_sklearn.cv_results import format_cv_results
 from tunelab_sklearn.resources import N_SAMPLES, resource_parameter
-from tunelab_sklearn.search_loop import SearchOutcome, run_search
+from tunelab_sklearn.search_loop import FINISHED, SearchOutcome, run_search
 from tunelab_sklearn.search_oracle import make_oracle
 from tunelab_sklearn.search_space import SearchSpace, build_search_space
 
@@ -137,6 +137,9 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
         Seconds spent refitting the best configuration.
     multimetric_ : bool
         Whether several scorers were used.
+    n_resumed_trials_ : int
+        How many rows of `cv_results_` (the first ones) are trials of earlier fits of the
+        project (``directory``/``project_name``); a resumed fit says so in one line.
 
     Examples
     --------
@@ -252,7 +255,7 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
             )
         space = build_search_space(self._resolved()[0])
         valid = self.estimator.get_params(deep=True)
-        unknown = [n for n in space.names if n not in valid]
+        unknown = [n for n in space.parameter_names if n not in valid]
         if unknown:
             raise ValueError(
                 f"search_space: {unknown} are not parameters of {type(self.estimator).__name__}"
@@ -272,7 +275,7 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
         check_error_score(self.error_score)
         if self.resource is not None and self.resource != N_SAMPLES:
             param = resource_parameter(self.estimator, self.resource)
-            if param in space.names:
+            if param in space.parameter_names:
                 raise ValueError(
                     f"resource={self.resource!r}: {param} is also in "
                     "search_space; the budget sets it, so remove it there"
@@ -326,8 +329,11 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
         _, n_trials, oracle_spec = self._resolved()
         _warn_truncated_grid(oracle_spec, n_trials, space)
         oracle = make_oracle(self, space, objective, n_trials, oracle_spec)
+        earlier = 0
         try:
             self._check_project(oracle, data, splits, list(scorers))
+            if oracle.project_dir is not None and oracle.store is not None:
+                earlier = len(oracle.store.get_trials(FINISHED))
             if self.verbose > 0:
                 print(f"Fitting {len(splits)} folds for each of up to {oracle.max_trials} trials")
             outcome = run_search(
@@ -350,6 +356,9 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
             if oracle is not oracle_spec and oracle.store is not None:
                 oracle.store.close()
         self._finish(outcome, data, scorers, multimetric, objective, len(splits))
+        self.n_resumed_trials_ = earlier
+        if earlier:
+            _say_resumed(oracle, earlier, len(outcome.params), n_trials)
         return self
 
     def _check_project(self, oracle: Oracle, data: SearchData, splits: list, names: list) -> None:
@@ -504,6 +513,19 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
         tags.input_tags.sparse = inner.input_tags.sparse
         tags.input_tags.allow_nan = inner.input_tags.allow_nan
         return tags
+
+
+def _say_resumed(oracle: Oracle, earlier: int, total: int, n_trials: int | None) -> None:
+    """One line: which rows of cv_results_ a resumed project's earlier fits made."""
+    new = total - earlier
+    rows = f"rows 0-{earlier - 1}" if earlier > 1 else "row 0"
+    line = (
+        f"Resumed project {oracle.project_dir}: cv_results_ holds {total} trials, "
+        f"{earlier} from earlier fits ({rows}) and {new} run now"
+    )
+    if not new and n_trials is not None:
+        line += f"; n_trials={n_trials} counts the earlier ones: raise it to search further"
+    print(line + ".")
 
 
 def _warn_truncated_grid(oracle: Any, n_trials: int | None, space: SearchSpace) -> None:

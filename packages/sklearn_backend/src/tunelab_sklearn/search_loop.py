@@ -34,7 +34,7 @@ from tunelab_sklearn.search_space import SearchSpace
 
 __all__ = ["SearchOutcome", "run_search"]
 
-_FINISHED = (TrialStatus.COMPLETED, TrialStatus.INVALID, TrialStatus.STOPPED)
+FINISHED = (TrialStatus.COMPLETED, TrialStatus.INVALID, TrialStatus.STOPPED)
 
 
 @dataclass
@@ -158,7 +158,7 @@ def _outcome(oracle: Oracle, s: _Settings, names: list[str]) -> SearchOutcome:
     out = SearchOutcome()
     max_epochs = getattr(oracle, "max_epochs", None)
     for trial in oracle.trials.values():
-        if trial.status not in _FINISHED:
+        if trial.status not in FINISHED:
             continue
         values = trial.hyperparameters.values
         params = s.space.params(values)

@@ -14,6 +14,11 @@ from the trial's value to the estimator parameter:
   distribution's inverse CDF (``ppf``): a uniform quantile gives exactly the distribution's
   samples, and the oracle searches the space where the distribution puts equal mass
   equally wide. Discrete distributions decode to ints.
+
+A list of such dicts (scikit-learn's ``param_grid=[{...}, {...}]``) is their union: a
+``Choice`` named ``param_grid#`` picks one dict, and that dict's entries are named
+``param_grid#<i>/<parameter>`` and active only when it is picked, so a grid search runs
+each dict's grid in turn and a random search draws a dict, then values from it.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ __all__ = ["SearchSpace", "build_search_space"]
 
 # Keeps the inverse CDF of an unbounded distribution finite at the cube's edges.
 _QUANTILE_EPS = 1e-9
+# The hyperparameter that picks one dict of a list of dicts (not a valid parameter name).
+SELECTOR = "param_grid#"
 
 
 def _identity(value: Any) -> Any:
@@ -47,22 +54,35 @@ class SearchSpace:
     """
 
     def __init__(
-        self, hyperparameters: HyperParameters, decoders: dict[str, Callable[[Any], Any]]
+        self,
+        hyperparameters: HyperParameters,
+        decoders: dict[str, Callable[[Any], Any]],
+        parameters: dict[str, str | None] | None = None,
     ) -> None:
         self.hyperparameters = hyperparameters
         self.decoders = decoders
+        # Hyperparameter name -> estimator parameter (None: none, e.g. the dict selector);
+        # names not listed are the parameter's own.
+        self.parameters = dict(parameters or {})
 
     @property
     def names(self) -> list[str]:
         return [hp.name for hp in self.hyperparameters.space]
 
+    @property
+    def parameter_names(self) -> list[str]:
+        """The estimator parameters the space sets (each once, in space order)."""
+        found = (self.parameters.get(name, name) for name in self.names)
+        return list(dict.fromkeys(name for name in found if name is not None))
+
     def params(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The estimator parameters of a trial's (active) values, in space order."""
-        return {
-            name: self.decoders.get(name, _identity)(values[name])
-            for name in self.names
-            if name in values
-        }
+        params = {}
+        for name in self.names:
+            parameter = self.parameters.get(name, name)
+            if name in values and parameter is not None:
+                params[parameter] = self.decoders.get(name, _identity)(values[name])
+        return params
 
 
 def _definition(name: str, definition: HyperParameter) -> dict[str, Any]:
@@ -140,10 +160,11 @@ def build_search_space(search_space: Any) -> SearchSpace:
 
     Parameters
     ----------
-    search_space : dict or HyperParameters
+    search_space : dict, list of dicts or HyperParameters
         Parameter name (as in ``estimator.get_params()``) -> tunelab hyperparameter, list
-        of values, or scipy.stats distribution; or a ``kt.HyperParameters`` whose names
-        are parameter names (conditional scopes work).
+        of values, or scipy.stats distribution; a list of such dicts (their union, as
+        scikit-learn's ``param_grid``); or a ``kt.HyperParameters`` whose names are
+        parameter names (conditional scopes work).
 
     Examples
     --------
@@ -154,6 +175,12 @@ def build_search_space(search_space: Any) -> SearchSpace:
     """
     if isinstance(search_space, HyperParameters):
         return SearchSpace(search_space.copy(), {})
+    if (
+        isinstance(search_space, (list, tuple))
+        and search_space
+        and all(isinstance(entry, Mapping) for entry in search_space)
+    ):
+        return _union(search_space)
     if not isinstance(search_space, Mapping):
         raise TypeError(
             f"search_space={search_space!r:.100}; expected a dict parameter name -> tunelab "
@@ -185,3 +212,39 @@ def build_search_space(search_space: Any) -> SearchSpace:
     except (TypeError, ValueError) as error:
         raise ValueError(f"search_space: {error}") from None
     return SearchSpace(hyperparameters, decoders)
+
+
+def _union(grids: list[Mapping[str, Any]] | tuple[Mapping[str, Any], ...]) -> SearchSpace:
+    """The space of a list of dicts (scikit-learn's list form): see the module docstring."""
+    if len(grids) == 1:
+        return build_search_space(grids[0])
+    configs: list[dict[str, Any]] = [
+        {
+            "class_name": "Choice",
+            "config": {
+                "name": SELECTOR,
+                "values": list(range(len(grids))),
+                "ordered": False,
+                "default": None,
+                "conditions": [],
+            },
+        }
+    ]
+    decoders: dict[str, Callable[[Any], Any]] = {}
+    parameters: dict[str, str | None] = {SELECTOR: None}
+    for index, grid in enumerate(grids):
+        try:
+            part = build_search_space(grid)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"param_grid[{index}]: {error}") from None
+        condition = {"class_name": "Parent", "config": {"name": SELECTOR, "values": [index]}}
+        for definition in part.hyperparameters.space:
+            name = f"{SELECTOR}{index}/{definition.name}"
+            config = definition.get_config()
+            config["name"] = name
+            config["conditions"] = [condition, *config.get("conditions", [])]
+            configs.append({"class_name": definition.kind, "config": config})
+            decoders[name] = part.decoders.get(definition.name, _identity)
+            parameters[name] = part.parameters.get(definition.name, definition.name)
+    hyperparameters = HyperParameters.from_config({"space": configs, "values": {}})
+    return SearchSpace(hyperparameters, decoders, parameters)

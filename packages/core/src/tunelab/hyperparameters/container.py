@@ -120,6 +120,7 @@ class HyperParameters:
         self._allow_new_entries = True
         self._untuned: set[str] = set()
         self._changes: list[str] = []
+        self._registered: set[str] = set()  # names the code registered (not copied)
 
     # -- scopes -------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -226,6 +227,7 @@ class HyperParameters:
         return self._register(hp)
 
     def _register(self, hp: HyperParameter, origin: str = _CODE) -> Any:
+        self._registered.add(hp.name)
         existing = self._find(hp)
         if existing is not None:
             stored = self._origin.get(self._key(existing), _CODE) == _STORED
