@@ -21,10 +21,19 @@ from tunelab.hypermodel import (
     accepts,
     as_hypermodel,
     build_hypermodel,
+    names_parameter,
 )
 from tunelab.hyperparameters import HyperParameters
+from tunelab.initial_space import explore_space
 from tunelab.oracles.base import Oracle
-from tunelab.outcomes import is_number
+from tunelab.outcomes import (
+    ACCEPTED_RESULTS,
+    ResultTypeError,
+    checked_result,
+    is_number,
+    latest_values,
+    metric_dicts,
+)
 from tunelab.progress import SearchProgress
 from tunelab.pruners.base import check_pruner
 from tunelab.store import STORE_FILENAME, project_path
@@ -167,12 +176,105 @@ class BaseTuner:
             for path in self.project_dir.glob("trial_*"):
                 if path.is_dir():
                     shutil.rmtree(path, ignore_errors=True)
+        self._unknown_entries: list[str] = []  # see _populate_initial_space
+        if not self.oracle.study.storage.count_by_status():
+            self._populate_initial_space()
 
     # ------------------------------------------------------------------------------------
     @property
     def hyperparameters(self) -> HyperParameters:
         """The search space (the oracle's)."""
         return self.oracle.hyperparameters
+
+    @property
+    def remaining_trials(self) -> int | None:
+        """`max_trials` minus the trials created so far (those of a resumed project
+        included), or None when `max_trials` is not set (KerasTuner's attribute)."""
+        max_trials = self.oracle.max_trials
+        if not max_trials:
+            return None
+        return max_trials - sum(self.oracle.study.storage.count_by_status().values())
+
+    @property
+    def executions_per_trial(self) -> int:
+        """How many times each trial's model is trained (a backend argument; 1 unless given).
+        A `run_trial` override may read it to run several executions."""
+        return int(self.backend_kwargs.get("executions_per_trial", 1))
+
+    @executions_per_trial.setter
+    def executions_per_trial(self, value: int) -> None:
+        if value == 1 and "executions_per_trial" not in self.backend_kwargs:
+            return  # the default: no backend argument to add
+        self.backend_kwargs["executions_per_trial"] = check_int("executions_per_trial", value, 1)
+
+    # ------------------------------------------------------------------------------------
+    # The search space, known at construction
+    # ------------------------------------------------------------------------------------
+    def _builds_at_construction(self) -> bool:
+        """Whether the constructor may build the hypermodel to find its space.
+
+        KerasTuner builds every hypermodel there. Ours may also be a function objective that
+        trains and returns a result, which must not run before `search`: a plain function is
+        built only when it is known to return models (a tuner with a `backend`, such as
+        `kt.Tuner`) and takes the hyperparameters alone; otherwise its space is found by its
+        first trial (or by `search_space_summary`).
+        """
+        hypermodel = self.hypermodel
+        if hypermodel is None:
+            return False
+        if not isinstance(hypermodel, FunctionHyperModel):
+            return True
+        function = hypermodel.function
+        return (
+            self._backend is not None
+            and accepts(function, (), {})
+            and not names_parameter(function, "trial")
+        )
+
+    def _populate_initial_space(self) -> None:
+        """Build the hypermodel with default values so that ``oracle.get_space()`` and
+        `search_space_summary` know the space before any trial, as KerasTuner does.
+
+        A scope whose condition is not met by the defaults is entered by building again
+        with its parent at the condition's first value (a bounded number of builds), so
+        that hyperparameters registered only there are found too. With
+        ``tune_new_entries=False`` the space stays what ``hyperparameters=`` gave; with
+        ``allow_new_entries=False`` new names are kept for `search` to refuse.
+        """
+        if not self._builds_at_construction():
+            return
+        try:
+            found = explore_space(self.hypermodel, self.oracle.get_space())
+        except Exception as error:
+            note = (
+                f"(raised by {type(self.hypermodel).__name__}.build, called with default "
+                "values when the tuner is created, to find the search space as KerasTuner "
+                "does)"
+            )
+            if hasattr(error, "add_note"):
+                error.add_note(note)
+            raise
+        self._add_to_space(found)
+
+    def _add_to_space(self, found: HyperParameters) -> None:
+        oracle = self.oracle
+        known = set(oracle.hyperparameters.space.names())
+        new = [name for name in found.space.names() if name not in known]
+        if not new or not oracle.tune_new_entries:
+            return  # a static space stays as given; new entries keep their defaults
+        if not oracle.allow_new_entries:
+            self._unknown_entries = new
+            return
+        oracle.update_space(found)
+
+    def _check_new_entries(self) -> None:
+        """`search` refuses a hypermodel that registers names a closed space lacks."""
+        if self._unknown_entries and not self.oracle.allow_new_entries:
+            raise RuntimeError(
+                f"allow_new_entries=False, but the hypermodel registers hyperparameters that "
+                f"are not in hyperparameters=: {self._unknown_entries}; add them to "
+                "hyperparameters= or pass allow_new_entries=True"
+            )
 
     # ------------------------------------------------------------------------------------
     # The loop
@@ -188,6 +290,7 @@ class BaseTuner:
         from tunelab.executors import InlineExecutor, resolve_executor
         from tunelab.runner import run_search
 
+        self._check_new_entries()
         self._search_checked = False  # new arguments: the backend checks them again
         executor = fit_kwargs.pop("executor", self.executor)
         max_parallel_trials = fit_kwargs.pop("max_parallel_trials", self.max_parallel_trials)
@@ -302,6 +405,43 @@ class BaseTuner:
             )
         return False
 
+    def _trial_result(self, trial: Trial, value: Any) -> Any:
+        """What `run_trial` returned, as the result the oracle is told (called wherever the
+        trial ran, see `tunelab.outcomes.run_trial_result`).
+
+        KerasTuner's rules for a `run_trial` override: a number, a dict, a History (its best
+        epoch's metrics, at that epoch) or a list of them (one per execution, averaged); None
+        once metrics were reported with ``self.oracle.update_trial``; and what it returns
+        after reporting the objective is not used. Anything else stops the search with a
+        `ResultTypeError` (a TypeError). The default `run_trial` returns a function
+        objective's result or a backend's, which are told as they are.
+        """
+        if trial.status in TrialStatus.FINISHED and trial.status != TrialStatus.STOPPED:
+            return None  # run_trial ended the trial itself (oracle.end_trial)
+        overridden = type(self).run_trial is not BaseTuner.run_trial
+        reported = latest_values(trial.metrics)
+        if value is None:
+            if reported or not overridden:
+                return None
+            objective = self.oracle.objective
+            raise ResultTypeError(
+                f"{type(self).__name__}.run_trial() returned None and reported no metrics: "
+                f"return the trial's result ({ACCEPTED_RESULTS}), or report it with "
+                f"self.oracle.update_trial(trial.trial_id, {{{objective.names[0]!r}: value}}) "
+                "before returning"
+            )
+        if overridden and self.oracle.objective.has_value(reported):
+            return None  # as KerasTuner: the objective reported during the trial is its result
+        source = f"{type(self).__name__}.run_trial()" if overridden else "the trial"
+        result, step = checked_result(value, self.oracle.objective, source)
+        if step is None:
+            return result
+        # A History's metrics go at its best epoch, as KerasTuner records them.
+        for execution in metric_dicts(self.oracle.objective, result):
+            for name, metric in execution.items():
+                trial.metrics.update(name, metric, step)
+        return None
+
     def _build(
         self, hp: HyperParameters, args: tuple, kwargs: dict[str, Any], trial: Trial | None = None
     ) -> Any:
@@ -408,26 +548,15 @@ class BaseTuner:
         print(search_space_summary_text(self.oracle.hyperparameters))
 
     def _discover_space(self) -> None:
+        """The space of a function hypermodel not built at construction, for a summary
+        asked before any trial: built now if it takes the hyperparameters alone."""
         hypermodel = self.hypermodel
-        if hypermodel is None:
-            return
-        if isinstance(hypermodel, FunctionHyperModel) and not accepts(hypermodel.function, (), {}):
+        if not isinstance(hypermodel, FunctionHyperModel):
+            return  # a HyperModel was built at construction
+        function = hypermodel.function
+        if not accepts(function, (), {}) or names_parameter(function, "trial"):
             return  # it needs search() arguments: its space is found during the search
-        hp = self.oracle.hyperparameters.copy()
-        hp._sampler = lambda definition: definition.default
-        hp._tune_new_entries = self.oracle.tune_new_entries
-        hp._allow_new_entries = self.oracle.allow_new_entries
-        hypermodel.build(hp)
-        space = self.oracle.hyperparameters
-        added = False
-        for definition in hp.space:
-            if definition.name not in space._space and definition.name not in hp._untuned:
-                space._space[definition.name] = definition
-                space._origin[definition.name] = "code"
-                added = True
-        if added:
-            with self.oracle.study.storage.transaction():
-                self.oracle.study.save_space()
+        self._add_to_space(explore_space(hypermodel, self.oracle.get_space()))
 
     def results_summary(self, num_trials: int = 10) -> None:
         """Print the best `num_trials` trials in KerasTuner's format."""
