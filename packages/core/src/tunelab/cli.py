@@ -59,7 +59,7 @@ def _best(results: Results, args: argparse.Namespace) -> None:
         }
         print(json.dumps(document, indent=2))
     else:
-        print(trial.summary())
+        print(trial.summary_text())
 
 
 def _export(results: Results, args: argparse.Namespace) -> None:
