@@ -13,10 +13,11 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
+from tunelab.hypermodel import FunctionHyperModel, accepts, names_parameter
 from tunelab.hyperparameters import HyperParameters
 from tunelab.hyperparameters.definitions import Parent
 
-__all__ = ["explore_space"]
+__all__ = ["builds_alone", "check_new_entries", "explore_space", "populate_space"]
 
 # Builds at most, one per scope the defaults leave inactive (each build of a Keras
 # hypermodel makes a model: KerasTuner pays the same).
@@ -61,3 +62,46 @@ def explore_space(hypermodel: Any, space: HyperParameters) -> HyperParameters:
         values = {pending[0].name: pending[0].values[0]}
     found.values = {}
     return found
+
+
+def builds_alone(hypermodel: Any) -> bool:
+    """Whether `hypermodel` can be built from the hyperparameters alone (a function that
+    takes search() arguments or a `trial` cannot)."""
+    if not isinstance(hypermodel, FunctionHyperModel):
+        return hypermodel is not None
+    function = hypermodel.function
+    return accepts(function, (), {}) and not names_parameter(function, "trial")
+
+
+def populate_space(hypermodel: Any, oracle: Any) -> list[str]:
+    """Add what `explore_space` finds to the oracle's space, as KerasTuner's
+    ``Oracle.update_space`` does: with ``tune_new_entries=False`` the space stays as given
+    (new entries keep their defaults in trials). Returns the new names that
+    ``allow_new_entries=False`` refuses (for `check_new_entries`)."""
+    try:
+        found = explore_space(hypermodel, oracle.get_space())
+    except Exception as error:
+        if hasattr(error, "add_note"):  # Python 3.11+
+            error.add_note(
+                f"(raised by {type(hypermodel).__name__}.build, called with default values "
+                "when the tuner is created, to find the search space as KerasTuner does)"
+            )
+        raise
+    known = set(oracle.hyperparameters.space.names())
+    new = [name for name in found.space.names() if name not in known]
+    if new and not oracle.allow_new_entries:
+        return new
+    if new and oracle.tune_new_entries:
+        oracle.update_space(found)
+    return []
+
+
+def check_new_entries(names: list[str], oracle: Any) -> None:
+    """Refuse a hypermodel that registers `names` a closed space (``allow_new_entries=False``)
+    lacks: RuntimeError, as KerasTuner's."""
+    if names and not oracle.allow_new_entries:
+        raise RuntimeError(
+            f"allow_new_entries=False, but the hypermodel registers hyperparameters that are "
+            f"not in hyperparameters=: {names}; add them to hyperparameters= or pass "
+            "allow_new_entries=True"
+        )

@@ -11,7 +11,7 @@ import numpy as np
 
 from tunelab.errors import FatalError
 from tunelab.objective import MultiObjective, Objective
-from tunelab.trial import MetricsTracker, Trial
+from tunelab.trial import MetricsTracker, Trial, TrialStatus
 
 __all__ = [
     "ACCEPTED_RESULTS",
@@ -25,6 +25,7 @@ __all__ = [
     "metric_dicts",
     "objective_score",
     "run_trial_result",
+    "trial_result",
 ]
 
 # What a trial may return, as the errors say it.
@@ -173,6 +174,39 @@ def _refuse(value: Any, source: str, item: Any) -> None:
         f"{ACCEPTED_RESULTS}, or None after reporting the objective with "
         "self.oracle.update_trial(trial.trial_id, metrics, step)"
     )
+
+
+def trial_result(value: Any, trial: Trial, objective: Objective, source: str | None) -> Any:
+    """What a `run_trial` override (`source`, e.g. ``"MyTuner.run_trial()"``; None for the
+    default `run_trial`) returned for `trial`, as the result the oracle is told.
+
+    KerasTuner's rules: a number, a dict, a History (its best epoch's metrics, at that
+    epoch) or a list of them (one per execution, averaged); None once metrics were reported
+    with ``self.oracle.update_trial``; what an override returns after reporting the
+    objective is not used. Anything else, and None with nothing reported, stops the search
+    with `ResultTypeError`.
+    """
+    if trial.status in TrialStatus.FINISHED and trial.status != TrialStatus.STOPPED:
+        return None  # run_trial ended the trial itself (oracle.end_trial)
+    reported = latest_values(trial.metrics)
+    if value is None:
+        if reported or source is None:
+            return None
+        raise ResultTypeError(
+            f"{source} returned None and reported no metrics: return the trial's result "
+            f"({ACCEPTED_RESULTS}), or report it with self.oracle.update_trial("
+            f"trial.trial_id, {{{objective.names[0]!r}: value}}) before returning"
+        )
+    if source is not None and objective.has_value(reported):
+        return None  # as KerasTuner: the objective reported during the trial is its result
+    result, step = checked_result(value, objective, source or "the trial")
+    if step is None:
+        return result
+    # A History's metrics go at its best epoch, as KerasTuner records them.
+    for execution in metric_dicts(objective, result):
+        for name, metric in execution.items():
+            trial.metrics.update(name, metric, step)
+    return None
 
 
 def run_trial_result(tuner: Any, trial: Trial, args: tuple, kwargs: dict[str, Any]) -> Any:

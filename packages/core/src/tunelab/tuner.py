@@ -18,22 +18,13 @@ from tunelab.display import results_summary_text, search_space_summary_text
 from tunelab.hypermodel import (
     FunctionHyperModel,
     HyperModel,
-    accepts,
     as_hypermodel,
     build_hypermodel,
-    names_parameter,
 )
 from tunelab.hyperparameters import HyperParameters
-from tunelab.initial_space import explore_space
+from tunelab.initial_space import builds_alone, check_new_entries, populate_space
 from tunelab.oracles.base import Oracle
-from tunelab.outcomes import (
-    ACCEPTED_RESULTS,
-    ResultTypeError,
-    checked_result,
-    is_number,
-    latest_values,
-    metric_dicts,
-)
+from tunelab.outcomes import is_number, trial_result
 from tunelab.progress import SearchProgress
 from tunelab.pruners.base import check_pruner
 from tunelab.store import STORE_FILENAME, project_path
@@ -216,65 +207,29 @@ class BaseTuner:
         KerasTuner builds every hypermodel there. Ours may also be a function objective that
         trains and returns a result, which must not run before `search`: a plain function is
         built only when it is known to return models (a tuner with a `backend`, such as
-        `kt.Tuner`) and takes the hyperparameters alone; otherwise its space is found by its
-        first trial (or by `search_space_summary`).
+        `kt.Tuner`). Nothing is built when trials run in other processes (an executor,
+        ``trial_isolation``): a model built here would load the framework, and claim a GPU,
+        in the driver. The space is then found by the first trial, or by
+        `search_space_summary`.
         """
-        hypermodel = self.hypermodel
-        if hypermodel is None:
+        if self.hypermodel is None:
             return False
-        if not isinstance(hypermodel, FunctionHyperModel):
-            return True
-        function = hypermodel.function
-        return (
-            self._backend is not None
-            and accepts(function, (), {})
-            and not names_parameter(function, "trial")
-        )
+        if (
+            self.executor is not None
+            or self.max_parallel_trials is not None
+            or self.backend_kwargs.get("trial_isolation")
+        ):
+            return False
+        if isinstance(self.hypermodel, FunctionHyperModel):
+            return self._backend is not None and builds_alone(self.hypermodel)
+        return True
 
     def _populate_initial_space(self) -> None:
-        """Build the hypermodel with default values so that ``oracle.get_space()`` and
-        `search_space_summary` know the space before any trial, as KerasTuner does.
-
-        A scope whose condition is not met by the defaults is entered by building again
-        with its parent at the condition's first value (a bounded number of builds), so
-        that hyperparameters registered only there are found too. With
-        ``tune_new_entries=False`` the space stays what ``hyperparameters=`` gave; with
-        ``allow_new_entries=False`` new names are kept for `search` to refuse.
-        """
-        if not self._builds_at_construction():
-            return
-        try:
-            found = explore_space(self.hypermodel, self.oracle.get_space())
-        except Exception as error:
-            note = (
-                f"(raised by {type(self.hypermodel).__name__}.build, called with default "
-                "values when the tuner is created, to find the search space as KerasTuner "
-                "does)"
-            )
-            if hasattr(error, "add_note"):
-                error.add_note(note)
-            raise
-        self._add_to_space(found)
-
-    def _add_to_space(self, found: HyperParameters) -> None:
-        oracle = self.oracle
-        known = set(oracle.hyperparameters.space.names())
-        new = [name for name in found.space.names() if name not in known]
-        if not new or not oracle.tune_new_entries:
-            return  # a static space stays as given; new entries keep their defaults
-        if not oracle.allow_new_entries:
-            self._unknown_entries = new
-            return
-        oracle.update_space(found)
-
-    def _check_new_entries(self) -> None:
-        """`search` refuses a hypermodel that registers names a closed space lacks."""
-        if self._unknown_entries and not self.oracle.allow_new_entries:
-            raise RuntimeError(
-                f"allow_new_entries=False, but the hypermodel registers hyperparameters that "
-                f"are not in hyperparameters=: {self._unknown_entries}; add them to "
-                "hyperparameters= or pass allow_new_entries=True"
-            )
+        """Build the hypermodel now, when it may be (`_builds_at_construction`), so that
+        ``oracle.get_space()`` and `search_space_summary` know the space before any trial.
+        Names that ``allow_new_entries=False`` refuses are kept for `search` to raise."""
+        if self._builds_at_construction():
+            self._unknown_entries = populate_space(self.hypermodel, self.oracle)
 
     # ------------------------------------------------------------------------------------
     # The loop
@@ -290,7 +245,7 @@ class BaseTuner:
         from tunelab.executors import InlineExecutor, resolve_executor
         from tunelab.runner import run_search
 
-        self._check_new_entries()
+        check_new_entries(self._unknown_entries, self.oracle)
         self._search_checked = False  # new arguments: the backend checks them again
         executor = fit_kwargs.pop("executor", self.executor)
         max_parallel_trials = fit_kwargs.pop("max_parallel_trials", self.max_parallel_trials)
@@ -406,41 +361,12 @@ class BaseTuner:
         return False
 
     def _trial_result(self, trial: Trial, value: Any) -> Any:
-        """What `run_trial` returned, as the result the oracle is told (called wherever the
-        trial ran, see `tunelab.outcomes.run_trial_result`).
-
-        KerasTuner's rules for a `run_trial` override: a number, a dict, a History (its best
-        epoch's metrics, at that epoch) or a list of them (one per execution, averaged); None
-        once metrics were reported with ``self.oracle.update_trial``; and what it returns
-        after reporting the objective is not used. Anything else stops the search with a
-        `ResultTypeError` (a TypeError). The default `run_trial` returns a function
-        objective's result or a backend's, which are told as they are.
-        """
-        if trial.status in TrialStatus.FINISHED and trial.status != TrialStatus.STOPPED:
-            return None  # run_trial ended the trial itself (oracle.end_trial)
+        """What `run_trial` returned, as the result the oracle is told, by KerasTuner's rules
+        for a `run_trial` override (see `tunelab.outcomes.trial_result`); called wherever
+        the trial ran. The default `run_trial`'s results are told as they are."""
         overridden = type(self).run_trial is not BaseTuner.run_trial
-        reported = latest_values(trial.metrics)
-        if value is None:
-            if reported or not overridden:
-                return None
-            objective = self.oracle.objective
-            raise ResultTypeError(
-                f"{type(self).__name__}.run_trial() returned None and reported no metrics: "
-                f"return the trial's result ({ACCEPTED_RESULTS}), or report it with "
-                f"self.oracle.update_trial(trial.trial_id, {{{objective.names[0]!r}: value}}) "
-                "before returning"
-            )
-        if overridden and self.oracle.objective.has_value(reported):
-            return None  # as KerasTuner: the objective reported during the trial is its result
-        source = f"{type(self).__name__}.run_trial()" if overridden else "the trial"
-        result, step = checked_result(value, self.oracle.objective, source)
-        if step is None:
-            return result
-        # A History's metrics go at its best epoch, as KerasTuner records them.
-        for execution in metric_dicts(self.oracle.objective, result):
-            for name, metric in execution.items():
-                trial.metrics.update(name, metric, step)
-        return None
+        source = f"{type(self).__name__}.run_trial()" if overridden else None
+        return trial_result(value, trial, self.oracle.objective, source)
 
     def _build(
         self, hp: HyperParameters, args: tuple, kwargs: dict[str, Any], trial: Trial | None = None
@@ -548,15 +474,10 @@ class BaseTuner:
         print(search_space_summary_text(self.oracle.hyperparameters))
 
     def _discover_space(self) -> None:
-        """The space of a function hypermodel not built at construction, for a summary
-        asked before any trial: built now if it takes the hyperparameters alone."""
-        hypermodel = self.hypermodel
-        if not isinstance(hypermodel, FunctionHyperModel):
-            return  # a HyperModel was built at construction
-        function = hypermodel.function
-        if not accepts(function, (), {}) or names_parameter(function, "trial"):
-            return  # it needs search() arguments: its space is found during the search
-        self._add_to_space(explore_space(hypermodel, self.oracle.get_space()))
+        """The space of a hypermodel not built at construction, for a summary asked before
+        any trial: built now, when it can be from the hyperparameters alone."""
+        if builds_alone(self.hypermodel):
+            self._unknown_entries = populate_space(self.hypermodel, self.oracle)
 
     def results_summary(self, num_trials: int = 10) -> None:
         """Print the best `num_trials` trials in KerasTuner's format."""
