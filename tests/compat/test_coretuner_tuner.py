@@ -109,9 +109,28 @@ def test_a_function_objective_does_not_run_at_construction(tmp_path):
         return hp.Float("x", 0.0, 1.0)
 
     tuner = kt.RandomSearch(objective, max_trials=2, directory=tmp_path, project_name="f")
-    assert calls == []  # it may train: it runs in trials only (or for a summary)
+    assert calls == []  # it may train: it runs in trials, or when its space is asked for
     tuner.search(verbose=0)
     assert len(calls) == 2
+    assert [hp.name for hp in tuner.oracle.get_space().space] == ["x"]
+    assert len(calls) == 2
+
+
+def test_a_function_is_built_once_when_its_space_is_asked_for_before_search(tmp_path):
+    calls = []
+
+    def build_model(hp):
+        calls.append(1)
+        return hp.Int("units", 8, 64, step=8)
+
+    tuner = kt.RandomSearch(build_model, max_trials=2, directory=tmp_path, project_name="f")
+    space = tuner.oracle.get_space()
+    assert [hp.name for hp in space.space] == ["units"]
+    assert space.values == {"units": 8}
+    tuner.oracle.get_space()
+    assert len(calls) == 1
+    tuner.search(verbose=0)
+    assert len(calls) == 3
 
 
 def test_remaining_trials_and_executions_per_trial(tmp_path):

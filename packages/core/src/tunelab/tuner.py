@@ -230,6 +230,11 @@ class BaseTuner:
         Names that ``allow_new_entries=False`` refuses are kept for `search` to raise."""
         if self._builds_at_construction():
             self._unknown_entries = populate_space(self.hypermodel, self.oracle)
+        elif builds_alone(self.hypermodel):
+            # Not built yet (it may be an objective that trains): built when the space is
+            # first asked for before the search, by oracle.get_space() or
+            # search_space_summary(), and never once the search has started.
+            self.oracle._space_finder = self._discover_space  # type: ignore[attr-defined]
 
     # ------------------------------------------------------------------------------------
     # The loop
@@ -245,6 +250,7 @@ class BaseTuner:
         from tunelab.executors import InlineExecutor, resolve_executor
         from tunelab.runner import run_search
 
+        self.oracle.__dict__.pop("_space_finder", None)  # trials find the space now
         check_new_entries(self._unknown_entries, self.oracle)
         self._search_checked = False  # new arguments: the backend checks them again
         executor = fit_kwargs.pop("executor", self.executor)
@@ -476,6 +482,7 @@ class BaseTuner:
     def _discover_space(self) -> None:
         """The space of a hypermodel not built at construction, for a summary asked before
         any trial: built now, when it can be from the hyperparameters alone."""
+        self.oracle.__dict__.pop("_space_finder", None)  # once
         if builds_alone(self.hypermodel):
             self._unknown_entries = populate_space(self.hypermodel, self.oracle)
 

@@ -142,6 +142,9 @@ class AskTellMethods:
     def get_space(self) -> HyperParameters:
         """A copy of the search space, with KerasTuner's current values: the defaults of the
         active hyperparameters."""
+        finder = self.__dict__.pop("_space_finder", None)
+        if finder is not None:
+            finder()  # a tuner's hypermodel not built yet (see BaseTuner._populate_initial_space)
         space = self.hyperparameters.copy()
         space.values = {}
         for definition in space.space:
