@@ -182,9 +182,9 @@ def trial_result(value: Any, trial: Trial, objective: Objective, source: str | N
 
     KerasTuner's rules: a number, a dict, a History (its best epoch's metrics, at that
     epoch) or a list of them (one per execution, averaged); None once metrics were reported
-    with ``self.oracle.update_trial``; what an override returns after reporting the
-    objective is not used. Anything else, and None with nothing reported, stops the search
-    with `ResultTypeError`.
+    with ``self.oracle.update_trial``. Anything else, and None with nothing reported, stops
+    the search with `ResultTypeError`. (A result returned after reports is recorded one step
+    after the last report, where KerasTuner drops it once the objective was reported.)
     """
     if trial.status in TrialStatus.FINISHED and trial.status != TrialStatus.STOPPED:
         return None  # run_trial ended the trial itself (oracle.end_trial)
@@ -197,8 +197,6 @@ def trial_result(value: Any, trial: Trial, objective: Objective, source: str | N
             f"({ACCEPTED_RESULTS}), or report it with self.oracle.update_trial("
             f"trial.trial_id, {{{objective.names[0]!r}: value}}) before returning"
         )
-    if source is not None and objective.has_value(reported):
-        return None  # as KerasTuner: the objective reported during the trial is its result
     result, step = checked_result(value, objective, source or "the trial")
     if step is None:
         return result
