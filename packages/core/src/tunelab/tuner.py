@@ -288,8 +288,14 @@ class BaseTuner:
         raise SystemExit(130)
 
     def run_trial(self, trial: Trial, *args: Any, **kwargs: Any) -> Any:
-        """Evaluate one trial and return its result (a number, a dict of metrics or a list of
-        dicts), or report metrics with `self.oracle.update_trial` and return None.
+        """Evaluate one trial and return its result, or report metrics with
+        `self.oracle.update_trial` and return None.
+
+        An override returns what KerasTuner's `run_trial` may: a number (the objective's
+        value; ``default_objective``, minimized, when no objective was given), a dict of
+        metrics, a Keras ``History`` (its best epoch's metrics count, at that epoch), or a
+        list of these, one per execution (averaged). Anything else, or None with nothing
+        reported, stops the search with a TypeError (`tunelab.outcomes.ResultTypeError`).
 
         The default builds the hypermodel: a returned number or dict is the result; a model
         is trained and evaluated by the backend that owns it.
