@@ -215,7 +215,7 @@ def test_jax_data_parallel_distribution(tmp_path):
     assert report == {
         "devices": 2,
         "statuses": ["COMPLETED"] * 3,
-        "builds": 3,
+        "builds": 4,  # one at construction (the space, as KerasTuner does), one per trial
         "layouts": [2, 2, 2],
         "after": True,  # the global distribution is restored after the search
     }

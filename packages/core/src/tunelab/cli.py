@@ -79,7 +79,7 @@ def _best(results: Results, args: argparse.Namespace) -> None:
         }
         print(json.dumps(document, indent=2))
     else:
-        _say(trial.summary())
+        _say(trial.summary_text())
 
 
 def _export(results: Results, args: argparse.Namespace) -> None:

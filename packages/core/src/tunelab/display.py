@@ -100,7 +100,7 @@ def results_summary_text(
     ]
     for trial in trials:
         lines.append("")
-        lines.append(trial.summary())
+        lines.append(trial.summary_text())
     return "\n".join(lines)
 
 

@@ -230,19 +230,34 @@ class Trial:
         return self.ended_at - self.started_at
 
     # -- display and config -------------------------------------------------------------
-    def summary(self) -> str:
-        """The block `results_summary` prints for this trial."""
+    def summary(self) -> None:
+        """Print this trial as KerasTuner does (the block `results_summary` prints)."""
+        print(self.summary_text())
+
+    def summary_text(self) -> str:
+        """What `summary` prints: the id, the hyperparameter values (``default
+        configuration`` when there are none), the score, and the error of a failed trial."""
         lines = [f"Trial {self.trial_id} summary", "Hyperparameters:"]
-        hp = self.hyperparameters
-        lines += [f"{name}: {value}" for name, value in hp.active_values().items()]
+        values = self.hyperparameters.active_values()
+        lines += [f"{name}: {value}" for name, value in values.items()]
+        if not values:
+            lines.append("default configuration")
         if self.score is not None:
             lines.append(f"Score: {self.score}")
         if self.status in (TrialStatus.FAILED, TrialStatus.INVALID) and self.message:
             lines.append(self.message.rstrip())
         return "\n".join(lines)
 
+    def display_hyperparameters(self) -> None:
+        """Print the hyperparameter values, one ``name: value`` a line (KerasTuner's)."""
+        values = self.hyperparameters.active_values()
+        print(
+            "\n".join(f"{name}: {value}" for name, value in values.items())
+            or "default configuration"
+        )
+
     def display_summary(self) -> None:
-        print(self.summary())
+        self.summary()
 
     def get_config(self) -> dict[str, Any]:
         return {

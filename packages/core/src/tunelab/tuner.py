@@ -18,14 +18,14 @@ from tunelab.display import results_summary_text, search_space_summary_text
 from tunelab.hypermodel import (
     FunctionHyperModel,
     HyperModel,
-    accepts,
     as_hypermodel,
     build_hypermodel,
     names_parameter,
 )
 from tunelab.hyperparameters import HyperParameters
+from tunelab.initial_space import builds_alone, check_new_entries, populate_space
 from tunelab.oracles.base import Oracle
-from tunelab.outcomes import is_number
+from tunelab.outcomes import is_number, trial_result
 from tunelab.progress import SearchProgress, check_progress
 from tunelab.pruners.base import check_pruner
 from tunelab.store import STORE_FILENAME, project_path
@@ -170,12 +170,74 @@ class BaseTuner:
             for path in self.project_dir.glob("trial_*"):
                 if path.is_dir():
                     shutil.rmtree(path, ignore_errors=True)
+        self._unknown_entries: list[str] = []  # see _populate_initial_space
+        if not self.oracle.study.storage.count_by_status():
+            self._populate_initial_space()
 
     # ------------------------------------------------------------------------------------
     @property
     def hyperparameters(self) -> HyperParameters:
         """The search space (the oracle's)."""
         return self.oracle.hyperparameters
+
+    @property
+    def remaining_trials(self) -> int | None:
+        """`max_trials` minus the trials created so far (those of a resumed project
+        included), or None when `max_trials` is not set (KerasTuner's attribute)."""
+        max_trials = self.oracle.max_trials
+        if not max_trials:
+            return None
+        return max_trials - sum(self.oracle.study.storage.count_by_status().values())
+
+    @property
+    def executions_per_trial(self) -> int:
+        """How many times each trial's model is trained (a backend argument; 1 unless given).
+        A `run_trial` override may read it to run several executions."""
+        return int(self.backend_kwargs.get("executions_per_trial", 1))
+
+    @executions_per_trial.setter
+    def executions_per_trial(self, value: int) -> None:
+        if value == 1 and "executions_per_trial" not in self.backend_kwargs:
+            return  # the default: no backend argument to add
+        self.backend_kwargs["executions_per_trial"] = check_int("executions_per_trial", value, 1)
+
+    # ------------------------------------------------------------------------------------
+    # The search space, known at construction
+    # ------------------------------------------------------------------------------------
+    def _builds_at_construction(self) -> bool:
+        """Whether the constructor may build the hypermodel to find its space.
+
+        KerasTuner builds every hypermodel there. Ours may also be a function objective that
+        trains and returns a result, which must not run before `search`: a plain function is
+        built only when it is known to return models (a tuner with a `backend`, such as
+        `kt.Tuner`). Nothing is built when trials run in other processes (an executor,
+        ``trial_isolation``): a model built here would load the framework, and claim a GPU,
+        in the driver. The space is then found by the first trial, or by
+        `search_space_summary`.
+        """
+        if self.hypermodel is None:
+            return False
+        if (
+            self.executor is not None
+            or self.max_parallel_trials is not None
+            or self.backend_kwargs.get("trial_isolation")
+        ):
+            return False
+        if isinstance(self.hypermodel, FunctionHyperModel):
+            return self._backend is not None and builds_alone(self.hypermodel)
+        return True
+
+    def _populate_initial_space(self) -> None:
+        """Build the hypermodel now, when it may be (`_builds_at_construction`), so that
+        ``oracle.get_space()`` and `search_space_summary` know the space before any trial.
+        Names that ``allow_new_entries=False`` refuses are kept for `search` to raise."""
+        if self._builds_at_construction():
+            self._unknown_entries = populate_space(self.hypermodel, self.oracle)
+        elif builds_alone(self.hypermodel):
+            # Not built yet (it may be an objective that trains): built when the space is
+            # first asked for before the search, by oracle.get_space() or
+            # search_space_summary(), and never once the search has started.
+            self.oracle._space_finder = self._discover_space  # type: ignore[attr-defined]
 
     # ------------------------------------------------------------------------------------
     # The loop
@@ -191,6 +253,8 @@ class BaseTuner:
         from tunelab.executors import InlineExecutor, resolve_executor
         from tunelab.runner import run_search
 
+        self.oracle.__dict__.pop("_space_finder", None)  # trials find the space now
+        check_new_entries(self._unknown_entries, self.oracle)
         self._search_checked = False  # new arguments: the backend checks them again
         self._progress_mode = check_progress(fit_kwargs.pop("progress", None))  # see _progress
         executor = fit_kwargs.pop("executor", self.executor)
@@ -230,8 +294,14 @@ class BaseTuner:
         raise SystemExit(130)
 
     def run_trial(self, trial: Trial, *args: Any, **kwargs: Any) -> Any:
-        """Evaluate one trial and return its result (a number, a dict of metrics or a list of
-        dicts), or report metrics with `self.oracle.update_trial` and return None.
+        """Evaluate one trial and return its result, or report metrics with
+        `self.oracle.update_trial` and return None.
+
+        An override returns what KerasTuner's `run_trial` may: a number (the objective's
+        value; ``default_objective``, minimized, when no objective was given), a dict of
+        metrics, a Keras ``History`` (its best epoch's metrics count, at that epoch), or a
+        list of these, one per execution (averaged). Anything else, or None with nothing
+        reported, stops the search with a TypeError (`tunelab.outcomes.ResultTypeError`).
 
         The default builds the hypermodel: a returned number or dict is the result; a model
         is trained and evaluated by the backend that owns it.
@@ -307,6 +377,14 @@ class BaseTuner:
                 "with trial.report(value, step)"
             )
         return False
+
+    def _trial_result(self, trial: Trial, value: Any) -> Any:
+        """What `run_trial` returned, as the result the oracle is told, by KerasTuner's rules
+        for a `run_trial` override (see `tunelab.outcomes.trial_result`); called wherever
+        the trial ran. The default `run_trial`'s results are told as they are."""
+        overridden = type(self).run_trial is not BaseTuner.run_trial
+        source = f"{type(self).__name__}.run_trial()" if overridden else None
+        return trial_result(value, trial, self.oracle.objective, source)
 
     def _build(
         self, hp: HyperParameters, args: tuple, kwargs: dict[str, Any], trial: Trial | None = None
@@ -419,25 +497,11 @@ class BaseTuner:
         print(search_space_summary_text(self.oracle.hyperparameters))
 
     def _discover_space(self) -> None:
-        hypermodel = self.hypermodel
-        if hypermodel is None:
-            return
-        if isinstance(hypermodel, FunctionHyperModel) and not accepts(hypermodel.function, (), {}):
-            return  # it needs search() arguments: its space is found during the search
-        hp = self.oracle.hyperparameters.copy()
-        hp._sampler = lambda definition: definition.default
-        hp._tune_new_entries = self.oracle.tune_new_entries
-        hp._allow_new_entries = self.oracle.allow_new_entries
-        hypermodel.build(hp)
-        space = self.oracle.hyperparameters
-        added = False
-        for definition in hp.space:
-            if space._find(definition) is None and definition.name not in hp._untuned:
-                space._put(definition, "code")
-                added = True
-        if added:
-            with self.oracle.study.storage.transaction():
-                self.oracle.study.save_space()
+        """The space of a hypermodel not built at construction, for a summary asked before
+        any trial: built now, when it can be from the hyperparameters alone."""
+        self.oracle.__dict__.pop("_space_finder", None)  # once
+        if builds_alone(self.hypermodel):
+            self._unknown_entries = populate_space(self.hypermodel, self.oracle)
 
     def results_summary(self, num_trials: int = 10) -> None:
         """Print the best `num_trials` trials in KerasTuner's format."""

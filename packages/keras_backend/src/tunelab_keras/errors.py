@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tunelab.errors import FatalError
+from tunelab.outcomes import ResultTypeError
 
 __all__ = ["FitResultTypeError", "NotAKerasModelError", "SearchInputError"]
 
@@ -15,5 +16,5 @@ class NotAKerasModelError(SearchInputError, TypeError):
     """The hypermodel returned something that is not a Keras model."""
 
 
-class FitResultTypeError(SearchInputError, TypeError):
+class FitResultTypeError(SearchInputError, ResultTypeError):
     """``HyperModel.fit`` returned something that is not a result (a string, None...)."""

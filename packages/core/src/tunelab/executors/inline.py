@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from tunelab.executors.base import Executor
 from tunelab.executors.worker import RunsTrials, TrialOutcome, WorkerJob, error_kind
+from tunelab.outcomes import run_trial_result
 from tunelab.timeout import time_limit
 from tunelab.trial import Trial, TrialStatus
 
@@ -27,7 +28,7 @@ def run_in_driver(
     outcome = TrialOutcome(trial.trial_id, "result")  # type: ignore[arg-type]
     try:
         with time_limit(timeout, trial.trial_id):
-            outcome.result = tuner.run_trial(trial, *args, **kwargs)
+            outcome.result = run_trial_result(tuner, trial, args, kwargs)
     except Exception as error:
         outcome.kind, outcome.error_kind, outcome.error = "error", error_kind(error), error
         return outcome

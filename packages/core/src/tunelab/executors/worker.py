@@ -26,7 +26,7 @@ import numpy as np
 from tunelab.errors import FailedTrialError, FatalError, InvalidTrialError, SearchSetupError
 from tunelab.executors.snapshot import best_configs
 from tunelab.hyperparameters import HyperParameter, HyperParameters
-from tunelab.outcomes import format_error, metric_dicts
+from tunelab.outcomes import format_error, metric_dicts, run_trial_result
 from tunelab.timeout import time_limit
 from tunelab.trial import MetricsTracker, Trial, TrialStatus
 
@@ -397,7 +397,7 @@ def run_task(job: WorkerJob, task: TrialTask, reporter: Reporter | None = None) 
     started = time.monotonic()
     try:
         with limit:
-            outcome.result = tuner.run_trial(trial, *job.args, **job.kwargs)
+            outcome.result = run_trial_result(tuner, trial, job.args, job.kwargs)
     except Exception as error:
         outcome.kind, outcome.error_kind = "error", error_kind(error)
         outcome.message = format_error(error)

@@ -326,7 +326,17 @@ class AskTellMethods:
         return self.study.best_trials(check_int("num_trials", num_trials, 1))
 
     def get_space(self) -> HyperParameters:
-        return self.hyperparameters.copy()
+        """A copy of the search space, with KerasTuner's current values: the defaults of the
+        active hyperparameters."""
+        finder = self.__dict__.pop("_space_finder", None)
+        if finder is not None:
+            finder()  # a tuner's hypermodel not built yet (see BaseTuner._populate_initial_space)
+        space = self.hyperparameters.copy()
+        space.values = {}
+        for definition in space.space:
+            if space.is_active(definition):
+                space.values[definition.name] = definition.default
+        return space
 
     def update_space(self, hyperparameters: HyperParameters) -> None:
         """Add definitions found in `hyperparameters` to the search space."""
