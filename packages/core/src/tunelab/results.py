@@ -78,20 +78,29 @@ class Results:
         """Each completed trial's rank, by trial id: 0 on the feasible Pareto front of the
         objectives, then the next fronts, then infeasible trials (`tunelab.pareto.rank_order`).
         """
+        return {str(t.trial_id): rank for t, rank, _, _ in self.pareto_ranking()}
+
+    def pareto_ranking(self) -> list[tuple[Trial, int, list[float], float]]:
+        """The completed trials best first for a Pareto search (feasibility, non-domination
+        rank, crowding distance), each as ``(trial, rank, objective values, violation)``."""
         objectives = objectives_of(self.objective)
-        ids, rows, violations = [], [], []
+        kept, rows, violations = [], [], []
         for trial in self.trials:
             if trial.status != TrialStatus.COMPLETED:
                 continue
             found = objective_vector(trial.metrics, objectives, self.constraints)
             if found is not None:
-                ids.append(trial.trial_id)
+                kept.append(trial)
                 rows.append(found[0])
                 violations.append(found[1])
-        if not ids:
-            return {}
-        _, ranks = rank_order(rows, [o.direction for o in objectives], violations)
-        return {str(i): int(r) for i, r in zip(ids, ranks, strict=True)}
+        if not kept:
+            return []
+        order, ranks = rank_order(rows, [o.direction for o in objectives], violations)
+        return [(kept[i], int(ranks[i]), rows[i], violations[i]) for i in order]
+
+    def pareto_front(self) -> list[Trial]:
+        """The feasible completed trials that no other feasible trial dominates."""
+        return [t for t, rank, _, violation in self.pareto_ranking() if rank == 0 and not violation]
 
     @property
     def finished(self) -> list[Trial]:
@@ -105,6 +114,8 @@ class Results:
         ]
 
     def best(self, num_trials: int = 1) -> list[Trial]:
+        if self.pareto or self.constraints:
+            return [t for t, _, _, _ in self.pareto_ranking()][:num_trials]
         """The best finished trials, best first."""
         sign = -1.0 if self.objective.direction == "max" else 1.0
         ranked = sorted(self.finished, key=lambda t: (sign * (t.score or 0.0), t.number or 0))

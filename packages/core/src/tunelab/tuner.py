@@ -14,7 +14,11 @@ from tunelab import plugins
 from tunelab.backend import Backend, takes_tuner
 from tunelab.checks import check_int, check_seconds
 from tunelab.context import TrialContext
-from tunelab.display import results_summary_text, search_space_summary_text
+from tunelab.display import (
+    front_summary_text,
+    results_summary_text,
+    search_space_summary_text,
+)
 from tunelab.hypermodel import (
     FunctionHyperModel,
     HyperModel,
@@ -529,6 +533,10 @@ class BaseTuner:
         """Print the best `num_trials` trials in KerasTuner's format."""
         best = self.oracle.get_best_trials(num_trials) if num_trials > 0 else []
         print(results_summary_text(self._location, self.oracle.objective, best, num_trials))
+        if self.oracle.pareto or self.oracle.constraints:
+            from tunelab.results import load_results
+
+            print("\n" + front_summary_text(load_results(self)))
         counts = self.oracle.study.storage.count_by_status()
         failed = counts.get(TrialStatus.FAILED, 0)
         if failed:
