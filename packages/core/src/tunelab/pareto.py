@@ -109,6 +109,8 @@ def pareto_front_mask(points: Any, directions: Sequence[str] | None = None) -> n
     mask = np.zeros(len(array), dtype=bool)
     if len(array) == 0:
         return mask
+    if array.shape[1] == 2:
+        return _front_mask_2d(array)
     # Sorting by the sum first puts every dominating point before those it dominates, so
     # each point is compared with the (small) front found so far only.
     order = np.lexsort(array.T[::-1])
@@ -118,6 +120,22 @@ def pareto_front_mask(points: Any, directions: Sequence[str] | None = None) -> n
         if not _dominated_by_any(array[index][None, :], array[front])[0]:
             front.append(int(index))
     mask[front] = True
+    return mask
+
+
+def _front_mask_2d(array: np.ndarray) -> np.ndarray:
+    """The front of two minimized objectives in O(n log n): sorted by the first, a point is
+    on it when its second is below that of every point with a smaller first (and it is
+    the smallest second among the points sharing its first)."""
+    order = np.lexsort((array[:, 1], array[:, 0]))
+    x, y = array[order, 0], array[order, 1]
+    starts = np.r_[True, x[1:] != x[:-1]]  # first member of each group of equal x
+    group = np.cumsum(starts) - 1
+    group_min = y[starts]  # sorted by y within a group: its first is its minimum
+    before = np.r_[np.inf, np.minimum.accumulate(group_min)[:-1]]  # best y of smaller x
+    on_front = (y == group_min[group]) & (y < before[group])
+    mask = np.zeros(len(array), dtype=bool)
+    mask[order[on_front]] = True
     return mask
 
 
