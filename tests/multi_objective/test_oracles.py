@@ -32,8 +32,8 @@ def test_parego_approaches_the_zdt1_front_in_25_trials():
     true = zdt1_front_hypervolume()
     parego = _search(kt.oracles.ParEGOOracle(objective=TWO, max_trials=25, seed=0))
     random = _search(kt.oracles.RandomSearchOracle(objective=TWO, max_trials=25, seed=0))
-    # Measured: ParEGO 0.66-0.74 of 0.877 over seeds 0-2, random search 0.0-0.11.
-    assert _hv(parego) > 0.7 * true
+    # Measured: ParEGO 0.78-0.81 of 0.877 over seeds 0-2, random search 0.0-0.11.
+    assert _hv(parego) > 0.8 * true
     assert _hv(random) < 0.2 * true
     front = parego.get_pareto_front()
     values = _points(front)
@@ -93,8 +93,8 @@ def test_constraints_keep_the_front_feasible(cls):
     ranked = oracle.get_best_trials(30)
     feasible = [t.metrics.get_last_value("latency") <= 0.5 for t in ranked]
     assert feasible == sorted(feasible, reverse=True)  # every feasible trial first
-    # Measured with seed 1: 24 (NSGA-II) and 23 (ParEGO) of 30 feasible, random search 14.
-    assert sum(feasible) >= 18
+    # Measured with seed 1: 26 (NSGA-II) and 28 (ParEGO) of 30 feasible, random search 18.
+    assert sum(feasible) >= 22
 
 
 def test_pareto_on_any_tuner_ranks_and_prints_the_front(tmp_path, capsys):
