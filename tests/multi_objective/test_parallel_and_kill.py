@@ -3,6 +3,7 @@ the front are read from the store, so neither needs anything kept in memory."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -72,8 +73,6 @@ def test_a_killed_search_finishes_when_run_again(tmp_path, cls, extra):
     def run(directory, kill_at=None):
         script = SCRIPT.format(here=here, cls=cls, extra=extra, directory=str(directory))
         env = {"KILL_AT": str(kill_at)} if kill_at is not None else {}
-        import os
-
         return subprocess.run([sys.executable, "-c", script], env={**os.environ, **env},
                               capture_output=True, text=True, timeout=240)  # fmt: skip
 
@@ -94,3 +93,29 @@ def test_a_killed_search_finishes_when_run_again(tmp_path, cls, extra):
         assert [t.hyperparameters.values for t in trials] == [
             t.hyperparameters.values for t in again
         ]
+
+
+@pytest.mark.slow
+def test_parego_on_a_dask_cluster(tmp_path):
+    import distributed
+
+    cluster = distributed.LocalCluster(
+        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
+        silence_logs=True,
+    )  # fmt: skip
+    try:
+        with distributed.Client(cluster) as client:
+            oracle = kt.oracles.ParEGOOracle(
+                objective=TWO, max_trials=10, num_initial_points=4, seed=1
+            )
+            tuner = kt.BaseTuner(oracle, zdt1, directory=tmp_path, project_name="dask")
+            tuner.search(executor=client, verbose=0)
+    finally:
+        cluster.close()
+    trials = list(oracle.trials.values())
+    assert [t.status for t in trials] == ["COMPLETED"] * 10
+    # Trials ran in the workers, not in this process.
+    assert os.getpid() not in {t.metrics.get_last_value("pid") for t in trials}
+    front = {t.trial_id for t in tuner.get_pareto_front()}
+    mask = pareto_front_mask(_points(trials))
+    assert front == {t.trial_id for t, on in zip(trials, mask, strict=True) if on}
