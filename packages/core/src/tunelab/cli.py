@@ -7,6 +7,7 @@ backend without importing Keras, TensorFlow or scikit-learn::
     tunelab best my_dir/my_project --json
     tunelab export my_dir/my_project --format csv -o trials.csv
     tunelab plot my_dir/my_project --kind parallel -o parallel.svg
+    tunelab pareto my_dir/my_project -o front.png   (the Pareto front of an objective list)
     tunelab list my_dir                  (every project under a folder)
     tunelab --version
 """
@@ -60,6 +61,10 @@ def _summary(results: Results, args: argparse.Namespace) -> None:
         "",
         results_summary_text(results.location, results.objective, best, args.num_trials),
     )
+    if results.pareto or results.constraints:
+        from tunelab.display import front_summary_text
+
+        _say("", front_summary_text(results))
 
 
 def _best(results: Results, args: argparse.Namespace) -> None:
@@ -101,6 +106,22 @@ def _plot(results: Results, args: argparse.Namespace) -> None:
 
     plot(results, args.kind, args.output)
     print(f"Wrote the {args.kind} plot to {args.output}", file=sys.stderr)
+
+
+def _pareto(results: Results, args: argparse.Namespace) -> None:
+    from tunelab.display import front_summary_text
+
+    if not results.ranked:
+        raise ValueError(
+            f"{results.location} optimizes one objective ({results.objective.name!r}); a "
+            "Pareto front needs an objective list"
+        )
+    _say(front_summary_text(results))
+    if args.output:
+        from tunelab.plots_pareto import plot_pareto_front
+
+        plot_pareto_front(results, args.output)
+        print(f"Wrote the Pareto front plot to {args.output}", file=sys.stderr)
 
 
 def _project_row(file: Path, root: Path) -> list[str]:
@@ -178,6 +199,10 @@ def _parser() -> argparse.ArgumentParser:
     plot.add_argument("--kind", choices=PLOT_KINDS, default="history")
     plot.add_argument("-o", "--output", required=True, help="the image file (.png or .svg)")
     plot.set_defaults(run=_plot)
+
+    pareto = command("pareto", "the Pareto front of a search over an objective list")
+    pareto.add_argument("-o", "--output", help="also draw it to this image file (.png or .svg)")
+    pareto.set_defaults(run=_pareto)
 
     listing = commands.add_parser(
         "list",
