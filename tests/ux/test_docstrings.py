@@ -16,6 +16,11 @@ MODULES = [
     "tunelab.results",
     "tunelab.importance",
     "tunelab.plots",
+    "tunelab.plots.figures",
+    "tunelab.plots.history",
+    "tunelab.plots.parallel",
+    "tunelab.plots.slices",
+    "tunelab.plots.curves",
     "tunelab.cli",
 ]
 
