@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from tunelab.objective import infer_direction
 from tunelab.plots.figures import finish, new_figure
+from tunelab.plots.history import choose_scale
 from tunelab.results import load_results
 
 if TYPE_CHECKING:
@@ -50,7 +52,9 @@ def plot_learning_curves(
     parent's point at the step before its own first step, in its parent's color, so a
     configuration trained over several rounds reads as one curve. The legend names each
     such chain (``trial 2 → 7``), the best first (at most 10; its title counts the rest);
-    the step axis has integer ticks. Each line's ``gid`` is its trial's id (an ``id`` in SVG).
+    the step axis has integer ticks. The metric's axis is chosen as the history's is (see
+    `tunelab.plots.history.choose_scale`): logarithmic over decades, and fitted to the other
+    curves when a few diverge (the title counts the curves that leave the axis). Each line's ``gid`` is its trial's id (an ``id`` in SVG).
 
     Examples
     --------
@@ -110,10 +114,19 @@ def plot_learning_curves(
                 gid=trial.trial_id,
                 label=name if first else "_continuation",
             )
+    values = [y for points in ends.values() for _, y in points]
+    direction = results.objective.direction if metric == results.objective.name else None
+    scale, limits = choose_scale(values, direction or infer_direction(metric) or "min")
+    ax.set_yscale(scale)
+    title = f"Learning curves ({len(reporting)} trials"
+    if limits is not None:
+        ax.set_ylim(*limits)
+        beyond = sum(any(not limits[0] <= y <= limits[1] for _, y in p) for p in ends.values())
+        title += f"; {beyond} leave the axis"
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("step")
     ax.set_ylabel(metric)
-    ax.set_title(f"Learning curves ({len(reporting)} trials)")
+    ax.set_title(title + ")")
     more = len(ranked) - LEGEND_ENTRIES
     ax.legend(
         fontsize=7,

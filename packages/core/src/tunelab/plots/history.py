@@ -87,7 +87,7 @@ def plot_optimization_history(source: Any, path: str | os.PathLike | None = None
     better = np.fmax if results.objective.direction == "max" else np.fmin
     best = better.accumulate(np.asarray(scores))
     scale, limits = choose_scale(scores, results.objective.direction)
-    figure = new_figure(7, 4)
+    figure = new_figure(8, 4)
     ax = figure.add_subplot()
     ax.set_yscale(scale)
     if limits is None:
@@ -116,5 +116,6 @@ def plot_optimization_history(source: Any, path: str | os.PathLike | None = None
     ax.set_xlabel("trial")
     ax.set_ylabel(results.objective.name)
     ax.set_title("Optimization history")
-    ax.legend()
+    # Beside the axes: clipped points sit on the edge, where a legend inside could hide them.
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return finish(figure, path)

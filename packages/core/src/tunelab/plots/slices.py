@@ -15,6 +15,7 @@ from tunelab.plots.figures import (
     need_finished,
     new_figure,
 )
+from tunelab.plots.history import choose_scale
 from tunelab.results import load_results
 
 if TYPE_CHECKING:
@@ -27,7 +28,8 @@ def plot_slice(
     """The score against each hyperparameter's value (one panel each), colored by trial
     number with a colorbar (light: early trials, dark: late ones), so a search that
     narrows in shows dark points gathering. Log-sampled hyperparameters get a log axis; a
-    Choice's or Boolean's panel has one tick per choice, in the order they were defined.
+    Choice's or Boolean's panel has one tick per choice, in the order they were defined. The
+    score axis is chosen as the history's is (see `tunelab.plots.history.choose_scale`).
 
     Examples
     --------
@@ -85,9 +87,17 @@ def plot_slice(
             ax.set_ylabel(results.objective.name)
     for k in range(len(drawn), rows * width):
         axes[k // width][k % width].set_visible(False)
+    scores = [float(t.score) for t in trials]  # type: ignore[arg-type]
+    scale, limits = choose_scale(scores, results.objective.direction)
+    axes[0][0].set_yscale(scale)  # the panels share their y axis
+    title = "Score by hyperparameter"
+    if limits is not None:
+        axes[0][0].set_ylim(*limits)
+        beyond = sum(not limits[0] <= s <= limits[1] for s in scores)
+        title += f" ({beyond} trial{'s' * (beyond > 1)} beyond the score axis)"
     if points_drawn is not None:
         figure.colorbar(points_drawn, ax=axes.ravel().tolist(), label="trial")
-    figure.suptitle("Score by hyperparameter")
+    figure.suptitle(title)
     return finish(figure, path)
 
 
