@@ -22,6 +22,7 @@ MODULES = [
     "tunelab.plots.slices",
     "tunelab.plots.curves",
     "tunelab.cli",
+    "tunelab.tensorboard_log",
 ]
 
 

@@ -24,14 +24,14 @@ PARENT = "tuner/trial_id"
 def _lineages(trials: list[Trial]) -> dict[str, list[Trial]]:
     """Trials grouped by the first trial of their chain of continuations (Hyperband's
     ``tuner/trial_id``), each group in the order it was trained."""
-    by_id = {t.trial_id: t for t in trials}
+    by_id = {str(t.trial_id): t for t in trials}
 
     def root(trial: Trial) -> str:
-        seen = {trial.trial_id}
+        seen = {str(trial.trial_id)}
         while (parent := trial.hyperparameters.values.get(PARENT)) in by_id and parent not in seen:
             trial = by_id[parent]
-            seen.add(trial.trial_id)
-        return trial.trial_id
+            seen.add(str(trial.trial_id))
+        return str(trial.trial_id)
 
     groups: dict[str, list[Trial]] = {}
     for trial in trials:
@@ -96,7 +96,7 @@ def plot_learning_curves(
     ax = figure.add_subplot()
     for rank, group in enumerate(ranked):
         color = palette(rank % palette.N)
-        name = "trial " + " → ".join(t.trial_id for t in group)
+        name = "trial " + " → ".join(str(t.trial_id) for t in group)
         for position, trial in enumerate(group):
             points = list(ends[trial.trial_id])
             parent = trial.hyperparameters.values.get(PARENT)

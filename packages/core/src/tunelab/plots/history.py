@@ -94,8 +94,11 @@ def plot_optimization_history(source: Any, path: str | os.PathLike | None = None
         ax.scatter(numbers, scores, s=18, color="tab:blue", label="score")
     else:
         low, high = limits
-        kept = [(n, s) for n, s in zip(numbers, scores, strict=False) if low <= s <= high]
-        ax.scatter(*zip(*kept, strict=False), s=18, color="tab:blue", label="score")
+        kept = [i for i, score in enumerate(scores) if low <= score <= high]
+        ax.scatter(
+            [numbers[i] for i in kept], [scores[i] for i in kept], s=18, color="tab:blue",
+            label="score",
+        )  # fmt: skip
         for edge, marker, where, outside in (
             (high, "^", "above", [n for n, s in zip(numbers, scores, strict=False) if s > high]),
             (low, "v", "below", [n for n, s in zip(numbers, scores, strict=False) if s < low]),
