@@ -102,6 +102,7 @@ def test_a_function_search_writes_one_session_per_trial(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_a_scikit_learn_search_logs_its_cross_validated_scores(tmp_path: Path) -> None:
     from scipy.stats import loguniform
+    from sklearn.base import clone
     from sklearn.datasets import make_classification
     from sklearn.linear_model import LogisticRegression
 
@@ -115,8 +116,9 @@ def test_a_scikit_learn_search_logs_its_cross_validated_scores(tmp_path: Path) -
         n_trials=4, cv=3, random_state=0, logger=logger,
         directory=tmp_path, project_name="cv",
     )  # fmt: skip
+    search = clone(search)  # as scikit-learn's tools do: the logger is copied with it
     search.fit(x, y)
-    assert logger.sessions == 4
+    assert search.logger.sessions == 4 and search.logger is not logger
     runs = sorted(p for p in (tmp_path / "logs").iterdir() if p.is_dir())
     assert len(runs) == 4
     seen = []

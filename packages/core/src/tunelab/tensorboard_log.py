@@ -93,7 +93,7 @@ class TensorBoardLogger:
     def __init__(self, log_dir: str | os.PathLike) -> None:
         if not isinstance(log_dir, (str, os.PathLike)) or not str(log_dir):
             raise TypeError(f"log_dir={log_dir!r}: expected a folder path (str or Path)")
-        self._tb = _tensorboard()
+        _tensorboard()  # a missing tensorboard fails here, not at the first trial's end
         self.log_dir = Path(log_dir)
         self.sessions = 0
         self._files = 0
@@ -123,7 +123,7 @@ class TensorBoardLogger:
         }
         metrics = list(dict.fromkeys([SCORE_TAG, *trial.metrics.metrics]))
         self._write_experiment(trial, values, metrics)
-        tb = self._tb
+        tb = _tensorboard()
         writer, _ = self._event_file(self.log_dir / str(trial_id))
         try:
             now = time.time()
@@ -151,9 +151,9 @@ class TensorBoardLogger:
 
     def _hparams_summary(self, tag_name: str, **data: Any) -> Any:
         """A Summary of the HParams plugin: its data in the metadata, an empty tensor."""
-        metadata = self._tb["metadata"]
-        content = self._tb["plugin_data_pb2"].HParamsPluginData(**data)
-        summary = self._tb["summary_pb2"].Summary()
+        metadata = _tensorboard()["metadata"]
+        content = _tensorboard()["plugin_data_pb2"].HParamsPluginData(**data)
+        summary = _tensorboard()["summary_pb2"].Summary()
         summary.value.add(
             tag=getattr(metadata, tag_name),
             metadata=metadata.create_summary_metadata(content),
@@ -168,13 +168,13 @@ class TensorBoardLogger:
         self._files += 1
         now = time.time()
         name = f"events.out.tfevents.{now:.6f}.{socket.gethostname()}.{os.getpid()}.{self._files}"
-        writer = self._tb["RecordWriter"](open(folder / name, "wb"))  # noqa: SIM115
-        version = self._tb["event_pb2"].Event(wall_time=now, file_version="brain.Event:2")
+        writer = _tensorboard()["RecordWriter"](open(folder / name, "wb"))  # noqa: SIM115
+        version = _tensorboard()["event_pb2"].Event(wall_time=now, file_version="brain.Event:2")
         writer.write(version.SerializeToString())
         return writer, folder / name
 
     def _writer_of(self, writer: Any) -> Any:
-        event_pb2 = self._tb["event_pb2"]
+        event_pb2 = _tensorboard()["event_pb2"]
 
         def write(summary: Any, step: int, wall_time: float) -> None:
             event = event_pb2.Event(summary=summary, step=int(step), wall_time=wall_time)
@@ -191,7 +191,7 @@ class TensorBoardLogger:
         metric_names = tuple(dict.fromkeys([*known[1], *metrics]))
         if (names, metric_names) == known:
             return
-        api_pb2 = self._tb["api_pb2"]
+        api_pb2 = _tensorboard()["api_pb2"]
         space = {hp.name: hp for hp in trial.hyperparameters.space}
         infos = [self._hparam_info(name, space.get(name), values.get(name)) for name in names]
         metric_infos = [api_pb2.MetricInfo(name=api_pb2.MetricName(tag=m)) for m in metric_names]
@@ -215,7 +215,7 @@ class TensorBoardLogger:
         """A hyperparameter's type and domain: its choices, or its numeric range."""
         from google.protobuf import struct_pb2
 
-        api_pb2 = self._tb["api_pb2"]
+        api_pb2 = _tensorboard()["api_pb2"]
         info = api_pb2.HParamInfo(name=name)
         kind = getattr(definition, "kind", None)
         sample = value if value is not None else getattr(definition, "default", None)
