@@ -8,6 +8,7 @@ backend without importing Keras, TensorFlow or scikit-learn::
     tunelab export my_dir/my_project --format csv -o trials.csv
     tunelab plot my_dir/my_project --kind parallel -o parallel.svg
     tunelab list my_dir                  (every project under a folder)
+    tunelab dashboard my_dir             (a live web page; needs tunelab[dashboard])
     tunelab --version
 """
 
@@ -186,7 +187,32 @@ def _parser() -> argparse.ArgumentParser:
     )
     listing.add_argument("path", help="the folder to look in (and in its subfolders)")
     listing.set_defaults(run=None)
+
+    dashboard = commands.add_parser(
+        "dashboard",
+        help="a live web page over every project under a folder (needs tunelab[dashboard])",
+        description="Serve a live, read-only web page over every project under a folder: "
+        "trials, charts and importance, refreshed every second while searches run.",
+    )
+    dashboard.add_argument("path", help="the folder of projects (or one project folder)")
+    dashboard.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: this machine only)"
+    )
+    dashboard.add_argument(
+        "--port", type=int, default=8080, help="port (default 8080; 0: any free port)"
+    )
+    dashboard.set_defaults(run="dashboard")
     return parser
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from tunelab.dashboard import serve
+
+    try:
+        serve(args.path, host=args.host, port=args.port)
+    except KeyboardInterrupt:
+        pass
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -201,6 +227,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.run is None:  # list: many stores, each read on its own
             return _list(Path(args.path))
+        if args.run == "dashboard":
+            return _dashboard(args)
         results = load_results(args.path)
         args.run(results, args)
     except BrokenPipeError:
