@@ -147,7 +147,11 @@ def create_app(root: str | Path) -> Starlette:
 
         return endpoint
 
+    def favicon(request: Request) -> Response:
+        return Response(status_code=204)
+
     routes = [Route(path, page) for path in _PAGES]
+    routes += [Route("/favicon.ico", favicon)]
     routes += [Route("/static/{name}", static)]
     routes += [Route("/api/projects", api_projects)]
     routes += [Route(f"/api/{kind}", api(kind)) for kind in ("trials", "curves", "importance")]

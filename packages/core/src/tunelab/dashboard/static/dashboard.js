@@ -41,6 +41,11 @@
     if (typeof value === "object") return JSON.stringify(value);
     return String(value);
   }
+  // A failed trial's message ends with the exception; the trial's page shows all of it.
+  function lastLine(text) {
+    const lines = String(text || "").split("\n").filter((line) => line.trim());
+    return lines.length ? lines[lines.length - 1] : "";
+  }
   function when(seconds) {
     return seconds ? new Date(seconds * 1000).toLocaleString() : "";
   }
@@ -227,7 +232,7 @@
           el("td", { text: seconds(t.duration) })];
         for (const n of names) cells.push(el("td", { text: n in t.values ? fmt(t.values[n]) : "\u2013" }));
         if (doc.pareto) cells.push(el("td", { text: front.has(t.id) ? "yes" : "" }));
-        cells.push(el("td", { class: "message", text: t.status === "FAILED" || t.status === "INVALID" ? (t.message || "") : "" }));
+        cells.push(el("td", { class: "message", text: t.status === "FAILED" || t.status === "INVALID" ? lastLine(t.message) : "" }));
         out.append(el("tr", { "data-trial": t.id }, ...cells));
       }
       clear(tableBox).append(out);
