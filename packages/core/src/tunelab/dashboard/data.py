@@ -297,6 +297,7 @@ class ProjectReader:
             "objective": _objective_doc(objective),
             "hyperparameters": [n for n in names if not n.startswith("tuner/")],
             "kinds": {hp.name: hp.kind for hp in space.space},
+            "log": [hp.name for hp in space.space if getattr(hp, "sampling", None) == "log"],
             "metrics": metrics,
             "counts": store.count_by_status(),
             "trials": rows,

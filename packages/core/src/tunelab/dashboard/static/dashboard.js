@@ -74,11 +74,15 @@
     plot_bgcolor: "rgba(0,0,0,0)",
     font: { size: 12 },
   };
-  function draw(div, traces, layout) {
-    Plotly.react(div, traces, Object.assign({}, layoutBase, layout), {
-      displaylogo: false,
-      responsive: true,
-    });
+  function draw(div, traces, layout, config) {
+    Plotly.react(div, traces, Object.assign({}, layoutBase, layout),
+      Object.assign({ displaylogo: false, responsive: true }, config));
+  }
+
+  // Steps are whole numbers: ticks on whole numbers, about ten of them.
+  function stepAxis(steps) {
+    const last = steps.length ? Math.max(...steps) : 1;
+    return { title: { text: "step" }, tick0: 0, dtick: Math.max(1, Math.ceil(last / 10)) };
   }
 
   // -- polling with ETags -------------------------------------------------------------------
@@ -255,10 +259,32 @@
         { type: kind, mode: "lines", name: "best so far", x: done.map((t) => t.number), y: bestY, line: { shape: "hv" } },
       ], { xaxis: { title: { text: "trial number" } }, yaxis: { title: { text: pt(doc.objective.objectives ? "combined score" : doc.objective.name) } } });
     }
+    // One axis of the parallel coordinates. A log-scaled number is drawn as its log10 with
+    // ticks at powers of ten; an inactive (conditional) value sits below the axis' range.
     function dimension(doc, rows, name) {
       const raw = rows.map((t) => t.values[name]);
-      const numeric = raw.every((v) => typeof v === "number");
-      if (numeric) return { label: pt(name), values: raw };
+      const present = raw.filter((v) => v !== undefined);
+      if (present.length && present.every((v) => typeof v === "number")) {
+        const log = doc.log.includes(name) && present.every((v) => v > 0);
+        const values = raw.map((v) => (v === undefined ? undefined : log ? Math.log10(v) : v));
+        const lo = Math.min(...values.filter((v) => v !== undefined));
+        const hi = Math.max(...values.filter((v) => v !== undefined));
+        const span = hi - lo || 1;
+        const inactive = lo - 0.15 * span;
+        let ticks = log
+          ? Array.from({ length: Math.floor(hi) - Math.ceil(lo) + 1 }, (_, i) => Math.ceil(lo) + i)
+          : [lo, (lo + hi) / 2, hi];
+        if (ticks.length < 2) ticks = [lo, hi];
+        const label = (v) => fmt(log ? Math.pow(10, v) : v);
+        const missing = values.some((v) => v === undefined);
+        return {
+          label: pt(name) + (log ? " (log)" : ""),
+          values: values.map((v) => (v === undefined ? inactive : v)),
+          range: [missing ? inactive : lo, hi],
+          tickvals: missing ? [inactive, ...ticks] : ticks,
+          ticktext: (missing ? ["(inactive)"] : []).concat(ticks.map(label)),
+        };
+      }
       const labels = Array.from(new Set(raw.map((v) => (v === undefined ? "(inactive)" : fmt(v))))).sort();
       return { label: pt(name), values: raw.map((v) => labels.indexOf(v === undefined ? "(inactive)" : fmt(v))),
         tickvals: labels.map((_, i) => i), ticktext: labels.map(pt) };
@@ -291,13 +317,8 @@
           marker: { color: rows.map((t) => t.number), colorscale: "Blues", size: 7 },
           text: rows.map((t) => pt(t.id)), hovertemplate: "trial %{text}<br>%{x}<br>score %{y}<extra></extra>" }],
         { title: { text: pt(name), font: { size: 13 } }, margin: { l: 50, r: 10, t: 30, b: 40 },
-          xaxis: { type: numeric ? (doc.kinds[name] === "Float" && logScale(rows, name) ? "log" : "linear") : "category" } });
+          xaxis: { type: numeric ? (doc.log.includes(name) ? "log" : "linear") : "category" } }, { displayModeBar: false });
       });
-    }
-    function logScale(rows, name) {
-      const values = rows.map((t) => t.values[name]).filter((v) => v > 0);
-      if (values.length < rows.length || values.length < 2) return false;
-      return Math.max(...values) / Math.min(...values) > 1000;
     }
     function drawPareto(doc) {
       if (!doc.pareto) {
@@ -361,7 +382,7 @@
         : "No trial reported several steps of this metric.";
       draw(curves, doc.lines.map((line) => ({ type: "scatter", mode: "lines+markers", x: line.steps, y: line.values,
         name: pt("trial " + line.id), hovertemplate: pt("trial " + line.id) + "<br>step %{x}: %{y}<extra></extra>" })),
-      { xaxis: { title: { text: "step" } }, yaxis: { title: { text: pt(doc.metric || "") } }, showlegend: doc.lines.length <= 20 });
+      { xaxis: stepAxis(doc.lines.flatMap((line) => line.steps)), yaxis: { title: { text: pt(doc.metric || "") } }, showlegend: doc.lines.length <= 20 });
     });
   }
 
@@ -399,7 +420,7 @@
       if (plotted.length) {
         const div = chart(body, "trial-metrics", 300);
         draw(div, plotted.map((n) => ({ type: "scatter", mode: "lines+markers", name: pt(n),
-          x: t.metrics[n].map((p) => p.step), y: t.metrics[n].map((p) => p.value) })), { xaxis: { title: { text: "step" } } });
+          x: t.metrics[n].map((p) => p.step), y: t.metrics[n].map((p) => p.value) })), { xaxis: stepAxis(plotted.flatMap((n) => t.metrics[n].map((p) => p.step))) });
       }
       const steps = Array.from(new Set(names.flatMap((n) => t.metrics[n].map((p) => p.step)))).sort((a, b) => a - b);
       const grid = el("table", { id: "metrics" }, el("tr", {}, el("th", { text: "step" }), ...names.map((n) => el("th", { text: n }))));
