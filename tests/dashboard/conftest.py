@@ -76,8 +76,13 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     def search(function, objective, trials, where, **kwargs):
         folder = root / where
         tuner = kt.RandomSearch(
-            function, objective=objective, max_trials=trials, seed=7,
-            directory=folder.parent, project_name=folder.name, **kwargs,
+            function,
+            objective=objective,
+            max_trials=trials,
+            seed=7,
+            directory=folder.parent,
+            project_name=folder.name,
+            **kwargs,
         )
         tuner.search(verbose=0)
 

@@ -8,9 +8,9 @@ import textwrap
 import time
 from pathlib import Path
 
-from .conftest import HOSTILE_CHOICE, HOSTILE_ERROR, HOSTILE_HP, screenshot, wait_for
-
 from tunelab.storage import Store
+
+from .conftest import HOSTILE_CHOICE, HOSTILE_ERROR, HOSTILE_HP, screenshot, wait_for
 
 FINISHED = ("COMPLETED", "STOPPED")
 
@@ -35,7 +35,15 @@ def test_projects_page_lists_every_project_with_counts_and_best(browser, server,
         ".map(r => Array.from(r.cells).map(c => c.textContent))"
     )
     by_name = {row[0]: row[1:] for row in rows}
-    assert sorted(by_name) == ["curves", "damaged", "demo", "hostile", "multi", "newer", "week2/live"]
+    assert sorted(by_name) == [
+        "curves",
+        "damaged",
+        "demo",
+        "hostile",
+        "multi",
+        "newer",
+        "week2/live",
+    ]
     assert by_name["demo"][0] == "30 COMPLETED"
     assert by_name["hostile"][0].endswith("FAILED") and "COMPLETED" in by_name["hostile"][0]
     best = min(t.score for t in _stored(runs, "demo"))
@@ -233,7 +241,9 @@ def test_hostile_names_and_messages_are_shown_as_text(browser, server, runs):
     assert failed and errors == [f"ValueError: {HOSTILE_ERROR}"] * len(failed)
     assert "<b>bold</b>" in browser.find_element("id", "trials").text
     # Nothing stored became markup: no image, no bold, no script ran.
-    assert browser.execute_script("return document.querySelectorAll('main img, main b').length") == 0
+    assert (
+        browser.execute_script("return document.querySelectorAll('main img, main b').length") == 0
+    )
     assert browser.execute_script("return window.__pwned") is None
     _open(
         browser,
@@ -246,12 +256,16 @@ def test_hostile_names_and_messages_are_shown_as_text(browser, server, runs):
 
 
 def test_a_damaged_store_shows_its_message_instead_of_a_page(browser, server, runs):
-    _open(browser, server, "/project?project=damaged", "return document.querySelector('.store-error')")
+    _open(
+        browser, server, "/project?project=damaged", "return document.querySelector('.store-error')"
+    )
     text = browser.find_element("css selector", ".store-error").text
     assert text.startswith("This store cannot be read: ")
     assert "damaged/tunelab.sqlite exists and is not a tunelab store" in text
     assert not browser.find_element("id", "history-section").is_displayed()
     screenshot(browser, "damaged")
-    _open(browser, server, "/project?project=newer", "return document.querySelector('.store-error')")
+    _open(
+        browser, server, "/project?project=newer", "return document.querySelector('.store-error')"
+    )
     text = browser.find_element("css selector", ".store-error").text
     assert "was written by a newer tunelab (store schema version 99" in text

@@ -15,6 +15,7 @@ backend without importing Keras, TensorFlow or scikit-learn::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -208,10 +209,8 @@ def _parser() -> argparse.ArgumentParser:
 def _dashboard(args: argparse.Namespace) -> int:
     from tunelab.dashboard import serve
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         serve(args.path, host=args.host, port=args.port)
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

@@ -9,7 +9,7 @@ storage interface (`tunelab.dashboard.data`); searches may write to them meanwhi
 from __future__ import annotations
 
 import errno
-import importlib.util
+import importlib
 import os
 import socket
 import sys
@@ -24,12 +24,17 @@ EXTRA = ("starlette", "uvicorn", "plotly")
 
 def check_extra() -> None:
     """Raise ImportError naming what is missing when ``tunelab[dashboard]`` is not installed."""
-    missing = [name for name in EXTRA if importlib.util.find_spec(name) is None]
+    missing = []
+    for name in EXTRA:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
     if missing:
         raise ImportError(
             f"tunelab dashboard needs the optional extra tunelab[dashboard] (starlette, "
             f"uvicorn, plotly); missing: {', '.join(missing)}. Install it from a checkout of "
-            "tunelab with: pip install \"./packages/core[dashboard]\" (or `uv sync "
+            'tunelab with: pip install "./packages/core[dashboard]" (or `uv sync '
             "--all-packages`, whose dev group has it)"
         )
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from tunelab.dashboard.data import ProjectReader, Projects, change_token, resolve_project
@@ -64,15 +64,15 @@ def _plotly_js() -> Path:
 
 def _shell(page: str) -> str:
     return (
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<title>tunelab dashboard</title>"
-        "<link rel=\"stylesheet\" href=\"/static/dashboard.css\">"
-        "<script src=\"/static/plotly.min.js\" defer></script>"
-        "<script src=\"/static/dashboard.js\" defer></script>"
-        f"</head><body data-page=\"{page}\"><header><a href=\"/\">tunelab</a>"
-        "<span id=\"where\"></span><span id=\"live\" title=\"polling every second\"></span>"
-        "</header><main id=\"main\"></main></body></html>\n"
+        '<link rel="stylesheet" href="/static/dashboard.css">'
+        '<script src="/static/plotly.min.js" defer></script>'
+        '<script src="/static/dashboard.js" defer></script>'
+        f'</head><body data-page="{page}"><header><a href="/">tunelab</a>'
+        '<span id="where"></span><span id="live" title="polling every second"></span>'
+        '</header><main id="main"></main></body></html>\n'
     )
 
 

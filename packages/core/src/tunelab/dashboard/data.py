@@ -12,6 +12,7 @@ poll of an unchanged store answers from the cache (and the server with 304 Not M
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import threading
@@ -42,12 +43,15 @@ def change_token(file: Path) -> str:
 
     Every commit writes the store file or its write-ahead log (``-wal``), so their inode,
     size and modification time (nanoseconds) together move with every change. A stat costs
-    microseconds; no query is made."""
+    microseconds; no query is made. An empty WAL counts as none: opening the store to read
+    may create one, which changes nothing in it."""
     parts = []
     for path in (file, Path(f"{file}-wal")):
         try:
             s = path.stat()
         except FileNotFoundError:
+            s = None
+        if s is None or (s.st_size == 0 and path != file):
             parts.append("-")
             continue
         parts.append(f"{s.st_ino:x}.{s.st_size:x}.{s.st_mtime_ns:x}")
@@ -58,10 +62,8 @@ def last_change(file: Path) -> float | None:
     """When the store last changed (the later of the file's and its WAL's times)."""
     times = []
     for path in (file, Path(f"{file}-wal")):
-        try:
+        with contextlib.suppress(FileNotFoundError):
             times.append(path.stat().st_mtime)
-        except FileNotFoundError:
-            pass
     return max(times, default=None)
 
 
@@ -164,9 +166,7 @@ def non_dominated(points: list[list[float]], directions: list[str]) -> list[int]
     signed = [[v if d == "min" else -v for v, d in zip(p, directions, strict=True)] for p in points]
     front = []
     for i, p in enumerate(signed):
-        dominated = any(
-            all(a <= b for a, b in zip(q, p, strict=True)) and q != p for q in signed
-        )
+        dominated = any(all(a <= b for a, b in zip(q, p, strict=True)) and q != p for q in signed)
         if not dominated:
             front.append(i)
     return front
@@ -386,9 +386,7 @@ class ProjectReader:
         objective = _objective(store)
         space = _space(store)
         finished = [
-            t
-            for t in store.get_trials(("COMPLETED", "STOPPED"))
-            if _number(t.score) is not None
+            t for t in store.get_trials(("COMPLETED", "STOPPED")) if _number(t.score) is not None
         ]
         step = max(1, math.ceil(len(finished) / IMPORTANCE_TRIALS))
         used = finished[::step]
@@ -396,8 +394,12 @@ class ProjectReader:
         try:
             shares = hyperparameter_importance(results, n_trees=32)
         except ValueError as error:  # fewer than 3 finished trials
-            return {"importance": {}, "used": len(used), "finished": len(finished),
-                    "note": str(error)}
+            return {
+                "importance": {},
+                "used": len(used),
+                "finished": len(finished),
+                "note": str(error),
+            }
         return {"importance": shares, "used": len(used), "finished": len(finished), "note": None}
 
     def trial(self, trial_id: str) -> dict[str, Any]:
@@ -414,8 +416,10 @@ class ProjectReader:
             for path in sorted(folder.rglob("*")):
                 if path.is_file() and not path.is_symlink():
                     files.append(
-                        {"path": path.relative_to(self.file.parent).as_posix(),
-                         "bytes": path.stat().st_size}
+                        {
+                            "path": path.relative_to(self.file.parent).as_posix(),
+                            "bytes": path.stat().st_size,
+                        }
                     )
         metrics = {
             name: [{"step": s, "value": v} for s, v in _steps(t.metrics_config, name)]
