@@ -93,8 +93,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     search(slow_square, "loss", 2, "week2/live")
     (root / "damaged").mkdir()
     (root / "damaged" / "tunelab.sqlite").write_bytes(b"not a database, text " * 8)
-    (root / "newer").mkdir()
-    shutil.copy(root / "curves" / "tunelab.sqlite", root / "newer" / "tunelab.sqlite")
+    search(slow_square, "loss", 2, "newer")
     with sqlite3.connect(root / "newer" / "tunelab.sqlite") as conn:
         conn.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
     conn.close()
