@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from tunelab.dashboard.data import ProjectReader, non_dominated
+from tunelab.dashboard.data import ProjectReader
+from tunelab.dashboard.documents import non_dominated
 from tunelab.storage import Claim, Store
 from tunelab.trial import MetricsTracker
 
@@ -152,7 +153,7 @@ def test_a_continued_hyperband_trial_is_drawn_joined_to_its_parents(tmp_path):
     _finish(store, 1, {"x": 1, "tuner/epochs": 3, "tuner/trial_id": "t0"}, [0.7, 0.6], 1)
     _finish(store, 2, {"x": 1, "tuner/epochs": 9, "tuner/trial_id": "t1"}, [0.5, 0.4, 0.3], 3)
     store.close()
-    curves = ProjectReader("p", tmp_path / "tunelab.sqlite").curves()
+    curves = ProjectReader("p", tmp_path / "tunelab.sqlite").curves().data
     last = curves["lines"][-1]
     assert (last["id"], last["joined"]) == ("t2", ["t0", "t1"])
     assert last["steps"] == [0, 1, 2, 3, 4, 5]
@@ -174,11 +175,45 @@ def test_reading_a_store_being_replaced_reopens_it(tmp_path):
     _finish(store, 0, {"x": 1}, [0.5], 0)
     store.close()
     reader = ProjectReader("a", first / "tunelab.sqlite")
-    assert len(reader.trials()["trials"]) == 1
+    assert len(reader.trials().data["trials"]) == 1
     os.remove(first / "tunelab.sqlite")
     store = Store(first / "tunelab.sqlite")
     for n in range(3):
         _finish(store, n, {"x": n}, [0.5], 0)
     store.close()
-    assert len(reader.trials()["trials"]) == 3
+    assert len(reader.trials().data["trials"]) == 3
+    reader.close()
+
+
+def test_after_a_change_only_new_and_unfinished_trials_are_read(tmp_path):
+    store = Store(tmp_path / "tunelab.sqlite")
+    for n in range(5):
+        _finish(store, n, {"x": n}, [0.5 + n], 0)
+    store.create_trial(5, "t5", {"x": 5}, "t5", Claim(None, None, None, 0.0))
+    reader = ProjectReader("p", tmp_path / "tunelab.sqlite")
+    first = reader.trials().data["trials"]
+    assert [(t["id"], t["status"]) for t in first][-2:] == [("t4", "COMPLETED"), ("t5", "RUNNING")]
+    metrics = MetricsTracker()
+    metrics.update("loss", 0.25, step=0)
+    store.finish(
+        "t5",
+        status="COMPLETED",
+        values={"x": 5},
+        value_hash="t5",
+        metrics=metrics,
+        score=0.25,
+        best_step=0,
+        message=None,
+        retries=0,
+        ended_at=2.0,
+    )
+    _finish(store, 6, {"x": 6}, [0.125], 0)
+    later = reader.trials().data["trials"]
+    assert [(t["id"], t["status"], t["score"]) for t in later][-2:] == [
+        ("t5", "COMPLETED", 0.25),
+        ("t6", "COMPLETED", 0.125),
+    ]
+    assert later[:5] == first[:5]
+    assert reader.full_reads == 1  # the first read only; then t5 and t6 alone
+    store.close()
     reader.close()

@@ -19,6 +19,7 @@ Each answer carries an ETag made of the store's change token: a poll that sends 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import threading
 from collections.abc import AsyncIterator
@@ -76,15 +77,19 @@ def _shell(page: str) -> str:
     )
 
 
-def _json(doc: Any, etag: str | None, request: Request, status: int = 200) -> Response:
+def _send(body: bytes | None, etag: str | None, request: Request, status: int = 200) -> Response:
+    """A JSON answer; 304 with no body when the client already holds this `etag`."""
     headers = {"Cache-Control": "no-cache", **_SECURITY_HEADERS}
     if etag is not None:
         quoted = f'"{etag}"'
         headers["ETag"] = quoted
         if request.headers.get("if-none-match") == quoted:
             return Response(status_code=304, headers=headers)
-    body = json.dumps(doc, allow_nan=False, separators=(",", ":"))
     return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
+def _error(message: str, request: Request) -> Response:
+    return _send(json.dumps({"error": message}).encode(), None, request, status=404)
 
 
 def create_app(root: str | Path) -> Starlette:
@@ -119,21 +124,24 @@ def create_app(root: str | Path) -> Starlette:
         text = (_STATIC / name).read_text(encoding="utf-8")
         return Response(text, media_type=_OWN_FILES[name], headers={"Cache-Control": "no-cache"})
 
+    listing: dict[str, Any] = {"etag": None, "body": None}
+
     def api_projects(request: Request) -> Response:
         found = projects.find()
-        etag = "|".join(f"{name}:{change_token(file)}" for name, file in found)
-        etag = f"{len(found)}-{abs(hash(etag)):x}"
-        if request.headers.get("if-none-match") == f'"{etag}"':
-            return _json(None, etag, request)
-        rows = [reader(name, file).summary() for name, file in found]
-        return _json({"root": str(root), "projects": rows}, etag, request)
+        state = "|".join(f"{name}:{change_token(file)}" for name, file in found)
+        etag = f"{len(found)}-{hashlib.sha256(state.encode()).hexdigest()[:16]}"
+        if etag != listing["etag"]:
+            rows = [reader(name, file).summary().data for name, file in found]
+            body = json.dumps({"root": str(root), "projects": rows}, separators=(",", ":"))
+            listing.update(etag=etag, body=body.encode())
+        return _send(listing["body"], etag, request)
 
     def api(kind: str) -> Any:
         def endpoint(request: Request) -> Response:
             try:
                 target = project(request)
             except (ValueError, FileNotFoundError) as error:
-                return _json({"error": str(error)}, None, request, status=404)
+                return _error(str(error), request)
             if kind == "trials":
                 doc = target.trials()
             elif kind == "curves":
@@ -142,8 +150,8 @@ def create_app(root: str | Path) -> Starlette:
                 doc = target.importance()
             else:
                 doc = target.trial(request.query_params.get("id", ""))
-            query = abs(hash(str(request.query_params)))
-            return _json(doc, f"{kind}-{query:x}-{doc['token']}", request)
+            query = hashlib.sha256(str(request.query_params).encode()).hexdigest()[:12]
+            return _send(doc.body, f"{kind}-{query}-{doc.token}", request)
 
         return endpoint
 

@@ -1,38 +1,48 @@
-"""What the dashboard shows, as JSON-ready dicts, read through the storage interface.
+"""Where the dashboard's data comes from: the projects under a folder and their stores,
+read through the storage interface only.
 
-Nothing here imports the web server, so the documents can be built and tested on their own.
-Every store is opened with ``Store(path, read_only=True)`` and read with the interface's
-methods (`get_trials`, `get_meta`, `count_by_status`, `best_trials`): the dashboard writes
-nothing and holds no SQL of its own.
+Nothing here imports the web server. Every store is opened with
+``Store(path, read_only=True)`` and read with the interface's methods (`get_meta`,
+`count_by_status`, `get_trials`, `get_trial`, `last_ended`, `best_trials`): the dashboard
+writes nothing and holds no SQL of its own.
 
-A page polls its documents every second. Rebuilding one for a project of 10,000 trials costs
-tens of milliseconds, so each is cached under the store's change token (`change_token`): a
-poll of an unchanged store answers from the cache (and the server with 304 Not Modified).
+A page polls every second, so reads are made cheap twice over:
+
+* each document (JSON text) is cached under the store's change token (`change_token`, a
+  file status check): a poll of an unchanged store reads nothing (the server answers 304);
+* a finished trial never changes (`Storage.finish` refuses a second finish), so finished
+  trials are read once and kept, with their JSON rows; after a change only the trials that
+  are not finished and the newly finished ones (found with `last_ended`) are read. Any
+  doubt (a count that does not add up, a changed objective or space, a replaced file) and
+  every trial is read again.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tunelab.dashboard import documents
 from tunelab.hyperparameters import HyperParameters
-from tunelab.objective import MultiObjective, Objective
+from tunelab.objective import Objective
 from tunelab.storage import STORE_FILENAME, Store, StoredTrial, StoreError
+from tunelab.trial import TrialStatus
 
-__all__ = ["ProjectReader", "Projects", "change_token", "non_dominated", "resolve_project"]
+__all__ = ["Document", "ProjectReader", "Projects", "change_token", "resolve_project"]
 
-# Learning curves drawn at most (the latest trials that reported steps): a chart of ten
-# thousand lines is unreadable and slow to draw in a browser.
-MAX_CURVES = 200
+FINISHED = tuple(TrialStatus.FINISHED)
 # Importance is fitted on at most this many finished trials (evenly spaced over the search),
-# and refitted at most every IMPORTANCE_EVERY_S seconds while trials keep finishing.
-IMPORTANCE_TRIALS = 400
+# and refitted at most every IMPORTANCE_EVERY_S seconds (or ten times as long as the last fit
+# took) while trials keep finishing.
+IMPORTANCE_TRIALS = 300
 IMPORTANCE_EVERY_S = 5.0
 # Errors a damaged or foreign store raises while it is read.
 READ_ERRORS = (OSError, StoreError, ValueError, TypeError, KeyError, AttributeError)
@@ -124,56 +134,7 @@ class Projects:
             return self._found
 
 
-def _number(value: Any) -> float | None:
-    """A finite float, or None (NaN, infinities and non-finite texts have no JSON form)."""
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
-
-
-def _steps(config: dict[str, Any], metric: str) -> list[tuple[int, float | None]]:
-    """``(step, mean value)`` of one metric of a trial's stored metrics, by step."""
-    history = config.get("metrics", {}).get(metric)
-    if not history:
-        return []
-    points = []
-    for observation in history.get("observations", []):
-        values = [_number(v) for v in observation.get("value", [])]
-        kept = [v for v in values if v is not None]
-        points.append((int(observation["step"]), math.fsum(kept) / len(kept) if kept else None))
-    return sorted(points)
-
-
-def _metric_at(config: dict[str, Any], metric: str, step: int | None, direction: str) -> Any:
-    """A metric's value at `step`, else its best value."""
-    points = [(s, v) for s, v in _steps(config, metric) if v is not None]
-    for s, v in points:
-        if s == step:
-            return v
-    if not points:
-        return None
-    return (max if direction == "max" else min)(v for _, v in points)
-
-
-def non_dominated(points: list[list[float]], directions: list[str]) -> list[int]:
-    """Indices of the points no other point dominates (each coordinate to minimize or
-    maximize as `directions` says)."""
-    # TODO(lead): use tunelab.pareto
-    signed = [[v if d == "min" else -v for v, d in zip(p, directions, strict=True)] for p in points]
-    front = []
-    for i, p in enumerate(signed):
-        dominated = any(all(a <= b for a, b in zip(q, p, strict=True)) and q != p for q in signed)
-        if not dominated:
-            front.append(i)
-    return front
-
-
-def _objective(store: Store) -> Objective:
-    config = store.get_meta("objective")
+def _objective(config: Any) -> Objective:
     if not config:
         return Objective("default_objective", "min")
     try:
@@ -182,18 +143,11 @@ def _objective(store: Store) -> Objective:
         raise StoreError(f"its stored objective cannot be read ({error})") from error
 
 
-def _space(store: Store) -> HyperParameters:
+def _space(config: Any) -> HyperParameters:
     try:
-        return HyperParameters.from_config({"space": store.get_meta("space") or []})
+        return HyperParameters.from_config({"space": config or []})
     except (ValueError, TypeError, KeyError, AttributeError):
         return HyperParameters()  # the trials keep their values; shown without the space
-
-
-def _objective_doc(objective: Objective) -> dict[str, Any]:
-    doc: dict[str, Any] = {"name": objective.name, "direction": objective.direction}
-    if isinstance(objective, MultiObjective):
-        doc["objectives"] = [o.get_config() for o in objective.objectives]
-    return doc
 
 
 def _error(file: Path, error: BaseException) -> str:
@@ -201,21 +155,51 @@ def _error(file: Path, error: BaseException) -> str:
     return text if str(file) in text else f"{file}: {text}"
 
 
-class ProjectReader:
-    """One project's read-only store and the documents made from it.
+class _Rows(list):
+    """Rows already encoded as JSON text, spliced into a document as they are."""
 
-    Each document is rebuilt only when the store's change token moved since it was last
-    built. The store is reopened when its file is replaced (a search started again with
-    ``overwrite=True``)."""
+
+def _encode(doc: dict[str, Any]) -> bytes:
+    raw = {k: v for k, v in doc.items() if isinstance(v, _Rows)}
+    text = json.dumps(
+        {k: v for k, v in doc.items() if k not in raw}, allow_nan=False, separators=(",", ":")
+    )
+    for key, rows in raw.items():
+        text = f"{text[:-1]},{json.dumps(key)}:[{','.join(rows)}]}}"
+    return text.encode("utf-8")
+
+
+@dataclass
+class Document:
+    """A document as sent: its JSON `body` and the store's change `token` it was built at."""
+
+    token: str
+    body: bytes
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return json.loads(self.body)
+
+
+class ProjectReader:
+    """One project's read-only store and the documents made from it (see the module
+    docstring for what is cached). Safe to use from several threads."""
 
     def __init__(self, name: str, file: Path) -> None:
         self.name = name
         self.file = file
+        self.full_reads = 0  # how many times every finished trial was read (for tests)
         self._store: Store | None = None
         self._inode: int | None = None
-        self._lock = threading.Lock()
-        self._cache: dict[str, tuple[str, dict[str, Any]]] = {}
+        self._lock = threading.RLock()
+        self._fit_lock = threading.Lock()
+        self._docs: dict[str, Document] = {}
+        self._settings: Any = None
+        self._finished: dict[str, StoredTrial] = {}
+        self._rows: dict[str, tuple[dict[str, Any], str]] = {}
+        self._steps: dict[tuple[str, str], list] = {}
         self._importance_at = -math.inf
+        self._importance_cost = 0.0
 
     def close(self) -> None:
         with self._lock:
@@ -226,183 +210,143 @@ class ProjectReader:
     def token(self) -> str:
         return change_token(self.file)
 
+    def _forget(self) -> None:
+        self._finished.clear()
+        self._rows.clear()
+        self._steps.clear()
+
     def _open(self) -> Store:
         inode = self.file.stat().st_ino
         if self._store is None or inode != self._inode:
-            if self._store is not None:
-                self._store.close()
-            self._store, self._inode = None, None
+            self.close()
+            self._forget()
             self._store, self._inode = Store(self.file, read_only=True), inode
         return self._store
 
-    def document(self, kind: str, build: Callable[[Store], dict[str, Any]]) -> dict[str, Any]:
+    def _read(self, store: Store) -> tuple[Objective, HyperParameters, list[StoredTrial], dict]:
+        """The objective, the space, every trial by number and the counts by status."""
+        settings = (store.get_meta("objective"), store.get_meta("space"))
+        if settings != self._settings:  # a rescore or a new space: nothing kept holds
+            self._forget()
+            self._settings = settings
+        objective, space = _objective(settings[0]), _space(settings[1])
+        counts = store.count_by_status()
+        missing = sum(n for s, n in counts.items() if s in FINISHED) - len(self._finished)
+        if missing:
+            new: list[StoredTrial | None] | None = None
+            if 0 < missing <= 1000 and self._finished:
+                ended = store.last_ended(missing + 50)
+                ids = [row[0] for row in ended if row[0] not in self._finished]
+                if len(ids) == missing:
+                    new = [store.get_trial(i) for i in ids]
+            if new is None or any(t is None or t.status not in FINISHED for t in new):
+                self._forget()
+                self.full_reads += 1
+                new = list(store.get_trials(FINISHED))
+            self._finished.update((t.trial_id, t) for t in new if t is not None)
+        live = tuple(s for s in counts if s not in FINISHED)
+        trials = list(self._finished.values())
+        trials += [t for t in store.get_trials(live) if t.trial_id not in self._finished]
+        trials.sort(key=lambda t: t.number)
+        return objective, space, trials, counts
+
+    def document(self, kind: str, build: Callable[[Store], dict[str, Any]]) -> Document:
         """The document `kind`, from the cache while the store is unchanged. A store that
         cannot be read gives ``{"error": message}`` rather than raising."""
         with self._lock:
             token = self.token()
-            cached = self._cache.get(kind)
-            if cached is not None and cached[0] == token:
-                return cached[1]
+            cached = self._docs.get(kind)
+            if cached is not None and cached.token == token:
+                return cached
             try:
                 doc = build(self._open())
             except READ_ERRORS as error:
-                if self._store is not None:
-                    self._store.close()
-                self._store = None
+                self.close()
+                self._forget()
                 doc = {"error": _error(self.file, error)}
-            doc = {"project": self.name, "token": token, **doc}
-            self._cache[kind] = (token, doc)
-            return doc
+            cached = Document(token, _encode({"project": self.name, "token": token, **doc}))
+            self._docs[kind] = cached
+            return cached
 
     # -- the documents ------------------------------------------------------------------
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> Document:
         """Trials by status, best score and last change (the projects page's row)."""
         return self.document("summary", self._summary)
 
     def _summary(self, store: Store) -> dict[str, Any]:
-        objective = _objective(store)
+        objective = _objective(store.get_meta("objective"))
         best = store.best_trials(1, objective.direction)
         return {
-            "objective": _objective_doc(objective),
+            "objective": documents.objective_doc(objective),
             "counts": store.count_by_status(),
-            "best": _number(best[0].score) if best else None,
+            "best": documents.number(best[0].score) if best else None,
             "best_trial": best[0].trial_id if best else None,
             "last_change": last_change(self.file),
         }
 
-    def trials(self) -> dict[str, Any]:
+    def trials(self) -> Document:
         """Every trial (values, status, score, duration, error), the space's names, the
         objective and, for several objectives, each trial's values and the Pareto front."""
         return self.document("trials", self._trials)
 
     def _trials(self, store: Store) -> dict[str, Any]:
-        objective = _objective(store)
-        space = _space(store)
-        stored = store.get_trials()
-        names = [hp.name for hp in space.space]
-        seen = set(names)
-        metrics: list[str] = []
-        rows = []
-        multi = objective.objectives if isinstance(objective, MultiObjective) else None
-        for t in stored:
-            for name in t.values:
-                if name not in seen:
-                    seen.add(name)
-                    names.append(name)
-            for metric in t.metrics_config.get("metrics", {}):
-                if metric not in metrics:
-                    metrics.append(metric)
-            rows.append(_row(t, multi))
-        doc: dict[str, Any] = {
-            "objective": _objective_doc(objective),
-            "hyperparameters": [n for n in names if not n.startswith("tuner/")],
-            "kinds": {hp.name: hp.kind for hp in space.space},
-            "log": [hp.name for hp in space.space if getattr(hp, "sampling", None) == "log"],
-            "metrics": metrics,
-            "counts": store.count_by_status(),
-            "trials": rows,
-            "pareto": None,
-        }
-        if multi:
-            keys = [o.name for o in multi]
-            done = [
-                r
-                for r in rows
-                if r["status"] in ("COMPLETED", "STOPPED")
-                and all(r["objectives"].get(k) is not None for k in keys)
-            ]
-            points = [[r["objectives"][k] for k in keys] for r in done]
-            front = non_dominated(points, [o.direction for o in multi])
-            doc["pareto"] = [done[i]["id"] for i in front]
-        return doc
+        objective, space, trials, counts = self._read(store)
+        rows, texts = [], _Rows()
+        for t in trials:
+            done = self._rows.get(t.trial_id)
+            if done is None:
+                r = documents.row(t, objective)
+                done = (r, documents.row_json(r))
+                if t.status in FINISHED:
+                    self._rows[t.trial_id] = done
+            rows.append(done[0])
+            texts.append(done[1])
+        return {**documents.trials_head(objective, space, rows, counts), "trials": texts}
 
-    def curves(self, metric: str | None = None) -> dict[str, Any]:
-        """Each trial's reported steps of `metric` (default: the objective's), a Hyperband
-        trial that continues another joined to its parent's steps."""
+    def curves(self, metric: str | None = None) -> Document:
+        """Learning curves of `metric` (default: the objective's); see `documents.curves`."""
         return self.document(f"curves:{metric}", lambda store: self._curves(store, metric))
 
+    def _steps_of(self, trial: StoredTrial, metric: str) -> list:
+        if trial.status not in FINISHED:
+            return documents.steps(trial.metrics_config, metric)
+        key = (trial.trial_id, metric)
+        found = self._steps.get(key)
+        if found is None:
+            found = self._steps[key] = documents.steps(trial.metrics_config, metric)
+        return found
+
     def _curves(self, store: Store, metric: str | None) -> dict[str, Any]:
-        objective = _objective(store)
-        stored = store.get_trials()
-        reported: list[str] = []
-        for t in stored:
-            reported += [m for m in t.metrics_config.get("metrics", {}) if m not in reported]
-        if metric is None:
-            metric = next((n for n in objective.names if n in reported), None)
-            metric = metric or (reported[0] if reported else None)
-        by_id = {t.trial_id: t for t in stored}
-        lines = []
-        for t in stored:
-            own = _steps(t.metrics_config, metric) if metric else []
-            if not own:
-                continue
-            steps, values, chain = [], [], []
-            parent = t.values.get("tuner/trial_id")
-            while isinstance(parent, str) and parent in by_id and parent not in chain:
-                chain.append(parent)
-                parent = by_id[parent].values.get("tuner/trial_id")
-            for ancestor in reversed(chain):
-                for s, v in _steps(by_id[ancestor].metrics_config, metric):
-                    if not steps or s > steps[-1]:
-                        steps.append(s)
-                        values.append(v)
-            for s, v in own:
-                if not steps or s > steps[-1]:
-                    steps.append(s)
-                    values.append(v)
-            lines.append(
-                {
-                    "id": t.trial_id,
-                    "number": t.number,
-                    "status": t.status,
-                    "steps": steps,
-                    "values": values,
-                    "joined": chain[::-1],
-                }
-            )
-        with_steps = [line for line in lines if len(line["steps"]) > 1]
-        return {
-            "metric": metric,
-            "metrics": reported,
-            "lines": with_steps[-MAX_CURVES:],
-            "total": len(with_steps),
-        }
+        objective, _, trials, _ = self._read(store)
+        return documents.curves(trials, objective, metric, self._steps_of)
 
-    def importance(self) -> dict[str, Any]:
-        """The core's hyperparameter importance (fANOVA-style) of the finished trials,
-        refitted at most every IMPORTANCE_EVERY_S seconds."""
-        with self._lock:
-            cached = self._cache.get("importance")
-            if cached is not None and time.monotonic() - self._importance_at < IMPORTANCE_EVERY_S:
-                return cached[1]
-        doc = self.document("importance", self._importance)
-        self._importance_at = time.monotonic()
-        return doc
+    def importance(self) -> Document:
+        """The core's hyperparameter importance (fANOVA-style) of the finished trials. The
+        fit runs outside the reader's lock, so the other documents stay quick meanwhile."""
+        with self._fit_lock:
+            with self._lock:
+                cached = self._docs.get("importance")
+                wait = max(IMPORTANCE_EVERY_S, 10 * self._importance_cost)
+                if cached is not None and (
+                    cached.token == self.token() or time.monotonic() - self._importance_at < wait
+                ):
+                    return cached
+                token = self.token()
+                try:
+                    objective, space, trials, _ = self._read(self._open())
+                    error = None
+                except READ_ERRORS as problem:
+                    error = _error(self.file, problem)
+            started = time.monotonic()
+            doc = {"error": error} if error else _importance(objective, space, trials)
+            finished = Document(token, _encode({"project": self.name, "token": token, **doc}))
+            with self._lock:
+                self._docs["importance"] = finished
+                self._importance_at = time.monotonic()
+                self._importance_cost = self._importance_at - started
+            return finished
 
-    def _importance(self, store: Store) -> dict[str, Any]:
-        from tunelab.importance import hyperparameter_importance
-        from tunelab.results import Results
-
-        objective = _objective(store)
-        space = _space(store)
-        finished = [
-            t for t in store.get_trials(("COMPLETED", "STOPPED")) if _number(t.score) is not None
-        ]
-        step = max(1, math.ceil(len(finished) / IMPORTANCE_TRIALS))
-        used = finished[::step]
-        results = Results(objective, [t.to_trial(space) for t in used], space, str(self.file))
-        try:
-            shares = hyperparameter_importance(results, n_trees=32)
-        except ValueError as error:  # fewer than 3 finished trials
-            return {
-                "importance": {},
-                "used": len(used),
-                "finished": len(finished),
-                "note": str(error),
-            }
-        return {"importance": shares, "used": len(used), "finished": len(finished), "note": None}
-
-    def trial(self, trial_id: str) -> dict[str, Any]:
+    def trial(self, trial_id: str) -> Document:
         """One trial: values, every metric per step, timing, error, its model files."""
         return self.document(f"trial:{trial_id}", lambda store: self._trial(store, trial_id))
 
@@ -413,49 +357,48 @@ class ProjectReader:
         folder = self.file.parent / f"trial_{t.trial_id}"
         files = []
         if folder.is_dir() and _inside(folder, Path(os.path.realpath(self.file.parent))):
-            for path in sorted(folder.rglob("*")):
+            for path in sorted(folder.rglob("*"))[:100]:
                 if path.is_file() and not path.is_symlink():
-                    files.append(
-                        {
-                            "path": path.relative_to(self.file.parent).as_posix(),
-                            "bytes": path.stat().st_size,
-                        }
-                    )
+                    relative = path.relative_to(self.file.parent).as_posix()
+                    files.append({"path": relative, "bytes": path.stat().st_size})
         metrics = {
-            name: [{"step": s, "value": v} for s, v in _steps(t.metrics_config, name)]
+            name: [{"step": s, "value": v} for s, v in documents.steps(t.metrics_config, name)]
             for name in t.metrics_config.get("metrics", {})
         }
+        objective = _objective(store.get_meta("objective"))
         return {
             "trial": {
-                **_row(t, None),
+                **documents.row(t, objective),
+                "message": t.message,
+                "best_step": t.best_step,
+                "started": t.started_at,
+                "ended": t.ended_at,
+                "parent": t.values.get("tuner/trial_id"),
                 "metrics": metrics,
                 "retries": t.retries,
                 "owner": t.owner_host and f"{t.owner_host} (pid {t.owner_pid})",
-                "created": t.created_at,
-                "files": files[:100],
+                "files": files,
             }
         }
 
 
-def _row(t: StoredTrial, multi: list[Objective] | None) -> dict[str, Any]:
-    duration = None
-    if t.started_at is not None and t.ended_at is not None:
-        duration = max(0.0, t.ended_at - t.started_at)
-    row: dict[str, Any] = {
-        "id": t.trial_id,
-        "number": t.number,
-        "status": t.status,
-        "score": _number(t.score),
-        "best_step": t.best_step,
-        "values": {k: v if not isinstance(v, float) else _number(v) for k, v in t.values.items()},
-        "duration": duration,
-        "started": t.started_at,
-        "ended": t.ended_at,
-        "message": t.message,
-        "parent": t.values.get("tuner/trial_id"),
-    }
-    if multi:
-        row["objectives"] = {
-            o.name: _metric_at(t.metrics_config, o.name, t.best_step, o.direction) for o in multi
-        }
-    return row
+def _importance(
+    objective: Objective, space: HyperParameters, trials: list[StoredTrial]
+) -> dict[str, Any]:
+    from tunelab.importance import hyperparameter_importance
+    from tunelab.results import Results
+
+    finished = [
+        t
+        for t in trials
+        if t.status in documents.FINISHED_WITH_SCORE and documents.number(t.score) is not None
+    ]
+    used = finished[:: max(1, math.ceil(len(finished) / IMPORTANCE_TRIALS))]
+    results = Results(objective, [t.to_trial(space) for t in used], space)
+    try:
+        shares = hyperparameter_importance(results, n_trees=32)
+    except ValueError as error:  # fewer than 3 finished trials
+        shares, note = {}, str(error)
+    else:
+        note = None
+    return {"importance": shares, "used": len(used), "finished": len(finished), "note": note}
