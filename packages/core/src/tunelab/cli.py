@@ -9,12 +9,14 @@ backend without importing Keras, TensorFlow or scikit-learn::
     tunelab plot my_dir/my_project --kind parallel -o parallel.svg
     tunelab pareto my_dir/my_project -o front.png   (the Pareto front of an objective list)
     tunelab list my_dir                  (every project under a folder)
+    tunelab dashboard my_dir             (a live web page; needs tunelab[dashboard])
     tunelab --version
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -211,7 +213,30 @@ def _parser() -> argparse.ArgumentParser:
     )
     listing.add_argument("path", help="the folder to look in (and in its subfolders)")
     listing.set_defaults(run=None)
+
+    dashboard = commands.add_parser(
+        "dashboard",
+        help="a live web page over every project under a folder (needs tunelab[dashboard])",
+        description="Serve a live, read-only web page over every project under a folder: "
+        "trials, charts and importance, refreshed every second while searches run.",
+    )
+    dashboard.add_argument("path", help="the folder of projects (or one project folder)")
+    dashboard.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: this machine only)"
+    )
+    dashboard.add_argument(
+        "--port", type=int, default=8080, help="port (default 8080; 0: any free port)"
+    )
+    dashboard.set_defaults(run="dashboard")
     return parser
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from tunelab.dashboard import serve
+
+    with contextlib.suppress(KeyboardInterrupt):
+        serve(args.path, host=args.host, port=args.port)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -226,6 +251,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.run is None:  # list: many stores, each read on its own
             return _list(Path(args.path))
+        if args.run == "dashboard":
+            return _dashboard(args)
         results = load_results(args.path)
         args.run(results, args)
     except BrokenPipeError:
