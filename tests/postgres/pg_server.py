@@ -51,8 +51,19 @@ class Server:
         if self.as_root:
             os.chmod(self.root, 0o755)
             shutil.chown(self.root, "nobody", "nogroup")
-        self._run("initdb", "-D", str(self.data), "-U", USER, "-A", "trust", "--no-sync", "-E",
-                  "UTF8", "--locale=C")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            USER,
+            "-A",
+            "trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        )
         options = {
             "listen_addresses": "127.0.0.1",
             "port": str(self.port),

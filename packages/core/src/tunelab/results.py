@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 from tunelab.hyperparameters import HyperParameters
 from tunelab.log import get_logger
 from tunelab.objective import Objective, create_objective
-from tunelab.storage import STORE_FILENAME, Store, StoreError
+from tunelab.storage import STORE_FILENAME, Storage, Store, StoreError
+from tunelab.storage.url import is_storage_url, list_projects, open_url, redact
 from tunelab.trial import Trial
 
 if TYPE_CHECKING:
@@ -125,9 +126,22 @@ def _stored_space(store: Store) -> HyperParameters:
         return HyperParameters()
 
 
-def _from_store(path: str | os.PathLike) -> Results:
+def _from_store(path: str | os.PathLike, project_name: str | None = None) -> Results:
+    if is_storage_url(path):
+        if project_name is None:
+            raise ValueError(
+                f"source={redact(str(path))!r} is a database: name the project too "
+                f"(project_name=...; on the command line --project NAME); projects there: "
+                f"{list_projects(str(path))}"
+            )
+        store: Storage = open_url(str(path), project_name, read_only=True)
+        where = str(getattr(store, "location", store.path))
+        return _read_store(store, where, where)
     file = _project_file(path)
-    store = Store(file, read_only=True)
+    return _read_store(Store(file, read_only=True), str(file), str(file.parent))
+
+
+def _read_store(store: Storage, file: str, location: str) -> Results:
     try:
         try:
             space = _stored_space(store)
@@ -150,18 +164,21 @@ def _from_store(path: str | os.PathLike) -> Results:
         trials = [stored.to_trial(space) for stored in store.get_trials()]
     finally:
         store.close()
-    return Results(objective, trials, space, str(file.parent), backend)
+    return Results(objective, trials, space, location, backend)
 
 
-def load_results(source: Any, objective: Any = None) -> Results:
+def load_results(source: Any, objective: Any = None, project_name: str | None = None) -> Results:
     """Gather the trials of a tuner, an oracle, a project path or a list of trials.
 
     Parameters
     ----------
     source : BaseTuner, Oracle, str, Path, Results or list of Trial
-        A path is a project folder (``directory/project_name``) or its ``tunelab.sqlite``.
+        A path is a project folder (``directory/project_name``) or its ``tunelab.sqlite``;
+        a PostgreSQL URL (``postgresql://...``) is a database, with `project_name`.
     objective : str or Objective, optional
         Needed only for a list of trials (default: minimize their scores).
+    project_name : str, optional
+        The project to read in a database (only with a URL).
 
     Returns
     -------
@@ -180,7 +197,7 @@ def load_results(source: Any, objective: Any = None) -> Results:
     if isinstance(source, Results):
         return source
     if isinstance(source, (str, os.PathLike)):
-        return _from_store(source)
+        return _from_store(source, project_name)
     oracle = getattr(source, "oracle", source)
     if hasattr(oracle, "trials") and hasattr(oracle, "objective"):
         trials = sorted(oracle.trials.values(), key=lambda t: t.number or 0)

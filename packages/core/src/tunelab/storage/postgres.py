@@ -38,13 +38,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from tunelab.storage.base import Claim, Lease, Storage, StoredTrial, StoreError, dumps, loads
 from tunelab.storage.sqlite import TRIAL_COLUMNS, _check_columns
+from tunelab.storage.url import redact
 from tunelab.trial import MetricsTracker, TrialStatus
 
-__all__ = ["SCHEMA_VERSION", "PostgresStorage", "list_projects", "redact"]
+__all__ = ["SCHEMA_VERSION", "PostgresStorage", "list_projects"]
 
 SCHEMA_VERSION = 1
 _FORMAT = "tunelab-store"
@@ -110,16 +110,6 @@ CREATE TABLE IF NOT EXISTS tunelab.queue (
 """
 
 _SELECTED = ", ".join(TRIAL_COLUMNS)
-
-
-def redact(url: str) -> str:
-    """`url` without its password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
 
 
 def _text(value: str | None) -> str | None:

@@ -16,10 +16,11 @@ True
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from tunelab.storage.base import Storage
 
-__all__ = ["SCHEMES", "check_storage", "is_storage_url", "open_url"]
+__all__ = ["SCHEMES", "check_storage", "is_storage_url", "list_projects", "open_url", "redact"]
 
 SCHEMES = ("postgresql://", "postgres://")
 
@@ -41,8 +42,7 @@ def check_storage(storage: Any) -> Storage | str | None:
             "in directory=)"
         )
     raise TypeError(
-        f"storage={storage!r}; expected a PostgreSQL URL string, a tunelab.storage.Storage "
-        "or None"
+        f"storage={storage!r}; expected a PostgreSQL URL string, a tunelab.storage.Storage or None"
     )
 
 
@@ -51,3 +51,23 @@ def open_url(url: str, project: str, read_only: bool = False) -> Storage:
     from tunelab.storage.postgres import PostgresStorage
 
     return PostgresStorage(url, project, read_only=read_only)
+
+
+def list_projects(url: str) -> list[str]:
+    """The projects stored in the database at `url`."""
+    from tunelab.storage import postgres
+
+    return postgres.list_projects(url)
+
+
+def redact(url: str) -> str:
+    """`url` without its password (for messages).
+
+    >>> redact("postgresql://me:secret@db:5432/studies")
+    'postgresql://me:***@db:5432/studies'
+    """
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
