@@ -28,9 +28,8 @@ def _missing(reason: str) -> None:
 def pg_server() -> Iterator[Server]:
     try:
         import psycopg  # noqa: F401
-        import psycopg_pool  # noqa: F401
     except ImportError:
-        _missing("psycopg / psycopg-pool are not installed (pip install 'tunelab[postgres]')")
+        _missing("psycopg is not installed (pip install 'tunelab[postgres]')")
     bindir = find_bin()
     if bindir is None:
         _missing("no PostgreSQL server binaries (apt-get install postgresql)")

@@ -24,8 +24,8 @@ guarantees of `tunelab.storage.base` this way:
   one is refused; values are JSON text written by this library, never pickle; rows are
   checked where they are read.
 
-psycopg 3 and psycopg-pool are imported when a store is opened (``pip install
-'tunelab[postgres]'``); ``import tunelab`` needs neither.
+psycopg 3 is imported when a store is opened (``pip install 'tunelab[postgres]'``);
+``import tunelab`` does not need it.
 """
 
 from __future__ import annotations
@@ -143,17 +143,53 @@ def _retry_seconds() -> float:
 def _psycopg() -> Any:
     try:
         import psycopg
-        import psycopg_pool
     except ImportError as error:
         raise ImportError(
-            "storage='postgresql://...' needs psycopg 3 and psycopg-pool: "
-            "pip install 'tunelab[postgres]'"
+            "storage='postgresql://...' needs psycopg 3: pip install 'tunelab[postgres]'"
         ) from error
-    return psycopg, psycopg_pool
+    return psycopg
 
 
-class _Lost(Exception):
-    """The connection broke (or none could be made): retried by `_call`."""
+class _Pool:
+    """A few open connections, reused: one per thread at a time (the heartbeat's thread
+    renews leases while the search's thread works). A broken connection is dropped when
+    it comes back, and a new one is made at the next call, at once: reconnecting is paced
+    by the storage's bounded retry alone (psycopg-pool's own background reconnection has a
+    back-off of its own, which after an outage delayed the first call by seconds)."""
+
+    def __init__(self, url: str, psycopg: Any, keep: int = 4) -> None:
+        self.url, self.psycopg, self.keep = url, psycopg, keep
+        self.idle: list[Any] = []
+        self.lock = threading.Lock()
+        self.closed = False
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[Any]:
+        with self.lock:
+            conn = self.idle.pop() if self.idle else None
+        if conn is None:
+            conn = self.psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+        try:
+            yield conn
+        finally:
+            healthy = not conn.closed and not conn.broken
+            if healthy and conn.info.transaction_status != self.psycopg.pq.TransactionStatus.IDLE:
+                healthy = False  # left inside a transaction: never hand it out again
+            with self.lock:
+                if healthy and not self.closed and len(self.idle) < self.keep:
+                    self.idle.append(conn)
+                    conn = None
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    conn.close()
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed = True
+            idle, self.idle = self.idle, []
+        for conn in idle:
+            with contextlib.suppress(Exception):
+                conn.close()
 
 
 class PostgresStorage(Storage):
@@ -181,24 +217,19 @@ class PostgresStorage(Storage):
         self._local = threading.local()
         self._key = _lock_key(project)
         self._retry_for = _retry_seconds()
-        psycopg, pool_module = _psycopg()
+        psycopg = _psycopg()
         self._errors = psycopg
-        self._pool = pool_module.ConnectionPool(
-            url,
-            min_size=1,
-            max_size=4,
-            kwargs={"autocommit": True},
-            open=False,
-            name=f"tunelab:{project}"[:60],
-        )
+        self._pool = _Pool(url, psycopg)
         try:
-            self._pool.open(wait=True, timeout=max(self._retry_for, 1.0))
-        except pool_module.PoolTimeout as error:
-            self._pool.close()
+            # A wrong URL, password or database fails here at once (retries are for a
+            # study whose server goes away while it runs).
+            with self._pool.connection():
+                pass
+        except psycopg.Error as error:
             raise StoreError(
-                f"cannot connect to the PostgreSQL server of storage={self.location!s} "
-                f"within {max(self._retry_for, 1.0):.0f} s ({error}); check that it runs and "
-                "that the URL's host, port, user and password are right"
+                f"cannot connect to the PostgreSQL server of storage={self.location} "
+                f"({' '.join(str(error).split())}); check that it runs and that the URL's host, port, "
+                "user, password and database are right"
             ) from None
         try:
             if read_only:
@@ -237,12 +268,10 @@ class PostgresStorage(Storage):
         delay = 0.05
         while True:
             try:
-                with self._pool.connection(timeout=max(self._retry_for, 1.0)) as conn:
+                with self._pool.connection() as conn:
                     return action(conn)
             except Exception as error:
-                if not self._lost(error) and not isinstance(error, _Lost):
-                    if type(error).__name__ == "PoolTimeout":
-                        raise self._lost_error(error) from error
+                if not self._lost(error):
                     raise
                 if time.monotonic() + delay > deadline:
                     raise self._lost_error(error) from error
@@ -250,16 +279,17 @@ class PostgresStorage(Storage):
                 delay = min(delay * 2, 2.0)
 
     def _lost_error(self, error: Exception, in_block: bool = False) -> StoreError:
+        said = " ".join(str(error).split())  # psycopg's messages span lines
         if in_block:
             return StoreError(
                 f"lost the connection to the PostgreSQL server of {self.location} in the "
-                f"middle of a transaction ({type(error).__name__}: {error}); nothing of it "
+                f"middle of a transaction ({type(error).__name__}: {said}); nothing of it "
                 "was kept and every trial stored before is intact: run the same search "
                 "again to resume"
             )
         return StoreError(
             f"the PostgreSQL server of {self.location} could not be reached for "
-            f"{self._retry_for:.0f} s ({type(error).__name__}: {error}); the trials stored "
+            f"{self._retry_for:.0f} s ({type(error).__name__}: {said}); the trials stored "
             f"before are kept there: run the same search again to resume once it is back "
             f"({_RETRY_ENV} sets how long to retry)"
         )
@@ -275,7 +305,7 @@ class PostgresStorage(Storage):
         deadline = time.monotonic() + self._retry_for
         delay = 0.05
         while True:
-            context = self._pool.connection(timeout=max(self._retry_for, 1.0))
+            context = self._pool.connection()
             try:
                 conn = context.__enter__()
                 tx = conn.transaction()
@@ -285,7 +315,7 @@ class PostgresStorage(Storage):
             except Exception as error:
                 with contextlib.suppress(Exception):
                     context.__exit__(type(error), error, None)
-                if not (self._lost(error) or type(error).__name__ == "PoolTimeout"):
+                if not self._lost(error):
                     raise
                 if time.monotonic() + delay > deadline:
                     raise self._lost_error(error) from error
