@@ -788,7 +788,7 @@ _PROJECTS = "SELECT DISTINCT project FROM tunelab.meta WHERE key='format' ORDER 
 
 def list_projects(url: str) -> list[str]:
     """The names of the projects stored in the database at `url` (none: an empty list)."""
-    psycopg, _ = _psycopg()
+    psycopg = _psycopg()
     try:
         with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
             row = conn.execute(
