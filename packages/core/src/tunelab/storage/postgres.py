@@ -32,14 +32,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
-import random
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from tunelab.storage.base import Claim, Lease, Storage, StoredTrial, StoreError, dumps, loads
+from tunelab.storage.pg_session import Session, load_psycopg
 from tunelab.storage.sqlite import TRIAL_COLUMNS, _check_columns
 from tunelab.storage.url import redact
 from tunelab.trial import MetricsTracker, TrialStatus
@@ -48,7 +46,6 @@ __all__ = ["SCHEMA_VERSION", "PostgresStorage", "list_projects"]
 
 SCHEMA_VERSION = 1
 _FORMAT = "tunelab-store"
-_RETRY_ENV = "TUNELAB_PG_RETRY_SECONDS"
 _LEASE_PRUNE_AFTER = 7 * 24 * 3600.0
 # The key of the lock that serialises creating the schema (any 64-bit number of our own).
 _SCHEMA_LOCK = 0x7475_6E65_6C61_6200
@@ -127,71 +124,6 @@ def _lock_key(project: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def _retry_seconds() -> float:
-    text = os.environ.get(_RETRY_ENV)
-    if text is None:
-        return 30.0
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value >= 0:
-        raise ValueError(f"{_RETRY_ENV}={text!r}; expected a number of seconds >= 0 (e.g. 30)")
-    return value
-
-
-def _psycopg() -> Any:
-    try:
-        import psycopg
-    except ImportError as error:
-        raise ImportError(
-            "storage='postgresql://...' needs psycopg 3: pip install 'tunelab[postgres]'"
-        ) from error
-    return psycopg
-
-
-class _Pool:
-    """A few open connections, reused: one per thread at a time (the heartbeat's thread
-    renews leases while the search's thread works). A broken connection is dropped when
-    it comes back, and a new one is made at the next call, at once: reconnecting is paced
-    by the storage's bounded retry alone (psycopg-pool's own background reconnection has a
-    back-off of its own, which after an outage delayed the first call by seconds)."""
-
-    def __init__(self, url: str, psycopg: Any, keep: int = 4) -> None:
-        self.url, self.psycopg, self.keep = url, psycopg, keep
-        self.idle: list[Any] = []
-        self.lock = threading.Lock()
-        self.closed = False
-
-    @contextlib.contextmanager
-    def connection(self) -> Iterator[Any]:
-        with self.lock:
-            conn = self.idle.pop() if self.idle else None
-        if conn is None:
-            conn = self.psycopg.connect(self.url, autocommit=True, connect_timeout=10)
-        try:
-            yield conn
-        finally:
-            healthy = not conn.closed and not conn.broken
-            if healthy and conn.info.transaction_status != self.psycopg.pq.TransactionStatus.IDLE:
-                healthy = False  # left inside a transaction: never hand it out again
-            with self.lock:
-                if healthy and not self.closed and len(self.idle) < self.keep:
-                    self.idle.append(conn)
-                    conn = None
-            if conn is not None:
-                with contextlib.suppress(Exception):
-                    conn.close()
-
-    def close(self) -> None:
-        with self.lock:
-            self.closed = True
-            idle, self.idle = self.idle, []
-        for conn in idle:
-            with contextlib.suppress(Exception):
-                conn.close()
-
-
 class PostgresStorage(Storage):
     """One project's trials in a PostgreSQL database (see the module docstring).
 
@@ -214,23 +146,7 @@ class PostgresStorage(Storage):
         self.location = f"{redact(url)} (project {project!r})"
         self.existed = False
         self._parsed: dict[tuple[type, str], Any] = {}
-        self._local = threading.local()
-        self._key = _lock_key(project)
-        self._retry_for = _retry_seconds()
-        psycopg = _psycopg()
-        self._errors = psycopg
-        self._pool = _Pool(url, psycopg)
-        try:
-            # A wrong URL, password or database fails here at once (retries are for a
-            # study whose server goes away while it runs).
-            with self._pool.connection():
-                pass
-        except psycopg.Error as error:
-            raise StoreError(
-                f"cannot connect to the PostgreSQL server of storage={self.location} "
-                f"({' '.join(str(error).split())}); check that it runs and that the URL's host, port, "
-                "user, password and database are right"
-            ) from None
+        self._db = Session(url, _lock_key(project), self.location)
         try:
             if read_only:
                 self._check_readable()
@@ -238,134 +154,43 @@ class PostgresStorage(Storage):
                 self._init_schema()
                 # Whether the project was there before (the tuner's overwrite=True then
                 # deletes its trial folders too).
-                self.existed = bool(self._call(self._project_exists))
+                self.existed = bool(self._db.call(self._project_exists))
                 self._init_project()
         except BaseException:
-            self._pool.close()
+            self._db.close()
             raise
-
-    # -- connections, retries and the one transaction helper -------------------------------
-    def _lost(self, error: Exception) -> bool:
-        """Whether `error` means the connection (or the server) went away, not a bad query."""
-        psycopg = self._errors
-        if isinstance(error, psycopg.OperationalError | psycopg.InterfaceError):
-            return True
-        return getattr(error, "sqlstate", None) in ("57P01", "57P02", "57P03", "08006", "08003")
-
-    def _call(self, action: Callable[[Any], Any]) -> Any:
-        """Run `action(conn)` inside the open transaction of this thread, or on a pooled
-        connection in its own; a broken connection is retried with back-off (not inside a
-        transaction block: its earlier statements are lost with the connection)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            try:
-                return action(conn)
-            except Exception as error:
-                if self._lost(error):
-                    raise self._lost_error(error, in_block=True) from error
-                raise
-        deadline = time.monotonic() + self._retry_for
-        delay = 0.05
-        while True:
-            try:
-                with self._pool.connection() as conn:
-                    return action(conn)
-            except Exception as error:
-                if not self._lost(error):
-                    raise
-                if time.monotonic() + delay > deadline:
-                    raise self._lost_error(error) from error
-                time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 2.0)
-
-    def _lost_error(self, error: Exception, in_block: bool = False) -> StoreError:
-        said = " ".join(str(error).split())  # psycopg's messages span lines
-        if in_block:
-            return StoreError(
-                f"lost the connection to the PostgreSQL server of {self.location} in the "
-                f"middle of a transaction ({type(error).__name__}: {said}); nothing of it "
-                "was kept and every trial stored before is intact: run the same search "
-                "again to resume"
-            )
-        return StoreError(
-            f"the PostgreSQL server of {self.location} could not be reached for "
-            f"{self._retry_for:.0f} s ({type(error).__name__}: {said}); the trials stored "
-            f"before are kept there: run the same search again to resume once it is back "
-            f"({_RETRY_ENV} sets how long to retry)"
-        )
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[Any]:
-        """Run the body in one transaction holding the project's lock: commit on success,
-        roll back on error. A block opened inside another joins it."""
-        if getattr(self._local, "conn", None) is not None:
-            yield self._local.conn
-            return
-        self._refuse_write()
-        deadline = time.monotonic() + self._retry_for
-        delay = 0.05
-        while True:
-            context = self._pool.connection()
-            try:
-                conn = context.__enter__()
-                tx = conn.transaction()
-                tx.__enter__()
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._key,))
-                break
-            except Exception as error:
-                with contextlib.suppress(Exception):
-                    context.__exit__(type(error), error, None)
-                if not self._lost(error):
-                    raise
-                if time.monotonic() + delay > deadline:
-                    raise self._lost_error(error) from error
-                time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 2, 2.0)
-        self._local.conn = conn
-        try:
-            try:
-                yield conn
-            except BaseException as error:
-                self._local.conn = None
-                with contextlib.suppress(Exception):
-                    tx.__exit__(type(error), error, None)
-                raise
-            self._local.conn = None
-            try:
-                tx.__exit__(None, None, None)
-            except Exception as error:
-                if self._lost(error):
-                    raise self._lost_error(error, in_block=True) from error
-                raise
-        finally:
-            self._local.conn = None
-            with contextlib.suppress(Exception):
-                context.__exit__(None, None, None)
-
-    def _atomic(self) -> contextlib.AbstractContextManager[Any]:
-        if getattr(self._local, "conn", None) is not None:
-            return contextlib.nullcontext(self._local.conn)
-        return self.transaction()
 
     def _refuse_write(self) -> None:
         if self.read_only:
             raise StoreError(f"{self.location} was opened read-only; it is not written")
+
+    def transaction(self) -> contextlib.AbstractContextManager[Any]:
+        """Run the body in one transaction: committed when the block ends, rolled back
+        when it raises; a block inside a block joins it. The project's lock is taken at
+        the block's first read or insert (a trial's conditional update needs none, so
+        that telling a result does not wait for another process's ask)."""
+        self._refuse_write()
+        return self._db.transaction()
 
     def _fetch(self, sql: str, args: Any = (), one: bool = False) -> Any:
         def action(conn: Any) -> Any:
             cursor = conn.execute(sql, args)
             return cursor.fetchone() if one else cursor.fetchall()
 
-        return self._call(action)
+        return self._db.call(action)
 
-    def _run(self, sql: str, args: Any = ()) -> int:
+    def _run(self, sql: str, args: Any = (), lock: bool = True) -> int:
         """One write statement; the number of rows it changed."""
         self._refuse_write()
-        return self._call(lambda conn: conn.execute(sql, args).rowcount)
+        return self._db.call(lambda conn: conn.execute(sql, args).rowcount, lock)
+
+    def _atomic(self) -> contextlib.AbstractContextManager[Any]:
+        self._refuse_write()
+        return self._db.atomic()
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
-            self._pool.close()
+            self._db.close()
 
     # -- opening ------------------------------------------------------------------------
     def _tables(self, conn: Any) -> set[str]:
@@ -411,7 +236,7 @@ class PostgresStorage(Storage):
                     )
                 self._check_version(conn)
 
-        self._call(action)
+        self._db.call(action)
 
     def _check_readable(self) -> None:
         def action(conn: Any) -> None:
@@ -428,7 +253,7 @@ class PostgresStorage(Storage):
                     f"{names} (--project / project_name)"
                 )
 
-        self._call(action)
+        self._db.call(action)
 
     def _project_exists(self, conn: Any) -> bool:
         row = conn.execute(
@@ -554,26 +379,40 @@ class PostgresStorage(Storage):
                     if leases is None:
                         leases = {lease.token: lease for lease in self.leases()}
                     trial.lease = leases.get(trial.owner_token)
-                if trial.status == TrialStatus.IDLE or abandoned(trial):
+                if not (trial.status == TrialStatus.IDLE or abandoned(trial)):
+                    continue
+                # A tell takes no project lock (see `transaction`): a trial whose row a
+                # tell holds is being finished, and is skipped rather than waited for
+                # (waiting could close a circle with that tell's later wait for the lock).
+                held = self._fetch(
+                    "SELECT 1 FROM tunelab.trials WHERE project=%s AND trial_id=%s AND "
+                    "status=%s FOR UPDATE SKIP LOCKED",
+                    (self.project, trial.trial_id, trial.status),
+                    one=True,
+                )
+                if held is None:
+                    continue
+                changed = self._run(
+                    "UPDATE tunelab.trials SET status=%s, owner_host=%s, owner_pid=%s, "
+                    "tuner_id=%s, started_at=%s, metrics='{}', score=NULL, best_step=NULL, "
+                    "owner_token=%s WHERE project=%s AND trial_id=%s AND status=%s",
+                    (
+                        TrialStatus.RUNNING,
+                        _text(claim.host),
+                        claim.pid,
+                        _text(claim.tuner_id),
+                        claim.started_at,
+                        claim.token,
+                        self.project,
+                        trial.trial_id,
+                        trial.status,
+                    ),
+                )
+                if changed:
                     found = trial
                     break
             if found is None:
                 return None
-            self._run(
-                "UPDATE tunelab.trials SET status=%s, owner_host=%s, owner_pid=%s, tuner_id=%s, "
-                "started_at=%s, metrics='{}', score=NULL, best_step=NULL, owner_token=%s "
-                "WHERE project=%s AND trial_id=%s",
-                (
-                    TrialStatus.RUNNING,
-                    _text(claim.host),
-                    claim.pid,
-                    _text(claim.tuner_id),
-                    claim.started_at,
-                    claim.token,
-                    self.project,
-                    found.trial_id,
-                ),
-            )
         found.status, found.owner_host, found.owner_pid = TrialStatus.RUNNING, claim.host, claim.pid
         found.tuner_id, found.started_at = claim.tuner_id, claim.started_at
         found.owner_token, found.lease = claim.token, None
@@ -621,11 +460,7 @@ class PostgresStorage(Storage):
                         (self.project, lease.expires_at - _LEASE_PRUNE_AFTER),
                     )
 
-        if getattr(self._local, "conn", None) is not None:
-            # Called inside a block of this thread (the first ask): join it.
-            action(self._local.conn)
-        else:
-            self._call(action)
+        self._db.call(action, lock=False)
 
     def leases(self) -> list[Lease]:
         rows = self._fetch(
@@ -651,7 +486,8 @@ class PostgresStorage(Storage):
             f"UPDATE tunelab.trials SET {sets} WHERE project=%s AND trial_id=%s "
             f"AND status IN ({marks})"
         )
-        return self._run(sql, (*fields.values(), self.project, trial_id, *states)) == 1
+        params = (*fields.values(), self.project, trial_id, *states)
+        return self._run(sql, params, lock=False) == 1
 
     def report(self, trial_id: str, metrics: MetricsTracker) -> bool:
         fields = {"metrics": dumps(metrics.get_config())}
@@ -788,7 +624,7 @@ _PROJECTS = "SELECT DISTINCT project FROM tunelab.meta WHERE key='format' ORDER 
 
 def list_projects(url: str) -> list[str]:
     """The names of the projects stored in the database at `url` (none: an empty list)."""
-    psycopg = _psycopg()
+    psycopg = load_psycopg()
     try:
         with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
             row = conn.execute(
