@@ -110,7 +110,7 @@ def _project_file(path: str | os.PathLike) -> Path:
     return file
 
 
-def _stored_space(store: Store) -> HyperParameters:
+def _stored_space(store: Storage) -> HyperParameters:
     """The stored search space; an empty one, with a warning, when it cannot be read: the
     finished trials keep their values and stay readable without it."""
     try:

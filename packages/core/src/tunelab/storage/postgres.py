@@ -33,7 +33,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from tunelab.storage.base import Claim, Lease, Storage, StoredTrial, StoreError, dumps, loads
@@ -164,13 +164,15 @@ class PostgresStorage(Storage):
         if self.read_only:
             raise StoreError(f"{self.location} was opened read-only; it is not written")
 
-    def transaction(self) -> contextlib.AbstractContextManager[Any]:
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Any]:
         """Run the body in one transaction: committed when the block ends, rolled back
         when it raises; a block inside a block joins it. The project's lock is taken at
         the block's first read or insert (a trial's conditional update needs none, so
         that telling a result does not wait for another process's ask)."""
         self._refuse_write()
-        return self._db.transaction()
+        with self._db.transaction() as conn:
+            yield conn
 
     def _fetch(self, sql: str, args: Any = (), one: bool = False) -> Any:
         def action(conn: Any) -> Any:
