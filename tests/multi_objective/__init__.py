@@ -1,0 +1,1 @@
+"""Multi-objective (Pareto) search tests."""
