@@ -1,1 +1,0 @@
-"""Multi-objective (Pareto) search tests."""
