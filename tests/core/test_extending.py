@@ -278,5 +278,7 @@ def test_a_new_storage_keeps_the_books_on_failures_retries_and_the_queue(tmp_pat
 
 
 def test_storage_must_be_a_storage():
-    with pytest.raises(TypeError, match=r"storage='sqlite:///x'; expected a tunelab.storage"):
+    with pytest.raises(ValueError, match=r"storage='sqlite:///x'; expected a PostgreSQL URL"):
         kt.oracles.RandomSearchOracle(objective="loss", storage="sqlite:///x")
+    with pytest.raises(TypeError, match=r"storage=5; expected"):
+        kt.oracles.RandomSearchOracle(objective="loss", storage=5)
