@@ -203,18 +203,20 @@ def report(problems: list[str], methods: list[str], seeds: list[int], budgets: l
             wins.setdefault(budget, {})[name] = best
             lines.append(f"| {name} | " + " | ".join(cells) + f" | {best} |")
         lines.append("")
-    lines += [
-        f"## Time per suggestion (ms, mean over all suggestions of the {max(budgets)}-trial runs)",
-        "",
-        "| problem | " + " | ".join(methods) + " |",
-        "|---" * (len(methods) + 1) + "|",
-    ]
-    for name in problems:
-        cells = []
-        for method in methods:
-            e = table[name].get(method, {}).get(str(max(budgets)))
-            cells.append("—" if e is None or e["ask_ms"] is None else f"{e['ask_ms']:.1f}")
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    for budget in budgets:
+        lines += [
+            f"## Time per suggestion (ms, mean over every suggestion of the {budget}-trial runs)",
+            "",
+            "| problem | " + " | ".join(methods) + " |",
+            "|---" * (len(methods) + 1) + "|",
+        ]
+        for name in problems:
+            cells = []
+            for method in methods:
+                e = table[name].get(method, {}).get(str(budget))
+                cells.append("—" if e is None or e["ask_ms"] is None else f"{e['ask_ms']:.1f}")
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        lines.append("")
     small = min(budgets)
     tunelab_best = sum(1 for w in wins.get(small, {}).values() if w.startswith("tunelab"))
     lines += [
@@ -222,6 +224,23 @@ def report(problems: list[str], methods: list[str], seeds: list[int], budgets: l
         f"Target: a tunelab method has the best median hypervolume at {small} trials on at "
         f"least 3 of 4 problems — {tunelab_best} of {len(problems)}: "
         + ("met" if tunelab_best >= 3 else "not met"),
+    ]
+    lines += [
+        "",
+        "Reference points: ZDT [1.1, 11], DTLZ2 [2.2, 2.2, 2.2], MLP [error 1.0, log10 "
+        "weights 4.8]; all objectives minimized. n = seeds finished. Times are wall times "
+        "on a shared 2-core machine running several benchmark processes at once: compare "
+        "them side by side only.",
+        "",
+        "Made by (cd benchmarks/multi_objective; the runs are cached per problem, method, "
+        "seed and budget, several pieces ran side by side):",
+        "",
+        "    nice -n 19 uv run --frozen python run.py --seeds 0-9 --methods tunelab_parego",
+        "    nice -n 19 uv run --frozen python run.py --seeds 0-4 --methods "
+        "tunelab_nsga2,tunelab_random,optuna_nsga2,optuna_tpe,optuna_gp",
+        "    nice -n 19 uv run --frozen python run.py --seeds 5-9 --methods "
+        "tunelab_nsga2,tunelab_random,optuna_nsga2,optuna_tpe,optuna_gp",
+        f"    uv run --frozen python run.py {' '.join(sys.argv[1:])}",
     ]
     text = "\n".join(lines) + "\n"
     print(text)
