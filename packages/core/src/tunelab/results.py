@@ -20,7 +20,8 @@ from tunelab.log import get_logger
 from tunelab.objective import MultiObjective, Objective, create_objective
 from tunelab.oracles.multi_objective import check_constraints, objective_vector, objectives_of
 from tunelab.pareto import rank_order
-from tunelab.storage import STORE_FILENAME, Store, StoreError
+from tunelab.storage import STORE_FILENAME, Storage, Store, StoreError
+from tunelab.storage.url import is_storage_url, list_projects, open_url, redact
 from tunelab.trial import Trial, TrialStatus
 
 if TYPE_CHECKING:
@@ -153,7 +154,7 @@ def _project_file(path: str | os.PathLike) -> Path:
     return file
 
 
-def _stored_space(store: Store) -> HyperParameters:
+def _stored_space(store: Storage) -> HyperParameters:
     """The stored search space; an empty one, with a warning, when it cannot be read: the
     finished trials keep their values and stay readable without it."""
     try:
@@ -169,9 +170,22 @@ def _stored_space(store: Store) -> HyperParameters:
         return HyperParameters()
 
 
-def _from_store(path: str | os.PathLike) -> Results:
+def _from_store(path: str | os.PathLike, project_name: str | None = None) -> Results:
+    if is_storage_url(path):
+        if project_name is None:
+            raise ValueError(
+                f"source={redact(str(path))!r} is a database: name the project too "
+                f"(project_name=...; on the command line --project NAME); projects there: "
+                f"{list_projects(str(path))}"
+            )
+        store: Storage = open_url(str(path), project_name, read_only=True)
+        where = str(getattr(store, "location", store.path))
+        return _read_store(store, where, where)
     file = _project_file(path)
-    store = Store(file, read_only=True)
+    return _read_store(Store(file, read_only=True), str(file), str(file.parent))
+
+
+def _read_store(store: Storage, file: str, location: str) -> Results:
     try:
         try:
             space = _stored_space(store)
@@ -200,22 +214,25 @@ def _from_store(path: str | os.PathLike) -> Results:
         objective,
         trials,
         space,
-        str(file.parent),
+        location,
         backend,
         bool(pareto.get("pareto", False)),
         constraints,
     )
 
 
-def load_results(source: Any, objective: Any = None) -> Results:
+def load_results(source: Any, objective: Any = None, project_name: str | None = None) -> Results:
     """Gather the trials of a tuner, an oracle, a project path or a list of trials.
 
     Parameters
     ----------
     source : BaseTuner, Oracle, str, Path, Results or list of Trial
-        A path is a project folder (``directory/project_name``) or its ``tunelab.sqlite``.
+        A path is a project folder (``directory/project_name``) or its ``tunelab.sqlite``;
+        a PostgreSQL URL (``postgresql://...``) is a database, with `project_name`.
     objective : str or Objective, optional
         Needed only for a list of trials (default: minimize their scores).
+    project_name : str, optional
+        The project to read in a database (only with a URL).
 
     Returns
     -------
@@ -234,7 +251,7 @@ def load_results(source: Any, objective: Any = None) -> Results:
     if isinstance(source, Results):
         return source
     if isinstance(source, (str, os.PathLike)):
-        return _from_store(source)
+        return _from_store(source, project_name)
     oracle = getattr(source, "oracle", source)
     if hasattr(oracle, "trials") and hasattr(oracle, "objective"):
         trials = sorted(oracle.trials.values(), key=lambda t: t.number or 0)

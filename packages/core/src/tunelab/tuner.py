@@ -63,6 +63,12 @@ class BaseTuner:
         The project lives in `directory/project_name` (default ``./untitled_project``).
     overwrite : bool
         Start clean instead of resuming the project.
+    storage : str, optional
+        Keep the trials in a PostgreSQL database instead of the SQLite file of the project
+        folder: ``"postgresql://user:password@host:5432/database"``, the study named by
+        `project_name`, shared by processes on many hosts (``pip install
+        'tunelab[postgres]'``). Model files still go under `directory/project_name`. See
+        `tunelab.storage.url`.
     tuner_id : str, optional
         Names this tuner in the store (default ``$KERASTUNER_TUNER_ID`` or ``"tuner0"``).
     logger : optional
@@ -123,6 +129,7 @@ class BaseTuner:
         pruner: Any = None,
         pareto: bool | None = None,
         constraints: Any = None,
+        storage: Any = None,
         **kwargs: Any,
     ) -> None:
         if executor is not None or max_parallel_trials is not None:
@@ -181,10 +188,13 @@ class BaseTuner:
         # Only a folder that holds a tunelab store is a project whose trial folders are ours
         # to delete; anything else named trial_* belongs to the user.
         was_project = (self.project_dir / STORE_FILENAME).is_file()
-        if oracle.store is None or oracle.project_dir != self.project_dir or overwrite:
+        moved = storage is not None and oracle._use_storage(storage)
+        if oracle.store is None or oracle.project_dir != self.project_dir or overwrite or moved:
             oracle._attach(self.project_dir, overwrite)
         if pareto is not None or constraints is not None:
             oracle._record_pareto(oracle.study.storage)
+        # A server store: the project existed there (its trial folders are ours to delete).
+        was_project = was_project or bool(getattr(oracle.store, "existed", False))
         # A project of another tuner? (Also records a backend given here, for `tunelab summary`.)
         oracle.study.settings.check_tuner(type(self).__name__, self._backend)
         if overwrite and was_project:

@@ -27,6 +27,7 @@ from tunelab.oracles.designs import check_design, design_points
 from tunelab.oracles.multi_objective import check_constraints
 from tunelab.pruners.base import Pruner, check_pruner
 from tunelab.storage import Storage, project_path
+from tunelab.storage.url import check_storage
 from tunelab.study import WAIT, Study, TrialId, iter_active, value_hash
 from tunelab.trial import Trial
 
@@ -65,9 +66,12 @@ class Oracle(AskTellMethods):
         sets these itself. Without them the store lives in memory.
     overwrite : bool
         Start the project clean instead of resuming it.
-    storage : Storage, optional
-        Keep the trials in this storage (any `tunelab.storage.Storage`) instead of the
-        SQLite file of `directory/project_name`.
+    storage : str or Storage, optional
+        Keep the trials in this storage instead of the SQLite file of
+        `directory/project_name`: a PostgreSQL URL
+        (``"postgresql://user:password@host:5432/database"``, the project named by
+        `project_name`, shared by processes on many hosts; needs ``tunelab[postgres]``) or
+        any `tunelab.storage.Storage`.
     pruner : kt.pruners.Pruner, optional
         Decides, at each step a running trial reports, whether it stops early (see
         `tunelab.pruners`). None: trials are never stopped early.
@@ -142,7 +146,7 @@ class Oracle(AskTellMethods):
         directory: str | os.PathLike | None = None,
         project_name: str | None = None,
         overwrite: bool = False,
-        storage: Storage | None = None,
+        storage: Storage | str | None = None,
         pruner: Pruner | None = None,
         pareto: bool | None = None,
         constraints: Any = None,
@@ -192,9 +196,9 @@ class Oracle(AskTellMethods):
         )
         self._study: Study | None = None
         self.project_dir: Path | None = None
-        if storage is not None and not isinstance(storage, Storage):
-            raise TypeError(f"storage={storage!r}; expected a tunelab.storage.Storage")
-        self._storage = storage
+        storage = check_storage(storage)
+        self._storage_url = storage if isinstance(storage, str) else None
+        self._storage = storage if isinstance(storage, Storage) else None
         if storage is not None or directory is not None or project_name is not None:
             self._attach(project_path(directory, project_name), overwrite)
 
@@ -219,8 +223,24 @@ class Oracle(AskTellMethods):
         if self._study is not None:
             self._study.storage.close()
             self._study = None
-        self._study = Study.open(self, project_dir, overwrite)
+        self._study = Study.open(self, project_dir, overwrite, self._storage_url)
         self._study.resume()
+
+    def _use_storage(self, storage: Any) -> bool:
+        """Keep the trials in `storage` (a URL; a tuner's ``storage=``) from the next
+        `_attach` on; whether that changes where they are."""
+        storage = check_storage(storage)
+        if isinstance(storage, Storage):
+            if storage is self._storage:
+                return False
+            if self._study is not None:
+                self._study.storage.close()
+                self._study = None
+            self._storage, self._storage_url = storage, None
+            return True
+        changed = storage != self._storage_url
+        self._storage_url = storage
+        return changed
 
     @property
     def study(self) -> Study:
