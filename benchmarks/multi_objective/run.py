@@ -235,10 +235,15 @@ def report(problems: list[str], methods: list[str], seeds: list[int], budgets: l
         "Made by (cd benchmarks/multi_objective; the runs are cached per problem, method, "
         "seed and budget, several pieces ran side by side):",
         "",
+        "    export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1",
         "    nice -n 19 uv run --frozen python run.py --seeds 0-9 --methods tunelab_parego",
         "    nice -n 19 uv run --frozen python run.py --seeds 0-4 --methods "
         "tunelab_nsga2,tunelab_random,optuna_nsga2,optuna_tpe,optuna_gp",
         "    nice -n 19 uv run --frozen python run.py --seeds 5-9 --methods "
+        "tunelab_nsga2,tunelab_random,optuna_nsga2,optuna_tpe,optuna_gp",
+        "    nice -n 19 uv run --frozen python run.py --seeds 4,3,2 --budgets 50 --methods "
+        "tunelab_nsga2,tunelab_random,optuna_nsga2,optuna_tpe,optuna_gp",
+        "    nice -n 19 uv run --frozen python run.py --seeds 9,8,7 --budgets 50 --methods "
         "tunelab_nsga2,tunelab_random,optuna_nsga2,optuna_tpe,optuna_gp",
         f"    uv run --frozen python run.py {' '.join(sys.argv[1:])}",
     ]
@@ -274,8 +279,12 @@ def _plot_fronts(
             points = np.array(out["values"][:budget])
             front = points[pareto_front_mask(points)]
             front = front[np.argsort(front[:, 0])]
-            ax.step(front[:, 0], front[:, 1], where="post", label=method, marker=".")
-        ax.set_title(f"{name}, seed {seeds[0]}, {budget} trials")
+            if len(problem.objectives) == 2:
+                ax.step(front[:, 0], front[:, 1], where="post", label=method, marker=".")
+            else:  # a 3-objective front seen from one side: points, no staircase
+                ax.scatter(front[:, 0], front[:, 1], label=method, s=10)
+        suffix = "" if len(problem.objectives) == 2 else " (front of all 3, first 2 shown)"
+        ax.set_title(f"{name}, seed {seeds[0]}, {budget} trials{suffix}", fontsize=9)
         ax.set_xlabel(problem.objectives[0])
         ax.set_ylabel(problem.objectives[1])
         ax.set_ylim(top=min(ax.get_ylim()[1], problem.reference[1]))
