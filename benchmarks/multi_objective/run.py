@@ -203,18 +203,20 @@ def report(problems: list[str], methods: list[str], seeds: list[int], budgets: l
             wins.setdefault(budget, {})[name] = best
             lines.append(f"| {name} | " + " | ".join(cells) + f" | {best} |")
         lines.append("")
-    lines += [
-        f"## Time per suggestion (ms, mean over all suggestions of the {max(budgets)}-trial runs)",
-        "",
-        "| problem | " + " | ".join(methods) + " |",
-        "|---" * (len(methods) + 1) + "|",
-    ]
-    for name in problems:
-        cells = []
-        for method in methods:
-            e = table[name].get(method, {}).get(str(max(budgets)))
-            cells.append("—" if e is None or e["ask_ms"] is None else f"{e['ask_ms']:.1f}")
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    for budget in budgets:
+        lines += [
+            f"## Time per suggestion (ms, mean over every suggestion of the {budget}-trial runs)",
+            "",
+            "| problem | " + " | ".join(methods) + " |",
+            "|---" * (len(methods) + 1) + "|",
+        ]
+        for name in problems:
+            cells = []
+            for method in methods:
+                e = table[name].get(method, {}).get(str(budget))
+                cells.append("—" if e is None or e["ask_ms"] is None else f"{e['ask_ms']:.1f}")
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        lines.append("")
     small = min(budgets)
     tunelab_best = sum(1 for w in wins.get(small, {}).values() if w.startswith("tunelab"))
     lines += [
@@ -222,6 +224,28 @@ def report(problems: list[str], methods: list[str], seeds: list[int], budgets: l
         f"Target: a tunelab method has the best median hypervolume at {small} trials on at "
         f"least 3 of 4 problems — {tunelab_best} of {len(problems)}: "
         + ("met" if tunelab_best >= 3 else "not met"),
+    ]
+    lines += [
+        "",
+        "Reference points: ZDT [1.1, 11], DTLZ2 [2.2, 2.2, 2.2], MLP [error 1.0, log10 "
+        "weights 4.8]; all objectives minimized. n = seeds finished. Times are wall times "
+        "on a shared 2-core machine running several benchmark processes at once: compare "
+        "them side by side only.",
+        "",
+        "Made by (cd benchmarks/multi_objective; the runs are cached per problem, method, "
+        "seed and budget, several pieces ran side by side):",
+        "",
+        "    export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1",
+        "    nice -n 19 uv run --frozen python run.py --seeds 0-9 --methods tunelab_parego",
+        "    nice -n 19 uv run --frozen python run.py --seeds 0-4 --methods "
+        "tunelab_nsga2,tunelab_random,optuna_nsga2,optuna_tpe,optuna_gp",
+        "    nice -n 19 uv run --frozen python run.py --seeds 5-9 --methods "
+        "tunelab_nsga2,tunelab_random,optuna_nsga2,optuna_tpe,optuna_gp",
+        "    nice -n 19 uv run --frozen python run.py --seeds 4,3,2 --budgets 50 --methods "
+        "tunelab_nsga2,tunelab_random,optuna_nsga2,optuna_tpe,optuna_gp",
+        "    nice -n 19 uv run --frozen python run.py --seeds 9,8,7 --budgets 50 --methods "
+        "tunelab_nsga2,tunelab_random,optuna_nsga2,optuna_tpe,optuna_gp",
+        f"    uv run --frozen python run.py {' '.join(sys.argv[1:])}",
     ]
     text = "\n".join(lines) + "\n"
     print(text)
@@ -255,8 +279,12 @@ def _plot_fronts(
             points = np.array(out["values"][:budget])
             front = points[pareto_front_mask(points)]
             front = front[np.argsort(front[:, 0])]
-            ax.step(front[:, 0], front[:, 1], where="post", label=method, marker=".")
-        ax.set_title(f"{name}, seed {seeds[0]}, {budget} trials")
+            if len(problem.objectives) == 2:
+                ax.step(front[:, 0], front[:, 1], where="post", label=method, marker=".")
+            else:  # a 3-objective front seen from one side: points, no staircase
+                ax.scatter(front[:, 0], front[:, 1], label=method, s=10)
+        suffix = "" if len(problem.objectives) == 2 else " (front of all 3, first 2 shown)"
+        ax.set_title(f"{name}, seed {seeds[0]}, {budget} trials{suffix}", fontsize=9)
         ax.set_xlabel(problem.objectives[0])
         ax.set_ylabel(problem.objectives[1])
         ax.set_ylim(top=min(ax.get_ylim()[1], problem.reference[1]))

@@ -10,6 +10,12 @@ import numpy as np
 from tunelab.checks import check_number
 from tunelab.hyperparameters import Boolean, Choice, Fixed, HyperParameter
 from tunelab.oracles.base import Oracle
+from tunelab.oracles.multi_objective import (
+    objectives_of,
+    rank_trials,
+    scalarization_weights,
+    scalarize,
+)
 from tunelab.trial import Trial, TrialStatus
 
 if TYPE_CHECKING:
@@ -37,6 +43,11 @@ class BayesianOptimizationOracle(Oracle):
     expected improvement is averaged over outcomes the model draws for them, so parallel
     workers get different suggestions and a point next to a running trial is worth only
     what that trial's result would leave to gain.
+
+    In a Pareto search over an objective list (``pareto=True``), or with `constraints`,
+    the model sees a random scalarization of the objectives drawn anew at each trial
+    instead of the summed score: the search looks for the front, as `ParEGOOracle` (which
+    is this oracle with ``pareto=True`` by default and a shorter random start).
 
     Parameters
     ----------
@@ -85,6 +96,10 @@ class BayesianOptimizationOracle(Oracle):
     # Sobol set: at small budgets most of the gain is in polishing a good basin, and 2048
     # space-filling points rarely land close enough to the incumbent to do it.
     local_candidates = 64
+    # A Pareto search's scalarization (see ParEGOOracle): the weight of the sum, and what
+    # spans [0, 1] in each objective.
+    rho = 0.05
+    normalize = "front"
 
     def __init__(
         self,
@@ -145,32 +160,54 @@ class BayesianOptimizationOracle(Oracle):
                     row[column] = hp.to_unit(hp.validate(values[hp.name]))
         return row
 
+    def _scalarizes(self) -> bool:
+        """Whether the model sees a random scalarization of the objectives (ParEGO's) rather
+        than the score: a Pareto search over several objectives, or one with constraints."""
+        return bool(self.constraints) or (self.pareto and len(objectives_of(self.objective)) > 1)
+
+    def weights(self, number: int, count: int) -> np.ndarray:
+        """The scalarization weights of trial `number` (see `scalarization_weights`)."""
+        return scalarization_weights(self._base_seed, number, count)
+
     def _observations(self, space: list[HyperParameter], number: int) -> tuple[Any, ...]:
         """Observed points, their values to minimize, and the pending points."""
         trials = self.study.storage.get_trials()
-        sign = -1.0 if self.objective.direction == "max" else 1.0
-        done, failed, pending = [], [], []
         key = tuple(hp.get_config().__repr__() for hp in space)
         if key != self._encoded_key:  # encodings hold only for the space they were made in
             self._encoded, self._encoded_key = {}, key
-        for stored in trials:
-            if stored.number == number:
-                continue
+
+        def encode(stored: Any) -> np.ndarray:
             # Every suggestion rereads all trials; encoding each once keeps that a
             # dictionary lookup (a third of a suggestion's time at 100 trials).
-            text = stored.values_json
-            point = self._encoded.get(text)
+            point = self._encoded.get(stored.values_json)
             if point is None:
-                point = self._encoded[text] = self._encode(space, stored.values)
-            status = stored.status
-            if status == TrialStatus.COMPLETED and stored.score is not None:
-                done.append((point, sign * stored.score))
-            elif status in (TrialStatus.FAILED, TrialStatus.INVALID):
-                failed.append(point)
-            elif status in (TrialStatus.RUNNING, TrialStatus.IDLE):
-                pending.append(point)
-        X = np.array([p for p, _ in done]).reshape(len(done), len(space))
-        y = np.array([v for _, v in done], dtype=float)
+                point = self._encoded[stored.values_json] = self._encode(space, stored.values)
+            return point
+
+        if self._scalarizes():
+            ranking = rank_trials(self.study.storage, self.objective, self.constraints, trials)
+            done = [encode(t) for t in ranking.trials]
+            weights = self.weights(number, ranking.minimized.shape[1])
+            values = list(scalarize(ranking, weights, self.rho, self.normalize))
+            used = {t.trial_id for t in ranking.trials}
+        else:
+            sign = -1.0 if self.objective.direction == "max" else 1.0
+            done, values, used = [], [], set()
+            for stored in trials:
+                if stored.status == TrialStatus.COMPLETED and stored.score is not None:
+                    done.append(encode(stored))
+                    values.append(sign * stored.score)
+                    used.add(stored.trial_id)
+        failed, pending = [], []
+        for stored in trials:
+            if stored.number == number or stored.trial_id in used:
+                continue
+            if stored.status in (TrialStatus.FAILED, TrialStatus.INVALID):
+                failed.append(encode(stored))
+            elif stored.status in (TrialStatus.RUNNING, TrialStatus.IDLE):
+                pending.append(encode(stored))
+        X = np.array(done).reshape(len(done), len(space))
+        y = np.array(values, dtype=float)
         if failed and len(y):
             X = np.vstack([X, np.array(failed)])
             y = np.concatenate([y, np.full(len(failed), y.max())])

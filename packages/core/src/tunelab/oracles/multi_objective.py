@@ -23,10 +23,13 @@ from tunelab.trial import MetricsTracker, TrialStatus
 
 __all__ = [
     "ParetoRanking",
+    "chebyshev",
     "check_constraints",
     "objective_vector",
     "objectives_of",
     "rank_trials",
+    "scalarization_weights",
+    "scalarize",
 ]
 
 
@@ -180,3 +183,49 @@ def rank_trials(
     violation = np.array(violations, dtype=float)
     order, ranks = rank_order(minimized, violations=violation)
     return ParetoRanking(kept, values, minimized, violation, order, ranks)
+
+
+def chebyshev(normalized: np.ndarray, weights: np.ndarray, rho: float) -> np.ndarray:
+    """The augmented Chebyshev scalarization of rows of objective values to minimize (each
+    about [0, 1]): the largest weighted value plus `rho` times their weighted sum. Its
+    minima are Pareto optimal, and every point of the front (even of a concave one)
+    minimizes it for some weights.
+
+    >>> chebyshev(np.array([[0.2, 0.8], [0.5, 0.5]]), np.array([0.5, 0.5]), 0.05).round(3)
+    array([0.425, 0.275])
+    """
+    weighted = normalized * weights
+    return weighted.max(axis=1) + rho * weighted.sum(axis=1)
+
+
+def scalarization_weights(seed: int, number: int, count: int) -> np.ndarray:
+    """The weights of trial `number` over `count` objectives: uniform on the simplex, from
+    the search's seed and the trial number only (the same in every process)."""
+    rng = np.random.default_rng([seed, number, 0x9A2E90])
+    return rng.dirichlet(np.ones(count))
+
+
+def scalarize(
+    ranking: ParetoRanking, weights: np.ndarray, rho: float, normalize: str
+) -> np.ndarray:
+    """One value to minimize per ranked trial (ParEGO's): each objective normalized, from
+    its best value to the worst on the feasible front (``normalize="front"``) or of all
+    trials (``"range"``), folded by `chebyshev`; infeasible trials score above every
+    feasible one, the more so the further over their bounds."""
+    F = ranking.minimized
+    if not len(F):
+        return np.zeros(0)
+    low, high = F.min(axis=0), F.max(axis=0)
+    if normalize == "front":
+        front = (ranking.ranks == 0) & (ranking.violations <= 0)
+        if front.any():
+            nadir = F[front].max(axis=0)
+            high = np.where(nadir > low, nadir, high)
+    normalized = (F - low) / np.where(high > low, high - low, 1.0)
+    y = chebyshev(normalized, weights, rho)
+    infeasible = ranking.violations > 0
+    # Above every feasible value, the more so the further over the bounds, and still
+    # ordered by the objectives among themselves.
+    top = float(y[~infeasible].max()) if (~infeasible).any() else 0.0
+    y[infeasible] += top + rho + np.minimum(ranking.violations[infeasible], 10.0)
+    return y

@@ -11,28 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from tunelab.checks import check_number
-from tunelab.hyperparameters import HyperParameter
 from tunelab.oracles.bayesian import BayesianOptimizationOracle
-from tunelab.oracles.multi_objective import rank_trials
-from tunelab.trial import TrialStatus
+from tunelab.oracles.multi_objective import chebyshev
 
 __all__ = ["ParEGOOracle", "chebyshev"]
-
-
-def chebyshev(normalized: np.ndarray, weights: np.ndarray, rho: float) -> np.ndarray:
-    """The augmented Chebyshev scalarization of rows of objective values to minimize (each
-    in [0, 1]): the largest weighted value plus `rho` times their weighted sum. Its minima
-    are Pareto optimal, and every point of the front (even of a concave one) minimizes it
-    for some weights.
-
-    >>> chebyshev(np.array([[0.2, 0.8], [0.5, 0.5]]), np.array([0.5, 0.5]), 0.05).round(3)
-    array([0.425, 0.275])
-    """
-    weighted = normalized * weights
-    return weighted.max(axis=1) + rho * weighted.sum(axis=1)
 
 
 class ParEGOOracle(BayesianOptimizationOracle):
@@ -105,55 +88,3 @@ class ParEGOOracle(BayesianOptimizationOracle):
             return self._user_initial_points
         budget = self.max_trials if self.max_trials is not None else 100
         return max(3, min(dim + 1, budget // 5))
-
-    def weights(self, number: int, count: int) -> np.ndarray:
-        """The scalarization weights of trial `number` over `count` objectives: uniform on
-        the simplex, from the seed and the trial number only."""
-        rng = np.random.default_rng([self._base_seed, number, 0x9A2E90])
-        return rng.dirichlet(np.ones(count))
-
-    def _observations(self, space: list[HyperParameter], number: int) -> tuple[Any, ...]:
-        """Observed points with their scalarized values, and the pending points."""
-        storage = self.study.storage
-        trials = storage.get_trials()
-        key = tuple(repr(hp.get_config()) for hp in space)
-        if key != self._encoded_key:
-            self._encoded, self._encoded_key = {}, key
-
-        def encode(stored: Any) -> np.ndarray:
-            point = self._encoded.get(stored.values_json)
-            if point is None:
-                point = self._encoded[stored.values_json] = self._encode(space, stored.values)
-            return point
-
-        ranking = rank_trials(storage, self.objective, self.constraints, trials)
-        X = np.array([encode(t) for t in ranking.trials]).reshape(len(ranking.trials), len(space))
-        y = np.zeros(len(ranking.trials))
-        if len(y):
-            F = ranking.minimized
-            low, high = F.min(axis=0), F.max(axis=0)
-            if self.normalize == "front":
-                front = (ranking.ranks == 0) & (ranking.violations <= 0)
-                if front.any():
-                    nadir = F[front].max(axis=0)
-                    high = np.where(nadir > low, nadir, high)
-            normalized = (F - low) / np.where(high > low, high - low, 1.0)
-            y = chebyshev(normalized, self.weights(number, F.shape[1]), self.rho)
-            infeasible = ranking.violations > 0
-            # Worse than any feasible value (those are at most 1 + rho), more so the
-            # further over the bounds, still ordered by the objectives among themselves.
-            y[infeasible] += 1.0 + self.rho + np.minimum(ranking.violations[infeasible], 10.0)
-        used = {t.trial_id for t in ranking.trials}
-        failed, pending = [], []
-        for stored in trials:
-            if stored.number == number or stored.trial_id in used:
-                continue
-            if stored.status in (TrialStatus.FAILED, TrialStatus.INVALID):
-                failed.append(encode(stored))
-            elif stored.status in (TrialStatus.RUNNING, TrialStatus.IDLE):
-                pending.append(encode(stored))
-        if failed and len(y):
-            X = np.vstack([X, np.array(failed)])
-            y = np.concatenate([y, np.full(len(failed), y.max())])
-        X_pending = np.array(pending).reshape(len(pending), len(space))
-        return X, y, X_pending
