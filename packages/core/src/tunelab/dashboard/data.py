@@ -395,10 +395,9 @@ def _importance(
     ]
     used = finished[:: max(1, math.ceil(len(finished) / IMPORTANCE_TRIALS))]
     results = Results(objective, [t.to_trial(space) for t in used], space)
+    note: str | None = None
     try:
         shares = hyperparameter_importance(results, n_trees=32)
     except ValueError as error:  # fewer than 3 finished trials
         shares, note = {}, str(error)
-    else:
-        note = None
     return {"importance": shares, "used": len(used), "finished": len(finished), "note": note}
