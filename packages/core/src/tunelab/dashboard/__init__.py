@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import importlib
+import ipaddress
 import os
 import socket
 import sys
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from tunelab.storage import STORE_FILENAME
 
-__all__ = ["EXTRA", "bind", "check_extra", "serve"]
+__all__ = ["EXTRA", "bind", "check_extra", "ipaddress_is_loopback", "serve"]
 
 EXTRA = ("starlette", "uvicorn", "plotly")
 
@@ -66,6 +67,13 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def ipaddress_is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
 def serve(directory: str | os.PathLike, host: str = "127.0.0.1", port: int = 8080) -> None:
     """Serve the dashboard of every project under `directory` until interrupted.
 
@@ -95,6 +103,13 @@ def serve(directory: str | os.PathLike, host: str = "127.0.0.1", port: int = 808
     shown_host = f"[{host}]" if ":" in host else host
     url = f"http://{shown_host}:{sock.getsockname()[1]}/"
     count = len(Projects(root).find())
+    if not ipaddress_is_loopback(sock.getsockname()[0]):
+        print(
+            f"tunelab dashboard: listening on {host}, beyond this machine: the page has no "
+            "login, so anyone who can reach this address can read these projects",
+            file=sys.stderr,
+            flush=True,
+        )
     print(
         f"tunelab dashboard: {count} project(s) under {root} at {url} (Ctrl-C to stop)",
         flush=True,

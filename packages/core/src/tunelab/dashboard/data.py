@@ -123,9 +123,11 @@ class Projects:
             real_root = Path(os.path.realpath(self.root))
             found = []
             for folder, subfolders, files in os.walk(self.root):
-                # A trial's folder holds models and checkpoints, never a project.
-                subfolders[:] = sorted(d for d in subfolders if not d.startswith("trial_"))
+                subfolders.sort()
                 if STORE_FILENAME in files:
+                    # Inside a project are its trials' folders (models, checkpoints): maybe
+                    # thousands, and never a project.
+                    subfolders.clear()
                     file = Path(folder) / STORE_FILENAME
                     if _inside(file, real_root):
                         name = Path(folder).relative_to(self.root).as_posix()
@@ -395,10 +397,9 @@ def _importance(
     ]
     used = finished[:: max(1, math.ceil(len(finished) / IMPORTANCE_TRIALS))]
     results = Results(objective, [t.to_trial(space) for t in used], space)
+    note: str | None = None
     try:
         shares = hyperparameter_importance(results, n_trees=32)
     except ValueError as error:  # fewer than 3 finished trials
         shares, note = {}, str(error)
-    else:
-        note = None
     return {"importance": shares, "used": len(used), "finished": len(finished), "note": note}

@@ -10,8 +10,11 @@ import json
 import math
 from typing import Any
 
+import numpy as np
+
 from tunelab.hyperparameters import HyperParameters
 from tunelab.objective import MultiObjective, Objective
+from tunelab.pareto import pareto_front_mask
 from tunelab.storage import StoredTrial
 
 __all__ = ["curves", "non_dominated", "row", "row_json", "trials_head"]
@@ -59,22 +62,11 @@ def _metric_at(config: dict[str, Any], metric: str, step: int | None, direction:
 
 def non_dominated(points: list[list[float]], directions: list[str]) -> list[int]:
     """Indices (ascending) of the points that no other point dominates, each coordinate to
-    minimize or maximize as `directions` says. Equal points do not dominate each other.
-
-    Points are visited in lexicographic order, so any point that dominates another comes
-    before it, and checking against the front found so far is enough (O(n * front size))."""
-    # TODO(lead): use tunelab.pareto
-    signed = [
-        tuple(v if d == "min" else -v for v, d in zip(p, directions, strict=True)) for p in points
-    ]
-    front: list[int] = []
-    for i in sorted(range(len(signed)), key=lambda k: signed[k]):
-        p = signed[i]
-        if not any(
-            signed[j] != p and all(a <= b for a, b in zip(signed[j], p, strict=True)) for j in front
-        ):
-            front.append(i)
-    return sorted(front)
+    minimize or maximize as `directions` says (`tunelab.pareto`; equal points do not
+    dominate each other)."""
+    if not points:
+        return []
+    return [int(i) for i in np.flatnonzero(pareto_front_mask(points, directions))]
 
 
 def objective_doc(objective: Objective) -> dict[str, Any]:

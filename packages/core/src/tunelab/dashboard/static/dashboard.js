@@ -380,8 +380,9 @@
       curvesNote.textContent = doc.total
         ? "Trials that reported several steps" + (doc.total > doc.lines.length ? " (the latest " + doc.lines.length + " of " + doc.total + ")" : "") + "; a continued Hyperband trial is joined to its parent's steps."
         : "No trial reported several steps of this metric.";
+      const label = (line) => "trial " + line.id + (line.joined.length ? " (continues " + line.joined.join(", ") + ")" : "");
       draw(curves, doc.lines.map((line) => ({ type: "scatter", mode: "lines+markers", x: line.steps, y: line.values,
-        name: pt("trial " + line.id), hovertemplate: pt("trial " + line.id) + "<br>step %{x}: %{y}<extra></extra>" })),
+        name: pt(label(line)), hovertemplate: pt(label(line)) + "<br>step %{x}: %{y}<extra></extra>" })),
       { xaxis: stepAxis(doc.lines.flatMap((line) => line.steps)), yaxis: { title: { text: pt(doc.metric || "") } }, showlegend: doc.lines.length <= 20 });
     });
   }
