@@ -257,10 +257,12 @@ def test_bad_storage_arguments_name_the_argument(tmp_path):
 def test_url_docstring_examples_run():
     import doctest
 
+    import tunelab.storage.pg_session
     import tunelab.storage.url
 
-    result = doctest.testmod(tunelab.storage.url)
-    assert result.attempted >= 3 and result.failed == 0
+    for module in (tunelab.storage.url, tunelab.storage.pg_session):
+        result = doctest.testmod(module)
+        assert result.attempted >= 1 and result.failed == 0
 
 
 def test_import_tunelab_does_not_import_psycopg():

@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tunelab.storage.base import StoreError
-from tunelab.storage.pg_session import load_psycopg
-from tunelab.storage.url import redact
+from tunelab.storage.pg_session import load_psycopg, redact
 
 __all__ = [
     "FORMAT",

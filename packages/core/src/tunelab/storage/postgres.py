@@ -45,9 +45,8 @@ from tunelab.storage.pg_schema import (
     list_projects,
     project_names,
 )
-from tunelab.storage.pg_session import Session
+from tunelab.storage.pg_session import Session, redact
 from tunelab.storage.sqlite import TRIAL_COLUMNS, _check_columns
-from tunelab.storage.url import redact
 from tunelab.trial import MetricsTracker, TrialStatus
 
 __all__ = ["SCHEMA_VERSION", "PostgresStorage", "list_projects"]
