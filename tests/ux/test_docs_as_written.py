@@ -36,6 +36,16 @@ def test_the_docs_build_strict_with_both_backends_in_the_reference(tmp_path):
         assert script in examples  # every example is on the page
     home = (tmp_path / "site" / "index.html").read_text()
     assert 'href="examples/"' in home  # in the navigation
+    assert 'href="plots/"' in home
+    # The Plots page shows the five plots, drawn at build time from the search it shows.
+    page = (tmp_path / "site" / "plots" / "index.html").read_text()
+    for kind in ("history", "parallel", "slice", "curves", "importance"):
+        assert f'src="../img/gallery/{kind}.png"' in page
+        image = (tmp_path / "site" / "img" / "gallery" / f"{kind}.png").read_bytes()
+        assert image.startswith(b"\x89PNG\r\n\x1a\n") and len(image) > 10_000
+    text = re.sub(r"<[^>]+>", "", page)
+    assert "kt.Hyperband(train" in text and "trial.report" in text  # the search, shown
+    assert not (ROOT / "docs" / "img" / "gallery").exists()  # nothing drawn into docs/
 
 
 def test_make_demo_is_described_one_way_and_nothing_is_being_built():

@@ -16,7 +16,13 @@ MODULES = [
     "tunelab.results",
     "tunelab.importance",
     "tunelab.plots",
+    "tunelab.plots.figures",
+    "tunelab.plots.history",
+    "tunelab.plots.parallel",
+    "tunelab.plots.slices",
+    "tunelab.plots.curves",
     "tunelab.cli",
+    "tunelab.tensorboard_log",
 ]
 
 

@@ -8,7 +8,9 @@ TensorFlow or scikit-learn::
     tunelab best my_dir/my_project --json
     tunelab export my_dir/my_project --format csv -o trials.csv
     tunelab plot my_dir/my_project --kind parallel -o parallel.svg
+    tunelab pareto my_dir/my_project -o front.png   (the Pareto front of an objective list)
     tunelab list my_dir                  (every project under a folder)
+    tunelab dashboard my_dir             (a live web page; needs tunelab[dashboard])
     tunelab summary postgresql://user@host/db --project my_project
     tunelab list postgresql://user@host/db   (every project in a database)
     tunelab --version
@@ -17,6 +19,7 @@ TensorFlow or scikit-learn::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -65,6 +68,10 @@ def _summary(results: Results, args: argparse.Namespace) -> None:
         "",
         results_summary_text(results.location, results.objective, best, args.num_trials),
     )
+    if results.pareto or results.constraints:
+        from tunelab.display import front_summary_text
+
+        _say("", front_summary_text(results))
 
 
 def _best(results: Results, args: argparse.Namespace) -> None:
@@ -106,6 +113,22 @@ def _plot(results: Results, args: argparse.Namespace) -> None:
 
     plot(results, args.kind, args.output)
     print(f"Wrote the {args.kind} plot to {args.output}", file=sys.stderr)
+
+
+def _pareto(results: Results, args: argparse.Namespace) -> None:
+    from tunelab.display import front_summary_text
+
+    if not results.ranked:
+        raise ValueError(
+            f"{results.location} optimizes one objective ({results.objective.name!r}); a "
+            "Pareto front needs an objective list"
+        )
+    _say(front_summary_text(results))
+    if args.output:
+        from tunelab.plots_pareto import plot_pareto_front
+
+        plot_pareto_front(results, args.output)
+        print(f"Wrote the Pareto front plot to {args.output}", file=sys.stderr)
 
 
 def _project_row(file: Path, root: Path) -> list[str]:
@@ -214,6 +237,10 @@ def _parser() -> argparse.ArgumentParser:
     plot.add_argument("-o", "--output", required=True, help="the image file (.png or .svg)")
     plot.set_defaults(run=_plot)
 
+    pareto = command("pareto", "the Pareto front of a search over an objective list")
+    pareto.add_argument("-o", "--output", help="also draw it to this image file (.png or .svg)")
+    pareto.set_defaults(run=_pareto)
+
     listing = commands.add_parser(
         "list",
         help="every project under a folder: trials by status, best score, last change",
@@ -223,7 +250,30 @@ def _parser() -> argparse.ArgumentParser:
         "path", help="the folder to look in (and in its subfolders), or a postgresql:// URL"
     )
     listing.set_defaults(run=None)
+
+    dashboard = commands.add_parser(
+        "dashboard",
+        help="a live web page over every project under a folder (needs tunelab[dashboard])",
+        description="Serve a live, read-only web page over every project under a folder: "
+        "trials, charts and importance, refreshed every second while searches run.",
+    )
+    dashboard.add_argument("path", help="the folder of projects (or one project folder)")
+    dashboard.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: this machine only)"
+    )
+    dashboard.add_argument(
+        "--port", type=int, default=8080, help="port (default 8080; 0: any free port)"
+    )
+    dashboard.set_defaults(run="dashboard")
     return parser
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from tunelab.dashboard import serve
+
+    with contextlib.suppress(KeyboardInterrupt):
+        serve(args.path, host=args.host, port=args.port)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -240,6 +290,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if is_storage_url(args.path):
                 return _list_database(args.path)
             return _list(Path(args.path))
+        if args.run == "dashboard":
+            return _dashboard(args)
         if args.project is not None and not is_storage_url(args.path):
             raise ValueError(
                 f"--project {args.project!r} names a project in a database, but {args.path!r} "

@@ -120,6 +120,10 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
         ``oracle="grid"`` unless `oracle` is given).
     n_iter : int, optional
         scikit-learn's name for `n_trials`.
+    logger : optional
+        A KerasTuner-style logger, called with each ended trial's state
+        (``report_trial_state(trial_id, state)``), e.g.
+        `tunelab.tensorboard_log.TensorBoardLogger` for TensorBoard's HParams dashboard.
 
     Attributes
     ----------
@@ -180,6 +184,7 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
         param_distributions: Any = None,
         param_grid: Any = None,
         n_iter: int | None = None,
+        logger: Any = None,
     ) -> None:
         self.estimator = estimator
         self.search_space = search_space
@@ -200,6 +205,7 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.resource_per_epoch = resource_per_epoch
         self.param_distributions = param_distributions
         self.param_grid = param_grid
+        self.logger = logger
         self.n_iter = n_iter
 
     # ------------------------------------------------------------------------------------
@@ -279,6 +285,14 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
         if not isinstance(self.refit, (bool, str)) and not callable(self.refit):
             raise TypeError(f"refit={self.refit!r}; expected a bool, a scorer name or a callable")
         check_error_score(self.error_score)
+        if self.logger is not None and not callable(
+            getattr(self.logger, "report_trial_state", None)
+        ):
+            raise TypeError(
+                f"logger={self.logger!r:.100}; expected None or an object with "
+                "report_trial_state(trial_id, state), e.g. tunelab.tensorboard_log."
+                "TensorBoardLogger(log_dir)"
+            )
         if self.resource is not None and self.resource != N_SAMPLES:
             param = resource_parameter(self.estimator, self.resource)
             if param in space.parameter_names:
@@ -356,6 +370,7 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
                     "return_train_score": bool(self.return_train_score),
                     "resource": self.resource,
                     "resource_per_epoch": self.resource_per_epoch,
+                    "logger": self.logger,
                 },
             )
         finally:

@@ -61,6 +61,24 @@ class _Settings:
     verbose: int
     resource: str | None
     resource_per_epoch: float
+    logger: Any = None
+
+
+class _LoggerHooks:
+    """The search loop's hooks that hand each ended trial to a KerasTuner-style logger
+    (``report_trial_state``), e.g. `tunelab.tensorboard_log.TensorBoardLogger`."""
+
+    def __init__(self, logger: Any) -> None:
+        self.logger = logger
+
+    def on_search_begin(self) -> None: ...
+
+    def on_trial_begin(self, trial: Trial) -> None: ...
+
+    def on_trial_end(self, trial: Trial) -> None:
+        self.logger.report_trial_state(trial.trial_id, trial.get_config())
+
+    def on_search_end(self) -> None: ...
 
 
 def _budget(s: _Settings, oracle: Oracle, values: dict[str, Any], candidate: Any) -> Budget | None:
@@ -149,7 +167,8 @@ def run_search(oracle: Oracle, settings: dict[str, Any]) -> SearchOutcome:
     if workers > 1 and not oracle.learns_from_results:
         workers *= BLIND_BATCH_PER_WORKER
     executor = _SearchCVExecutor(s, oracle, workers)
-    Runner(oracle, executor).run()
+    hooks = _LoggerHooks(s.logger) if s.logger is not None else None
+    Runner(oracle, executor, hooks=hooks).run()
     _warn_failures(executor.fits, executor.errors, s.error_score)
     return _outcome(oracle, s, list(s.scorers))
 

@@ -24,6 +24,7 @@ from tunelab.hyperparameters import _OVERRIDE, Fixed, HyperParameter, HyperParam
 from tunelab.objective import create_objective
 from tunelab.oracles.ask_tell import AskTellMethods
 from tunelab.oracles.designs import check_design, design_points
+from tunelab.oracles.multi_objective import check_constraints
 from tunelab.pruners.base import Pruner, check_pruner
 from tunelab.storage import Storage, project_path
 from tunelab.storage.url import check_storage
@@ -74,6 +75,14 @@ class Oracle(AskTellMethods):
     pruner : kt.pruners.Pruner, optional
         Decides, at each step a running trial reports, whether it stops early (see
         `tunelab.pruners`). None: trials are never stopped early.
+    pareto : bool, optional
+        With an objective list: look for the Pareto front of the objectives instead of the
+        best sum (KerasTuner's meaning, the default). `get_best_trials` then ranks trials by
+        non-domination, then crowding; `get_pareto_front` returns the front. Oracles that are
+        multi-objective by nature (`NSGA2Oracle`, `ParEGOOracle`) default to True.
+    constraints : dict, optional
+        ``{metric name: upper bound}``: a trial whose last reported value of such a metric
+        is above its bound is infeasible, and ranked after every feasible trial.
 
     Attributes
     ----------
@@ -115,6 +124,8 @@ class Oracle(AskTellMethods):
     # order, so a seeded search is reproducible (False: random and grid search, and ASHA).
     learns_from_results: bool = True
     places_enqueued_trials = False
+    # Whether the oracle searches for a Pareto front unless told `pareto=False`.
+    pareto_by_nature = False
     # How many proposals in a row may repeat tried configurations before the space counts
     # as exhausted (KerasTuner's name and value).
     _max_collisions = 20
@@ -137,8 +148,14 @@ class Oracle(AskTellMethods):
         overwrite: bool = False,
         storage: Storage | str | None = None,
         pruner: Pruner | None = None,
+        pareto: bool | None = None,
+        constraints: Any = None,
     ) -> None:
         self.objective = create_objective(objective)
+        if pareto is not None and not isinstance(pareto, bool):
+            raise TypeError(f"pareto={pareto!r}; expected True, False or None")
+        self.pareto = self.pareto_by_nature if pareto is None else pareto
+        self.constraints = check_constraints(constraints)
         self.pruner = check_pruner(pruner)
         self.max_trials = check_int("max_trials", max_trials, 1, allow_none=True)
         if hyperparameters is not None and not isinstance(hyperparameters, HyperParameters):
@@ -241,6 +258,13 @@ class Oracle(AskTellMethods):
     def on_resume(self, study: Study) -> None:
         """Called when the project's store is opened, inside the transaction that saves the
         search's settings: check or save settings of this oracle's own."""
+        self._record_pareto(study.storage)
+
+    def _record_pareto(self, storage: Storage) -> None:
+        """Keep `pareto` and `constraints` in the store, for readers of the project (the
+        results' rank column, `tunelab pareto`)."""
+        if self.pareto or self.constraints or storage.get_meta("pareto") is not None:
+            storage.set_meta("pareto", {"pareto": self.pareto, "constraints": self.constraints})
 
     # KerasTuner's names for the project: every change is in the store already.
     def _set_project_dir(self, directory: str | os.PathLike, project_name: str) -> None:
