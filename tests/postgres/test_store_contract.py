@@ -252,3 +252,23 @@ def test_bad_storage_arguments_name_the_argument(tmp_path):
         kt.RandomSearch(lambda hp: 0.0, objective="loss", directory=tmp_path, storage="mysql://x/y")
     with pytest.raises(TypeError, match="storage=3; expected"):
         kt.oracles.RandomSearchOracle(objective="loss", storage=3)
+
+
+def test_url_docstring_examples_run():
+    import doctest
+
+    import tunelab.storage.pg_session
+    import tunelab.storage.url
+
+    for module in (tunelab.storage.url, tunelab.storage.pg_session):
+        result = doctest.testmod(module)
+        assert result.attempted >= 1 and result.failed == 0
+
+
+def test_import_tunelab_does_not_import_psycopg():
+    import subprocess
+    import sys
+
+    code = "import sys, tunelab, tunelab.storage.url; print('psycopg' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

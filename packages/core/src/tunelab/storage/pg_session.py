@@ -11,14 +11,28 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from tunelab.storage.base import StoreError
 
-__all__ = ["RETRY_ENV", "Session", "load_psycopg"]
+__all__ = ["RETRY_ENV", "Session", "load_psycopg", "redact"]
 
 RETRY_ENV = "TUNELAB_PG_RETRY_SECONDS"
 # SQLSTATEs of a connection the server ended (admin shutdown, crash, cannot connect now).
 _GONE = ("57P01", "57P02", "57P03", "08006", "08003", "08001")
+
+
+def redact(url: str) -> str:
+    """`url` without its password (for messages).
+
+    >>> redact("postgresql://me:secret@db:5432/studies")
+    'postgresql://me:***@db:5432/studies'
+    """
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
 def load_psycopg() -> Any:

@@ -37,74 +37,21 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from tunelab.storage.base import Claim, Lease, Storage, StoredTrial, StoreError, dumps, loads
-from tunelab.storage.pg_session import Session, load_psycopg
+from tunelab.storage.pg_schema import (
+    FORMAT,
+    SCHEMA_VERSION,
+    check_schema,
+    create_schema,
+    list_projects,
+    project_names,
+)
+from tunelab.storage.pg_session import Session, redact
 from tunelab.storage.sqlite import TRIAL_COLUMNS, _check_columns
-from tunelab.storage.url import redact
 from tunelab.trial import MetricsTracker, TrialStatus
 
 __all__ = ["SCHEMA_VERSION", "PostgresStorage", "list_projects"]
 
-SCHEMA_VERSION = 1
-_FORMAT = "tunelab-store"
 _LEASE_PRUNE_AFTER = 7 * 24 * 3600.0
-# The key of the lock that serialises creating the schema (any 64-bit number of our own).
-_SCHEMA_LOCK = 0x7475_6E65_6C61_6200
-
-_SCHEMA = """
-CREATE SCHEMA IF NOT EXISTS tunelab;
-CREATE TABLE IF NOT EXISTS tunelab.version (
-    one INTEGER PRIMARY KEY CHECK (one = 1),
-    format TEXT NOT NULL,
-    version INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS tunelab.meta (
-    project TEXT NOT NULL,
-    key TEXT NOT NULL,
-    value TEXT NOT NULL,
-    PRIMARY KEY (project, key)
-);
-CREATE TABLE IF NOT EXISTS tunelab.trials (
-    project TEXT NOT NULL,
-    number INTEGER NOT NULL,
-    trial_id TEXT NOT NULL,
-    status TEXT NOT NULL,
-    hp_values TEXT NOT NULL,
-    value_hash TEXT NOT NULL,
-    metrics TEXT NOT NULL DEFAULT '{}',
-    score DOUBLE PRECISION,
-    best_step INTEGER,
-    message TEXT,
-    retries INTEGER NOT NULL DEFAULT 0,
-    owner_host TEXT,
-    owner_pid INTEGER,
-    tuner_id TEXT,
-    created_at DOUBLE PRECISION NOT NULL,
-    started_at DOUBLE PRECISION,
-    ended_at DOUBLE PRECISION,
-    owner_token TEXT,
-    PRIMARY KEY (project, number),
-    UNIQUE (project, trial_id)
-);
-CREATE INDEX IF NOT EXISTS trials_by_hash ON tunelab.trials (project, value_hash);
-CREATE INDEX IF NOT EXISTS trials_by_status ON tunelab.trials (project, status, number);
-CREATE INDEX IF NOT EXISTS trials_by_end ON tunelab.trials (project, ended_at, number);
-CREATE TABLE IF NOT EXISTS tunelab.leases (
-    project TEXT NOT NULL,
-    token TEXT NOT NULL,
-    host TEXT NOT NULL,
-    pid INTEGER NOT NULL,
-    node TEXT NOT NULL,
-    expires_at DOUBLE PRECISION NOT NULL,
-    pid_start BIGINT,
-    PRIMARY KEY (project, token)
-);
-CREATE TABLE IF NOT EXISTS tunelab.queue (
-    project TEXT NOT NULL,
-    id BIGSERIAL PRIMARY KEY,
-    hp_values TEXT NOT NULL,
-    value_hash TEXT NOT NULL
-);
-"""
 
 _SELECTED = ", ".join(TRIAL_COLUMNS)
 
@@ -151,7 +98,7 @@ class PostgresStorage(Storage):
             if read_only:
                 self._check_readable()
             else:
-                self._init_schema()
+                self._db.call(create_schema)
                 # Whether the project was there before (the tuner's overwrite=True then
                 # deletes its trial folders too).
                 self.existed = bool(self._db.call(self._project_exists))
@@ -195,64 +142,13 @@ class PostgresStorage(Storage):
             self._db.close()
 
     # -- opening ------------------------------------------------------------------------
-    def _tables(self, conn: Any) -> set[str]:
-        rows = conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema='tunelab'"
-        ).fetchall()
-        return {row[0] for row in rows}
-
-    def _check_version(self, conn: Any) -> None:
-        tables = self._tables(conn)
-        missing = {"version", "meta", "trials", "leases", "queue"} - tables
-        if missing:
-            raise StoreError(
-                f"the schema 'tunelab' of {redact(self.url)} is not a tunelab store (it lacks "
-                f"the tables {sorted(missing)}); refusing to use it: use another database"
-            )
-        row = conn.execute("SELECT format, version FROM tunelab.version").fetchone()
-        if row is None or row[0] != _FORMAT:
-            raise StoreError(
-                f"the schema 'tunelab' of {redact(self.url)} is not a tunelab store (its "
-                f"version row is {row!r}); refusing to use it: use another database"
-            )
-        if row[1] > SCHEMA_VERSION:
-            raise StoreError(
-                f"{redact(self.url)} was written by a newer tunelab (PostgreSQL store schema "
-                f"version {row[1]}; this tunelab reads up to {SCHEMA_VERSION}): upgrade "
-                "tunelab to open it"
-            )
-
-    def _init_schema(self) -> None:
-        def action(conn: Any) -> None:
-            with conn.transaction():
-                # Many processes may open a new database at once: one creates the tables.
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-                exists = conn.execute(
-                    "SELECT 1 FROM information_schema.tables "
-                    "WHERE table_schema='tunelab' AND table_name='version'"
-                ).fetchone()
-                if exists is None:
-                    conn.execute(_SCHEMA)
-                    conn.execute(
-                        "INSERT INTO tunelab.version VALUES (1, %s, %s)", (_FORMAT, SCHEMA_VERSION)
-                    )
-                self._check_version(conn)
-
-        self._db.call(action)
-
     def _check_readable(self) -> None:
         def action(conn: Any) -> None:
-            if "version" not in self._tables(conn):
-                raise StoreError(
-                    f"{redact(self.url)} holds no tunelab store (no schema 'tunelab' with its "
-                    "tables); expected the database a search wrote with storage=..."
-                )
-            self._check_version(conn)
+            check_schema(conn, self.url, must_exist=True)
             if not self._project_exists(conn):
-                names = [row[0] for row in conn.execute(_PROJECTS).fetchall()]
                 raise StoreError(
                     f"project {self.project!r} is not in {redact(self.url)}; expected one of "
-                    f"{names} (--project / project_name)"
+                    f"{project_names(conn)} (--project / project_name)"
                 )
 
         self._db.call(action)
@@ -266,7 +162,7 @@ class PostgresStorage(Storage):
     def _init_project(self) -> None:
         with self.transaction() as conn:
             if not self._project_exists(conn):
-                for key, value in (("format", _FORMAT), ("created_at", time.time())):
+                for key, value in (("format", FORMAT), ("created_at", time.time())):
                     conn.execute(
                         "INSERT INTO tunelab.meta VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
                         (self.project, key, dumps(value)),
@@ -619,22 +515,3 @@ class PostgresStorage(Storage):
             "SELECT COUNT(*) FROM tunelab.queue WHERE project=%s", (self.project,), one=True
         )
         return int(row[0])
-
-
-_PROJECTS = "SELECT DISTINCT project FROM tunelab.meta WHERE key='format' ORDER BY project"
-
-
-def list_projects(url: str) -> list[str]:
-    """The names of the projects stored in the database at `url` (none: an empty list)."""
-    psycopg = load_psycopg()
-    try:
-        with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
-            row = conn.execute(
-                "SELECT 1 FROM information_schema.tables "
-                "WHERE table_schema='tunelab' AND table_name='meta'"
-            ).fetchone()
-            if row is None:
-                return []
-            return [row[0] for row in conn.execute(_PROJECTS).fetchall()]
-    except psycopg.OperationalError as error:
-        raise StoreError(f"cannot read {redact(url)}: {error}") from None

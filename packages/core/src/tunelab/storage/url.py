@@ -16,9 +16,9 @@ True
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from tunelab.storage.base import Storage
+from tunelab.storage.pg_session import redact
 
 __all__ = ["SCHEMES", "check_storage", "is_storage_url", "list_projects", "open_url", "redact"]
 
@@ -58,16 +58,3 @@ def list_projects(url: str) -> list[str]:
     from tunelab.storage import postgres
 
     return postgres.list_projects(url)
-
-
-def redact(url: str) -> str:
-    """`url` without its password (for messages).
-
-    >>> redact("postgresql://me:secret@db:5432/studies")
-    'postgresql://me:***@db:5432/studies'
-    """
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
