@@ -21,7 +21,8 @@ try:
     import distributed
 except ImportError as error:  # this module is imported only when Dask is asked for
     raise ImportError(
-        "the Dask executor needs dask.distributed: pip install 'tunelab[dask]'"
+        "the Dask executor needs dask.distributed, which is not installed: "
+        "pip install 'dask[distributed]>=2024.1'"
     ) from error
 
 from tunelab.executors.dask_tasks import (
