@@ -282,7 +282,8 @@ def results_dataframe(source: Any, history: bool = False) -> pandas.DataFrame:
     except ImportError as error:
         raise ImportError(
             "results_dataframe needs pandas, which is not installed: pip install 'pandas>=1.5' "
-            "(or use export_results(path, format='csv'), which does not)"
+            "(or pip install './packages/core[pandas]' from a checkout); "
+            "export_results(path, format='csv') needs no pandas"
         ) from error
     records = history_records(source) if history else trial_records(source)
     frame = pandas.DataFrame.from_records(records)

@@ -23,7 +23,8 @@ def require_matplotlib() -> None:
         import matplotlib  # noqa: F401
     except ImportError as error:
         raise ImportError(
-            "tunelab.plots needs matplotlib, which is not installed: pip install 'matplotlib>=3.6'"
+            "tunelab.plots needs matplotlib, which is not installed: pip install "
+            "'matplotlib>=3.6' (or pip install './packages/core[plot]' from a checkout)"
         ) from error
 
 
