@@ -15,13 +15,16 @@ Run it with `make demo`.
 
 Each prints the search space and the best trials in KerasTuner's format and leaves its
 project folder under `demo_project/` with its store (`tunelab.sqlite`). Run it again and it
-resumes: finished trials are kept and count toward max_trials.
+resumes: finished trials are kept and count toward max_trials. The last line printed is the
+command that opens the live dashboard (`tunelab dashboard`) on these projects.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import sqlite3
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +127,17 @@ def tune_keras() -> None:
     print(f"\nBest model on held-out data: loss {loss:.3f}, accuracy {accuracy:.3f}")
 
 
+def dashboard_command() -> str:
+    """The command that serves the demo's projects with `tunelab dashboard` (the `tunelab`
+    script next to this Python, so that it works without activating the environment)."""
+    script = Path(sys.executable).with_name("tunelab")
+    if not script.exists():
+        return "tunelab dashboard demo_project   # needs: pip install './packages/core[dashboard]'"
+    shown = os.path.relpath(script)
+    shown = shown if not shown.startswith("..") else str(script)
+    return f"{shown} dashboard demo_project   # then open http://127.0.0.1:8080/"
+
+
 def main() -> None:
     print("== 1. A black-box objective ==")
     tuner = kt.RandomSearch(
@@ -147,6 +161,7 @@ def main() -> None:
     tune_pipeline()
     print("\n== 3. A Keras model, tuned by Hyperband ==")
     tune_keras()
+    print(f"\nWatch these projects live in a browser:\n    {dashboard_command()}")
 
 
 if __name__ == "__main__":

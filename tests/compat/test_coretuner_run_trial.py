@@ -120,9 +120,11 @@ def test_an_unusable_return_stops_the_search_with_a_type_error(tmp_path, returne
     assert "expected a number, a dict of metric name -> number, a Keras History" in str(
         raised.value
     )
-    tuner = kt.RandomSearch(
-        lambda hp: 0.0, directory=tmp_path, project_name="run_trial", max_trials=3
-    )
+
+    class MyTuner(kt.RandomSearch):  # the project is reopened by the tuner class that made it
+        pass
+
+    tuner = MyTuner(lambda hp: 0.0, directory=tmp_path, project_name="run_trial", max_trials=3)
     assert len(tuner.oracle.trials) == 1  # the search stopped at the first trial
 
 

@@ -214,18 +214,21 @@ def test_several_tuner_ids_keep_getting_work_and_wait_instead_of_stopping():
     second = oracle.create_trial("worker-a")
     third = oracle.create_trial("worker-b")
     assert [second.status, third.status] == ["RUNNING", "RUNNING"]
-    running = [second, third]
+    # A worker with a trial running is handed that trial again (KerasTuner's), so only
+    # the workers without one ask for more.
+    running = {"worker-a": second, "worker-b": third}
     seen = [first.hyperparameters.values]
     while running:
-        trial = running.pop(0)
+        worker = next(iter(running))
+        trial = running.pop(worker)
         layers_of_units(trial.hyperparameters)
         seen.append(dict(trial.hyperparameters.values))
         oracle.tell(trial, float(len(seen)))
         for worker in ("worker-a", "worker-b"):
-            if len(running) < 2:
+            if worker not in running:
                 new = oracle.create_trial(worker)
                 if new.status == "RUNNING":
-                    running.append(new)
+                    running[worker] = new
     # The same 12 configurations as one worker, each once.
     assert len(seen) == 12
     assert {tuple(sorted(v.items())) for v in seen} == {

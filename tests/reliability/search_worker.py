@@ -111,6 +111,8 @@ def main() -> None:
         timer = threading.Timer(fault["delay"], os.kill, (os.getpid(), signal.SIGKILL))
         timer.daemon = True
         timer.start()
+    # storage: a PostgreSQL URL (tests/postgres), the project then lives in that database.
+    extra = {"storage": settings["storage"]} if settings.get("storage") else {}
     tuner = JournalledSearch(
         settings,
         objective="loss",
@@ -119,6 +121,7 @@ def main() -> None:
         directory=settings["directory"],
         project_name=settings.get("project_name", "project"),
         max_consecutive_failed_trials=None,
+        **extra,
     )
     tuner.search(verbose=0)
     print("done", len(tuner.oracle.trials), flush=True)

@@ -1,19 +1,25 @@
 """The ``tunelab`` command: read a project's trial store from the shell.
 
-It reads ``directory/project_name/tunelab.sqlite`` only, so it works for a project of any
-backend without importing Keras, TensorFlow or scikit-learn::
+It reads ``directory/project_name/tunelab.sqlite`` (or a PostgreSQL database, with
+``--project``) only, so it works for a project of any backend without importing Keras,
+TensorFlow or scikit-learn::
 
     tunelab summary my_dir/my_project
     tunelab best my_dir/my_project --json
     tunelab export my_dir/my_project --format csv -o trials.csv
     tunelab plot my_dir/my_project --kind parallel -o parallel.svg
+    tunelab pareto my_dir/my_project -o front.png   (the Pareto front of an objective list)
     tunelab list my_dir                  (every project under a folder)
+    tunelab dashboard my_dir             (a live web page; needs tunelab[dashboard])
+    tunelab summary postgresql://user@host/db --project my_project
+    tunelab list postgresql://user@host/db   (every project in a database)
     tunelab --version
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -27,6 +33,8 @@ from pathlib import Path
 from tunelab.display import format_value, results_summary_text, search_space_summary_text
 from tunelab.objective import Objective
 from tunelab.results import FORMATS, Results, export_results, load_results
+from tunelab.storage import Storage
+from tunelab.storage.url import is_storage_url, list_projects, open_url, redact
 from tunelab.store import STORE_FILENAME, Store, StoreError
 
 __all__ = ["main"]
@@ -60,6 +68,10 @@ def _summary(results: Results, args: argparse.Namespace) -> None:
         "",
         results_summary_text(results.location, results.objective, best, args.num_trials),
     )
+    if results.pareto or results.constraints:
+        from tunelab.display import front_summary_text
+
+        _say("", front_summary_text(results))
 
 
 def _best(results: Results, args: argparse.Namespace) -> None:
@@ -103,9 +115,30 @@ def _plot(results: Results, args: argparse.Namespace) -> None:
     print(f"Wrote the {args.kind} plot to {args.output}", file=sys.stderr)
 
 
+def _pareto(results: Results, args: argparse.Namespace) -> None:
+    from tunelab.display import front_summary_text
+
+    if not results.ranked:
+        raise ValueError(
+            f"{results.location} optimizes one objective ({results.objective.name!r}); a "
+            "Pareto front needs an objective list"
+        )
+    _say(front_summary_text(results))
+    if args.output:
+        from tunelab.plots_pareto import plot_pareto_front
+
+        plot_pareto_front(results, args.output)
+        print(f"Wrote the Pareto front plot to {args.output}", file=sys.stderr)
+
+
 def _project_row(file: Path, root: Path) -> list[str]:
     """The `list` columns of the project whose store is `file` (read-only)."""
-    store = Store(file, read_only=True)
+    name = str(file.parent.relative_to(root)) if file.parent != root else "."
+    return _row(Store(file, read_only=True), name, file.stat().st_mtime)
+
+
+def _row(store: Storage, name: str, changed_at: float) -> list[str]:
+    """The `list` columns of one project (the store is closed afterwards)."""
     try:
         counts = store.count_by_status()
         config = store.get_meta("objective")
@@ -113,16 +146,41 @@ def _project_row(file: Path, root: Path) -> list[str]:
         direction = getattr(objective, "direction", "min")
         best = store.best_trials(1, direction)
         times = [t.ended_at or t.started_at or t.created_at for t in store.get_trials()]
+        created = store.get_meta("created_at")
     finally:
         store.close()
     statuses = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "none"
     score = "-"
     if best and objective is not None:
-        name = getattr(objective, "name", "score")
-        score = f"{name}={format_value(best[0].score)} ({direction})"
-    changed = max((t for t in times if t is not None), default=file.stat().st_mtime)
-    name = str(file.parent.relative_to(root)) if file.parent != root else "."
+        label = getattr(objective, "name", "score")
+        score = f"{label}={format_value(best[0].score)} ({direction})"
+    if not changed_at and isinstance(created, (int, float)) and not isinstance(created, bool):
+        changed_at = created  # a database's project: no file to date it
+    changed = max((t for t in times if t is not None), default=changed_at)
     return [name, statuses, score, time.strftime("%Y-%m-%d %H:%M", time.localtime(changed))]
+
+
+def _table(rows: list[list[str]], unreadable: list[str]) -> int:
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = [
+        "  ".join([*(c.ljust(w) for c, w in zip(r, widths, strict=False)), r[3]]) for r in rows
+    ]
+    _say(*lines, *unreadable)
+    return 1 if unreadable else 0
+
+
+def _list_database(url: str) -> int:
+    """Print every project stored in the database at `url`."""
+    rows, unreadable = [["PROJECT", "TRIALS", "BEST", "LAST CHANGE"]], []
+    for name in list_projects(url):
+        try:
+            rows.append(_row(open_url(url, name, read_only=True), name, 0.0))
+        except (OSError, StoreError, ValueError, TypeError, KeyError) as error:
+            unreadable.append(f"{name}: cannot be read: {error}")
+    if len(rows) == 1 and not unreadable:
+        _say(f"No tunelab project in {redact(url)}.")
+        return 0
+    return _table(rows, unreadable)
 
 
 def _list(root: Path) -> int:
@@ -138,12 +196,7 @@ def _list(root: Path) -> int:
     if len(rows) == 1 and not unreadable:
         _say(f"No tunelab project under {root} (no folder there holds a {STORE_FILENAME}).")
         return 0
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    lines = [
-        "  ".join([*(c.ljust(w) for c, w in zip(r, widths, strict=False)), r[3]]) for r in rows
-    ]
-    _say(*lines, *unreadable)
-    return 1 if unreadable else 0
+    return _table(rows, unreadable)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -158,7 +211,12 @@ def _parser() -> argparse.ArgumentParser:
 
     def command(name: str, text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=text, description=text)
-        sub.add_argument("path", help="the project folder (directory/project_name)")
+        sub.add_argument(
+            "path", help="the project folder (directory/project_name), or a postgresql:// URL"
+        )
+        sub.add_argument(
+            "--project", help="the project (project_name) to read in a postgresql:// database"
+        )
         return sub
 
     summary = command("summary", "the space, trial counts and the best trials")
@@ -179,14 +237,43 @@ def _parser() -> argparse.ArgumentParser:
     plot.add_argument("-o", "--output", required=True, help="the image file (.png or .svg)")
     plot.set_defaults(run=_plot)
 
+    pareto = command("pareto", "the Pareto front of a search over an objective list")
+    pareto.add_argument("-o", "--output", help="also draw it to this image file (.png or .svg)")
+    pareto.set_defaults(run=_pareto)
+
     listing = commands.add_parser(
         "list",
         help="every project under a folder: trials by status, best score, last change",
         description="Every project under a folder: trials by status, best score, last change.",
     )
-    listing.add_argument("path", help="the folder to look in (and in its subfolders)")
+    listing.add_argument(
+        "path", help="the folder to look in (and in its subfolders), or a postgresql:// URL"
+    )
     listing.set_defaults(run=None)
+
+    dashboard = commands.add_parser(
+        "dashboard",
+        help="a live web page over every project under a folder (needs tunelab[dashboard])",
+        description="Serve a live, read-only web page over every project under a folder: "
+        "trials, charts and importance, refreshed every second while searches run.",
+    )
+    dashboard.add_argument("path", help="the folder of projects (or one project folder)")
+    dashboard.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: this machine only)"
+    )
+    dashboard.add_argument(
+        "--port", type=int, default=8080, help="port (default 8080; 0: any free port)"
+    )
+    dashboard.set_defaults(run="dashboard")
     return parser
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from tunelab.dashboard import serve
+
+    with contextlib.suppress(KeyboardInterrupt):
+        serve(args.path, host=args.host, port=args.port)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -200,8 +287,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.run is None:  # list: many stores, each read on its own
+            if is_storage_url(args.path):
+                return _list_database(args.path)
             return _list(Path(args.path))
-        results = load_results(args.path)
+        if args.run == "dashboard":
+            return _dashboard(args)
+        if args.project is not None and not is_storage_url(args.path):
+            raise ValueError(
+                f"--project {args.project!r} names a project in a database, but {args.path!r} "
+                "is not a postgresql:// URL: give the project folder (directory/project_name)"
+            )
+        results = load_results(args.path, project_name=args.project)
         args.run(results, args)
     except BrokenPipeError:
         # The reader went away (`tunelab export ... | head`): not an error worth a traceback.

@@ -180,3 +180,62 @@ class Display:
         lines.append(f"\nBest {name} So Far: {self.best}")
         lines.append(f"Total elapsed time: {format_duration(time.time() - self.start)}")
         self.write("\n".join(lines))
+
+
+def pareto_front_text(
+    names: list[str],
+    directions: list[str],
+    front: list[tuple[str, list[float]]],
+    constraints: dict[str, float] | None = None,
+) -> str:
+    """The Pareto front as a table: one row per trial, one column per objective.
+
+    Parameters
+    ----------
+    names, directions : list of str
+        The objectives' metric names and directions.
+    front : list of (trial id, objective values)
+    constraints : dict, optional
+        ``{metric name: upper bound}``, named in the heading.
+
+    Examples
+    --------
+    >>> print(pareto_front_text(["error", "size"], ["min", "min"], [("3", [0.1, 900.0])]))
+    Pareto front: 1 trial (error min, size min)
+    trial  error  size
+    3      0.1    900
+    """
+    heading = f"Pareto front: {len(front)} trial{'s' if len(front) != 1 else ''} (" + ", ".join(
+        f"{n} {d}" for n, d in zip(names, directions, strict=True)
+    )
+    if constraints:
+        heading += "; subject to " + ", ".join(f"{n} <= {b:g}" for n, b in constraints.items())
+    rows = [["trial", *names]] + [
+        [str(trial_id), *(format_value(v) for v in values)] for trial_id, values in front
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = [heading + ")"]
+    lines += [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]
+    return "\n".join(lines)
+
+
+def front_summary_text(results: Any) -> str:
+    """The Pareto front of a search's `tunelab.results.Results`, sorted by the first
+    objective (what `results_summary` and ``tunelab pareto`` print)."""
+    from tunelab.oracles.multi_objective import objectives_of
+
+    objectives = objectives_of(results.objective)
+    front = [
+        (str(t.trial_id), values)
+        for t, rank, values, violation in results.pareto_ranking()
+        if rank == 0 and not violation
+    ]
+    front.sort(key=lambda row: row[1])
+    return pareto_front_text(
+        [o.name for o in objectives],
+        [o.direction for o in objectives],
+        front,
+        results.constraints,
+    )

@@ -207,22 +207,26 @@ def wait_for_held_trials(storage: Storage, now: float, announced: set[str]) -> b
     return bool(held)
 
 
-def refuse_overwrite_while_searched(project_dir: Path) -> None:
+def refuse_overwrite_while_searched(project_dir: Path, storage: Storage | None = None) -> None:
     """Raise `StoreError` if another live process holds a lease on the project in
-    `project_dir`: overwrite=True would delete its trials under it (it would go on
-    believing they are stored)."""
-    try:
-        store = Store(project_dir / STORE_FILENAME)
-    except StoreError:
-        return  # damaged, foreign or newer: nobody searches it with this tunelab
-    try:
-        holders = live_holders(store)
-    finally:
-        store.close()
+    `project_dir` (or in `storage`, a server store): overwrite=True would delete its trials
+    under it (it would go on believing they are stored)."""
+    where = str(project_dir) if storage is None else getattr(storage, "location", storage.path)
+    if storage is None:
+        try:
+            store = Store(project_dir / STORE_FILENAME)
+        except StoreError:
+            return  # damaged, foreign or newer: nobody searches it with this tunelab
+        try:
+            holders = live_holders(store)
+        finally:
+            store.close()
+    else:
+        holders = live_holders(storage)
     if holders:
         lease = holders[0]
         raise StoreError(
-            f"overwrite=True: the project {str(project_dir)!r} is being searched by another "
+            f"overwrite=True: the project {where!r} is being searched by another "
             f"process (pid {lease.pid} on host {lease.host!r}; its lease runs "
             f"{max(0.0, lease.expires_at - time.time()):.0f} s more unless renewed), and "
             "overwriting would delete the trials it runs and records. Stop that process "

@@ -17,9 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from tunelab.hyperparameters import HyperParameters
 from tunelab.log import get_logger
-from tunelab.objective import Objective, create_objective
-from tunelab.storage import STORE_FILENAME, Store, StoreError
-from tunelab.trial import Trial
+from tunelab.objective import MultiObjective, Objective, create_objective
+from tunelab.oracles.multi_objective import check_constraints, objective_vector, objectives_of
+from tunelab.pareto import rank_order
+from tunelab.storage import STORE_FILENAME, Storage, Store, StoreError
+from tunelab.storage.url import is_storage_url, list_projects, open_url, redact
+from tunelab.trial import Trial, TrialStatus
 
 if TYPE_CHECKING:
     import pandas
@@ -52,6 +55,10 @@ class Results:
         Where the project lives ("" for trials that were handed in directly).
     backend : str or None
         The backend that trained the models, if any (``"keras"``, ``"sklearn"``).
+    pareto : bool
+        Whether the search looked for the Pareto front of its objectives.
+    constraints : dict
+        ``{metric name: upper bound}`` of the search (see `kt.oracles.Oracle`).
     """
 
     objective: Objective
@@ -59,6 +66,42 @@ class Results:
     hyperparameters: HyperParameters = field(default_factory=HyperParameters)
     location: str = ""
     backend: str | None = None
+    pareto: bool = False
+    constraints: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ranked(self) -> bool:
+        """Whether trials get a Pareto rank: an objective list, a Pareto search or
+        constraints."""
+        return isinstance(self.objective, MultiObjective) or self.pareto or bool(self.constraints)
+
+    def pareto_ranks(self) -> dict[str, int]:
+        """Each completed trial's rank, by trial id: 0 on the feasible Pareto front of the
+        objectives, then the next fronts, then infeasible trials (`tunelab.pareto.rank_order`).
+        """
+        return {str(t.trial_id): rank for t, rank, _, _ in self.pareto_ranking()}
+
+    def pareto_ranking(self) -> list[tuple[Trial, int, list[float], float]]:
+        """The completed trials best first for a Pareto search (feasibility, non-domination
+        rank, crowding distance), each as ``(trial, rank, objective values, violation)``."""
+        objectives = objectives_of(self.objective)
+        kept, rows, violations = [], [], []
+        for trial in self.trials:
+            if trial.status != TrialStatus.COMPLETED:
+                continue
+            found = objective_vector(trial.metrics, objectives, self.constraints)
+            if found is not None:
+                kept.append(trial)
+                rows.append(found[0])
+                violations.append(found[1])
+        if not kept:
+            return []
+        order, ranks = rank_order(rows, [o.direction for o in objectives], violations)
+        return [(kept[i], int(ranks[i]), rows[i], violations[i]) for i in order]
+
+    def pareto_front(self) -> list[Trial]:
+        """The feasible completed trials that no other feasible trial dominates."""
+        return [t for t, rank, _, violation in self.pareto_ranking() if rank == 0 and not violation]
 
     @property
     def finished(self) -> list[Trial]:
@@ -72,6 +115,8 @@ class Results:
         ]
 
     def best(self, num_trials: int = 1) -> list[Trial]:
+        if self.pareto or self.constraints:
+            return [t for t, _, _, _ in self.pareto_ranking()][:num_trials]
         """The best finished trials, best first."""
         sign = -1.0 if self.objective.direction == "max" else 1.0
         ranked = sorted(self.finished, key=lambda t: (sign * (t.score or 0.0), t.number or 0))
@@ -109,7 +154,7 @@ def _project_file(path: str | os.PathLike) -> Path:
     return file
 
 
-def _stored_space(store: Store) -> HyperParameters:
+def _stored_space(store: Storage) -> HyperParameters:
     """The stored search space; an empty one, with a warning, when it cannot be read: the
     finished trials keep their values and stay readable without it."""
     try:
@@ -125,9 +170,22 @@ def _stored_space(store: Store) -> HyperParameters:
         return HyperParameters()
 
 
-def _from_store(path: str | os.PathLike) -> Results:
+def _from_store(path: str | os.PathLike, project_name: str | None = None) -> Results:
+    if is_storage_url(path):
+        if project_name is None:
+            raise ValueError(
+                f"source={redact(str(path))!r} is a database: name the project too "
+                f"(project_name=...; on the command line --project NAME); projects there: "
+                f"{list_projects(str(path))}"
+            )
+        store: Storage = open_url(str(path), project_name, read_only=True)
+        where = str(getattr(store, "location", store.path))
+        return _read_store(store, where, where)
     file = _project_file(path)
-    store = Store(file, read_only=True)
+    return _read_store(Store(file, read_only=True), str(file), str(file.parent))
+
+
+def _read_store(store: Storage, file: str, location: str) -> Results:
     try:
         try:
             space = _stored_space(store)
@@ -138,6 +196,8 @@ def _from_store(path: str | os.PathLike) -> Results:
                 else Objective("default_objective", "min")
             )
             backend = store.get_meta("backend")
+            pareto = store.get_meta("pareto") or {}
+            constraints = check_constraints(pareto.get("constraints"))
             if backend is not None and not isinstance(backend, str):
                 raise TypeError(f"backend {backend!r} is not a name")
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
@@ -150,18 +210,29 @@ def _from_store(path: str | os.PathLike) -> Results:
         trials = [stored.to_trial(space) for stored in store.get_trials()]
     finally:
         store.close()
-    return Results(objective, trials, space, str(file.parent), backend)
+    return Results(
+        objective,
+        trials,
+        space,
+        location,
+        backend,
+        bool(pareto.get("pareto", False)),
+        constraints,
+    )
 
 
-def load_results(source: Any, objective: Any = None) -> Results:
+def load_results(source: Any, objective: Any = None, project_name: str | None = None) -> Results:
     """Gather the trials of a tuner, an oracle, a project path or a list of trials.
 
     Parameters
     ----------
     source : BaseTuner, Oracle, str, Path, Results or list of Trial
-        A path is a project folder (``directory/project_name``) or its ``tunelab.sqlite``.
+        A path is a project folder (``directory/project_name``) or its ``tunelab.sqlite``;
+        a PostgreSQL URL (``postgresql://...``) is a database, with `project_name`.
     objective : str or Objective, optional
         Needed only for a list of trials (default: minimize their scores).
+    project_name : str, optional
+        The project to read in a database (only with a URL).
 
     Returns
     -------
@@ -180,12 +251,19 @@ def load_results(source: Any, objective: Any = None) -> Results:
     if isinstance(source, Results):
         return source
     if isinstance(source, (str, os.PathLike)):
-        return _from_store(source)
+        return _from_store(source, project_name)
     oracle = getattr(source, "oracle", source)
     if hasattr(oracle, "trials") and hasattr(oracle, "objective"):
         trials = sorted(oracle.trials.values(), key=lambda t: t.number or 0)
         location = str(getattr(source, "_location", None) or oracle.project_dir or "")
-        return Results(oracle.objective, trials, oracle.hyperparameters.copy(), location)
+        return Results(
+            oracle.objective,
+            trials,
+            oracle.hyperparameters.copy(),
+            location,
+            pareto=bool(getattr(oracle, "pareto", False)),
+            constraints=dict(getattr(oracle, "constraints", {}) or {}),
+        )
     if isinstance(source, (list, tuple)) and all(isinstance(t, Trial) for t in source):
         space = HyperParameters()
         for trial in source:
@@ -205,7 +283,9 @@ def _finite(value: Any) -> Any:
 def trial_records(source: Any) -> list[dict[str, Any]]:
     """One flat record per trial: id, number, status, score, duration (seconds), then
     ``hp_<name>`` for each hyperparameter (None where inactive) and ``metric_<name>`` for
-    each metric's best value over the steps.
+    each metric's best value over the steps. A search over an objective list (or a Pareto
+    search, or one with constraints) has a ``pareto_rank`` column after the score: 0 on
+    the Pareto front, None for trials that did not complete.
 
     Examples
     --------
@@ -216,6 +296,7 @@ def trial_records(source: Any) -> list[dict[str, Any]]:
     """
     results = load_results(source)
     names, metrics = results.hyperparameter_names(), results.metric_names()
+    ranks = results.pareto_ranks() if results.ranked else None
     records = []
     for trial in results.trials:
         record: dict[str, Any] = {
@@ -223,6 +304,10 @@ def trial_records(source: Any) -> list[dict[str, Any]]:
             "number": trial.number,
             "status": trial.status,
             "score": _finite(trial.score),
+        }
+        if ranks is not None:
+            record["pareto_rank"] = ranks.get(str(trial.trial_id))
+        record |= {
             "best_step": trial.best_step,
             "duration": trial.duration,
         }

@@ -152,9 +152,9 @@ class StoredSettings:
         return sum(n for s, n in counts.items() if s not in (TrialStatus.IDLE, TrialStatus.RUNNING))
 
     def _mismatch(self, trials: int, what: str) -> ProjectMismatchError:
-        path = Path(str(self.storage.path)).parent
+        path = getattr(self.storage, "location", None) or str(Path(str(self.storage.path)).parent)
         return ProjectMismatchError(
-            f"project {str(path)!r} holds {trials} trial(s) of another search: {what}. "
+            f"project {path!r} holds {trials} trial(s) of another search: {what}. "
             "Pass overwrite=True to delete them and start this search there, or "
             "project_name='...' (another name) to keep them."
         )

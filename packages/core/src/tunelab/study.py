@@ -30,6 +30,7 @@ from tunelab.ownership import (
 )
 from tunelab.proposals import WAIT, TrialId, read_proposal
 from tunelab.storage import STORE_FILENAME, Storage, Store, StoredTrial
+from tunelab.storage.url import open_url
 from tunelab.stored_settings import StoredSettings
 from tunelab.trial import MetricsTracker, Trial, TrialStatus
 
@@ -135,8 +136,27 @@ class Study:
         self.settings = StoredSettings(oracle, storage)
 
     @classmethod
-    def open(cls, oracle: Proposer, project_dir: Path | None, overwrite: bool = False) -> Study:
-        """The study of the project in `project_dir` (None: in memory), not yet resumed."""
+    def open(
+        cls,
+        oracle: Proposer,
+        project_dir: Path | None,
+        overwrite: bool = False,
+        storage_url: str | None = None,
+    ) -> Study:
+        """The study of the project in `project_dir` (None: in memory), not yet resumed.
+        With `storage_url` the trials are in that database, in the project named by
+        `project_dir`'s last part (see `tunelab.storage.url`)."""
+        if storage_url is not None:
+            name = "untitled_project" if project_dir is None else project_dir.name
+            storage = open_url(storage_url, name)
+            if overwrite:
+                try:
+                    refuse_overwrite_while_searched(Path(name), storage)
+                except BaseException:
+                    storage.close()
+                    raise
+                storage.clear()  # type: ignore[attr-defined]
+            return cls(oracle, storage)
         path = ":memory:" if project_dir is None else project_dir / STORE_FILENAME
         if overwrite and project_dir is not None and path.is_file():  # type: ignore[union-attr]
             refuse_overwrite_while_searched(project_dir)

@@ -14,7 +14,11 @@ from tunelab import plugins
 from tunelab.backend import Backend, takes_tuner
 from tunelab.checks import check_int, check_seconds
 from tunelab.context import TrialContext
-from tunelab.display import results_summary_text, search_space_summary_text
+from tunelab.display import (
+    front_summary_text,
+    results_summary_text,
+    search_space_summary_text,
+)
 from tunelab.hypermodel import (
     FunctionHyperModel,
     HyperModel,
@@ -25,6 +29,7 @@ from tunelab.hypermodel import (
 from tunelab.hyperparameters import HyperParameters
 from tunelab.initial_space import builds_alone, check_new_entries, populate_space
 from tunelab.oracles.base import Oracle
+from tunelab.oracles.multi_objective import check_constraints
 from tunelab.outcomes import is_number, trial_result
 from tunelab.progress import SearchProgress, check_progress
 from tunelab.pruners.base import check_pruner
@@ -58,6 +63,12 @@ class BaseTuner:
         The project lives in `directory/project_name` (default ``./untitled_project``).
     overwrite : bool
         Start clean instead of resuming the project.
+    storage : str, optional
+        Keep the trials in a PostgreSQL database instead of the SQLite file of the project
+        folder: ``"postgresql://user:password@host:5432/database"``, the study named by
+        `project_name`, shared by processes on many hosts (``pip install
+        'tunelab[postgres]'``). Model files still go under `directory/project_name`. See
+        `tunelab.storage.url`.
     tuner_id : str, optional
         Names this tuner in the store (default ``$KERASTUNER_TUNER_ID`` or ``"tuner0"``).
     logger : optional
@@ -80,6 +91,12 @@ class BaseTuner:
     pruner : kt.pruners.Pruner, optional
         Stops running trials early from the steps they report (see `tunelab.pruners`); it
         becomes the oracle's `pruner`, replacing one the oracle had.
+    pareto : bool, optional
+        With an objective list, search for the Pareto front instead of the best sum (see
+        `kt.oracles.Oracle`); becomes the oracle's `pareto`. `get_pareto_front()` returns
+        the front.
+    constraints : dict, optional
+        ``{metric name: upper bound}`` for the oracle (see `kt.oracles.Oracle`).
     **kwargs
         Backend arguments (``cv``, ``scoring``, ``loss``, ``metrics``...), checked by the
         backend.
@@ -110,6 +127,9 @@ class BaseTuner:
         executor: Any = None,
         max_parallel_trials: int | None = None,
         pruner: Any = None,
+        pareto: bool | None = None,
+        constraints: Any = None,
+        storage: Any = None,
         **kwargs: Any,
     ) -> None:
         if executor is not None or max_parallel_trials is not None:
@@ -123,6 +143,12 @@ class BaseTuner:
             raise TypeError(f"oracle={oracle!r}: expected a kt.oracles.Oracle instance")
         if pruner is not None:
             oracle.pruner = check_pruner(pruner)
+        if pareto is not None:
+            if not isinstance(pareto, bool):
+                raise TypeError(f"pareto={pareto!r}; expected True, False or None")
+            oracle.pareto = pareto
+        if constraints is not None:
+            oracle.constraints = check_constraints(constraints)
         self.oracle = oracle
         self.hypermodel: HyperModel | None = as_hypermodel(hypermodel)
         if self.hypermodel is None and type(self).run_trial is BaseTuner.run_trial:
@@ -162,8 +188,13 @@ class BaseTuner:
         # Only a folder that holds a tunelab store is a project whose trial folders are ours
         # to delete; anything else named trial_* belongs to the user.
         was_project = (self.project_dir / STORE_FILENAME).is_file()
-        if oracle.store is None or oracle.project_dir != self.project_dir or overwrite:
+        moved = storage is not None and oracle._use_storage(storage)
+        if oracle.store is None or oracle.project_dir != self.project_dir or overwrite or moved:
             oracle._attach(self.project_dir, overwrite)
+        if pareto is not None or constraints is not None:
+            oracle._record_pareto(oracle.study.storage)
+        # A server store: the project existed there (its trial folders are ours to delete).
+        was_project = was_project or bool(getattr(oracle.store, "existed", False))
         # A project of another tuner? (Also records a backend given here, for `tunelab summary`.)
         oracle.study.settings.check_tuner(type(self).__name__, self._backend)
         if overwrite and was_project:
@@ -483,6 +514,11 @@ class BaseTuner:
     def get_best_trials(self, num_trials: int = 1) -> list[Trial]:
         return self.oracle.get_best_trials(num_trials)
 
+    def get_pareto_front(self) -> list[Trial]:
+        """The completed trials on the Pareto front of the objectives (see
+        `kt.oracles.Oracle.get_pareto_front`)."""
+        return self.oracle.get_pareto_front()
+
     # ------------------------------------------------------------------------------------
     # Summaries
     # ------------------------------------------------------------------------------------
@@ -507,6 +543,10 @@ class BaseTuner:
         """Print the best `num_trials` trials in KerasTuner's format."""
         best = self.oracle.get_best_trials(num_trials) if num_trials > 0 else []
         print(results_summary_text(self._location, self.oracle.objective, best, num_trials))
+        if self.oracle.pareto or self.oracle.constraints:
+            from tunelab.results import load_results
+
+            print("\n" + front_summary_text(load_results(self)))
         counts = self.oracle.study.storage.count_by_status()
         failed = counts.get(TrialStatus.FAILED, 0)
         if failed:

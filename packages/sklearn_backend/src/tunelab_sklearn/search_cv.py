@@ -102,6 +102,10 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
     directory, project_name : str, optional
         Keep the trials in a tunelab project (``directory/project_name``) and resume it on
         the next fit with the same data; without them the trials live in memory.
+    storage : str, optional
+        A PostgreSQL URL (``"postgresql://user:password@host:5432/database"``): keep the
+        trials there, in the project `project_name`, so that fits on several hosts share
+        them (``pip install 'tunelab[postgres]'``). Model files still go under `directory`.
     resource : str, optional
         With ``oracle="hyperband"``: what a trial's budget scales, ``"n_samples"`` (the
         default: a fraction of each training fold) or a parameter such as
@@ -174,6 +178,7 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
         verbose: int = 0,
         directory: str | os.PathLike | None = None,
         project_name: str | None = None,
+        storage: str | None = None,
         resource: str | None = None,
         resource_per_epoch: float = 1,
         param_distributions: Any = None,
@@ -195,6 +200,7 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.verbose = verbose
         self.directory = directory
         self.project_name = project_name
+        self.storage = storage
         self.resource = resource
         self.resource_per_epoch = resource_per_epoch
         self.param_distributions = param_distributions

@@ -53,9 +53,12 @@ def make_oracle(
     """The oracle of one `TuneSearchCV.fit`: named by `spec`, or the user's (`spec`, an
     Oracle: copied unless it has its own project store), maximizing `objective` over
     `space` with at most `n_trials` trials."""
-    project = {}
-    if search.directory is not None or search.project_name is not None:
+    project: dict[str, Any] = {}
+    storage = getattr(search, "storage", None)
+    if search.directory is not None or search.project_name is not None or storage is not None:
         project = {"directory": search.directory, "project_name": search.project_name}
+        if storage is not None:
+            project["storage"] = storage
     if isinstance(spec, Oracle):
         if spec.store is not None:
             if project:

@@ -9,6 +9,8 @@ from tunelab.oracles.base import Oracle
 from tunelab.oracles.bayesian import BayesianOptimizationOracle
 from tunelab.oracles.grid import GridSearchOracle
 from tunelab.oracles.hyperband import HyperbandOracle
+from tunelab.oracles.nsga2 import NSGA2Oracle
+from tunelab.oracles.parego import ParEGOOracle
 from tunelab.oracles.random_search import RandomSearchOracle
 
 __all__ = [
@@ -20,7 +22,11 @@ __all__ = [
     "GridSearchOracle",
     "Hyperband",
     "HyperbandOracle",
+    "NSGA2",
+    "NSGA2Oracle",
     "Oracle",
+    "ParEGO",
+    "ParEGOOracle",
     "RandomSearch",
     "RandomSearchOracle",
 ]
@@ -31,6 +37,8 @@ BayesianOptimization = BayesianOptimizationOracle
 GridSearch = GridSearchOracle
 Hyperband = HyperbandOracle
 ASHA = ASHAOracle
+NSGA2 = NSGA2Oracle
+ParEGO = ParEGOOracle
 
 
 def __getattr__(name: str) -> Any:

@@ -18,6 +18,7 @@ from tunelab.configurations import load_configurations
 from tunelab.errors import FailedTrialError
 from tunelab.hyperparameters import HyperParameters
 from tunelab.objective import Objective
+from tunelab.oracles.multi_objective import ParetoRanking, rank_trials
 from tunelab.outcomes import format_error
 from tunelab.trial import Trial, TrialStatus
 
@@ -322,8 +323,45 @@ class AskTellMethods:
         return {study.askers.get(i): trial for i, trial in study.running.items()}
 
     def get_best_trials(self, num_trials: int = 1) -> list[Trial]:
-        """The best completed trials, best first (INVALID and FAILED trials never count)."""
-        return self.study.best_trials(check_int("num_trials", num_trials, 1))
+        """The best completed trials, best first (INVALID and FAILED trials never count).
+
+        In a Pareto search (``pareto=True``) or one with constraints, trials are ranked by
+        feasibility, then non-domination rank, then crowding distance (see
+        `tunelab.pareto.rank_order`): the front comes first, its most spread-out trials
+        before the others.
+        """
+        num_trials = check_int("num_trials", num_trials, 1)
+        if not (getattr(self, "pareto", False) or getattr(self, "constraints", None)):
+            return self.study.best_trials(num_trials)
+        ranking = self.pareto_ranking()
+        study = self.study
+        return [study.to_trial(ranking.trials[i]) for i in ranking.order[:num_trials]]
+
+    def pareto_ranking(self) -> ParetoRanking:
+        """The completed trials with their objective vectors, constraint violations and
+        ranks (see `tunelab.oracles.multi_objective.ParetoRanking`)."""
+        return rank_trials(self.study.storage, self.objective, getattr(self, "constraints", {}))
+
+    def get_pareto_front(self) -> list[Trial]:
+        """The completed trials on the Pareto front of the objectives: feasible (within
+        `constraints`) and dominated by no other feasible trial; the most spread-out first.
+
+        Works for any search over an objective list, whether or not it was a Pareto search.
+
+        Examples
+        --------
+        >>> import tunelab as kt
+        >>> oracle = kt.oracles.RandomSearchOracle(
+        ...     objective=[kt.Objective("error", "min"), kt.Objective("size", "min")],
+        ...     pareto=True, max_trials=4)
+        >>> for error, size in [(0.1, 9), (0.2, 5), (0.3, 6), (0.4, 1)]:
+        ...     trial = oracle.ask()
+        ...     _ = oracle.tell(trial, {"error": error, "size": size})
+        >>> sorted(t.metrics.get_last_value("error") for t in oracle.get_pareto_front())
+        [0.1, 0.2, 0.4]
+        """
+        study = self.study
+        return [study.to_trial(t) for t in self.pareto_ranking().front()]
 
     def get_space(self) -> HyperParameters:
         """A copy of the search space, with KerasTuner's current values: the defaults of the

@@ -24,8 +24,10 @@ from tunelab.hyperparameters import _OVERRIDE, Fixed, HyperParameter, HyperParam
 from tunelab.objective import create_objective
 from tunelab.oracles.ask_tell import AskTellMethods
 from tunelab.oracles.designs import check_design, design_points
+from tunelab.oracles.multi_objective import check_constraints
 from tunelab.pruners.base import Pruner, check_pruner
 from tunelab.storage import Storage, project_path
+from tunelab.storage.url import check_storage
 from tunelab.study import WAIT, Study, TrialId, iter_active, value_hash
 from tunelab.trial import Trial
 
@@ -64,12 +66,23 @@ class Oracle(AskTellMethods):
         sets these itself. Without them the store lives in memory.
     overwrite : bool
         Start the project clean instead of resuming it.
-    storage : Storage, optional
-        Keep the trials in this storage (any `tunelab.storage.Storage`) instead of the
-        SQLite file of `directory/project_name`.
+    storage : str or Storage, optional
+        Keep the trials in this storage instead of the SQLite file of
+        `directory/project_name`: a PostgreSQL URL
+        (``"postgresql://user:password@host:5432/database"``, the project named by
+        `project_name`, shared by processes on many hosts; needs ``tunelab[postgres]``) or
+        any `tunelab.storage.Storage`.
     pruner : kt.pruners.Pruner, optional
         Decides, at each step a running trial reports, whether it stops early (see
         `tunelab.pruners`). None: trials are never stopped early.
+    pareto : bool, optional
+        With an objective list: look for the Pareto front of the objectives instead of the
+        best sum (KerasTuner's meaning, the default). `get_best_trials` then ranks trials by
+        non-domination, then crowding; `get_pareto_front` returns the front. Oracles that are
+        multi-objective by nature (`NSGA2Oracle`, `ParEGOOracle`) default to True.
+    constraints : dict, optional
+        ``{metric name: upper bound}``: a trial whose last reported value of such a metric
+        is above its bound is infeasible, and ranked after every feasible trial.
 
     Attributes
     ----------
@@ -111,6 +124,8 @@ class Oracle(AskTellMethods):
     # order, so a seeded search is reproducible (False: random and grid search, and ASHA).
     learns_from_results: bool = True
     places_enqueued_trials = False
+    # Whether the oracle searches for a Pareto front unless told `pareto=False`.
+    pareto_by_nature = False
     # How many proposals in a row may repeat tried configurations before the space counts
     # as exhausted (KerasTuner's name and value).
     _max_collisions = 20
@@ -131,10 +146,16 @@ class Oracle(AskTellMethods):
         directory: str | os.PathLike | None = None,
         project_name: str | None = None,
         overwrite: bool = False,
-        storage: Storage | None = None,
+        storage: Storage | str | None = None,
         pruner: Pruner | None = None,
+        pareto: bool | None = None,
+        constraints: Any = None,
     ) -> None:
         self.objective = create_objective(objective)
+        if pareto is not None and not isinstance(pareto, bool):
+            raise TypeError(f"pareto={pareto!r}; expected True, False or None")
+        self.pareto = self.pareto_by_nature if pareto is None else pareto
+        self.constraints = check_constraints(constraints)
         self.pruner = check_pruner(pruner)
         self.max_trials = check_int("max_trials", max_trials, 1, allow_none=True)
         if hyperparameters is not None and not isinstance(hyperparameters, HyperParameters):
@@ -175,9 +196,9 @@ class Oracle(AskTellMethods):
         )
         self._study: Study | None = None
         self.project_dir: Path | None = None
-        if storage is not None and not isinstance(storage, Storage):
-            raise TypeError(f"storage={storage!r}; expected a tunelab.storage.Storage")
-        self._storage = storage
+        storage = check_storage(storage)
+        self._storage_url = storage if isinstance(storage, str) else None
+        self._storage = storage if isinstance(storage, Storage) else None
         if storage is not None or directory is not None or project_name is not None:
             self._attach(project_path(directory, project_name), overwrite)
 
@@ -202,8 +223,24 @@ class Oracle(AskTellMethods):
         if self._study is not None:
             self._study.storage.close()
             self._study = None
-        self._study = Study.open(self, project_dir, overwrite)
+        self._study = Study.open(self, project_dir, overwrite, self._storage_url)
         self._study.resume()
+
+    def _use_storage(self, storage: Any) -> bool:
+        """Keep the trials in `storage` (a URL; a tuner's ``storage=``) from the next
+        `_attach` on; whether that changes where they are."""
+        storage = check_storage(storage)
+        if isinstance(storage, Storage):
+            if storage is self._storage:
+                return False
+            if self._study is not None:
+                self._study.storage.close()
+                self._study = None
+            self._storage, self._storage_url = storage, None
+            return True
+        changed = storage != self._storage_url
+        self._storage_url = storage
+        return changed
 
     @property
     def study(self) -> Study:
@@ -221,6 +258,13 @@ class Oracle(AskTellMethods):
     def on_resume(self, study: Study) -> None:
         """Called when the project's store is opened, inside the transaction that saves the
         search's settings: check or save settings of this oracle's own."""
+        self._record_pareto(study.storage)
+
+    def _record_pareto(self, storage: Storage) -> None:
+        """Keep `pareto` and `constraints` in the store, for readers of the project (the
+        results' rank column, `tunelab pareto`)."""
+        if self.pareto or self.constraints or storage.get_meta("pareto") is not None:
+            storage.set_meta("pareto", {"pareto": self.pareto, "constraints": self.constraints})
 
     # KerasTuner's names for the project: every change is in the store already.
     def _set_project_dir(self, directory: str | os.PathLike, project_name: str) -> None:

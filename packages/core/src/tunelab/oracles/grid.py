@@ -259,6 +259,7 @@ class GridSearchOracle(Oracle):
         search, or another process, goes on where the grid stands; reading only those
         trials keeps an ask as cheap on the 1000th trial as on the first.
         """
+        trial = self._trial_for(trial)  # a plain id string too (KerasTuner's contract)
         storage = self.study.storage
         state = storage.get_meta(_META_KEY) or {"known": 0, "pending": [], "early": []}
         known, pending, early = state["known"], list(state["pending"]), set(state["early"])

@@ -26,6 +26,7 @@ This module holds every line of SQL in tunelab and every mapping between a row a
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import random
 import sqlite3
@@ -174,6 +175,8 @@ def _check_columns(fields: dict[str, Any]) -> None:
             continue
         if isinstance(value, bool) or not isinstance(value, kinds):
             raise ValueError(f"column {name} holds {value!r}; expected {kinds[0].__name__}")
+        if name.endswith("_at") and value is not None and not math.isfinite(value):
+            raise ValueError(f"column {name} holds {value!r}; expected a time in seconds")
     # A trial id names the trial's folder (checkpoints, model files): one that is not a
     # plain folder name would make a backend write or load outside the project.
     trial_id = fields["trial_id"]
@@ -603,6 +606,21 @@ class Store(Storage):
         return 0 if row[0] is None else row[0] + 1
 
     def create_trial(
+        self, number: int, trial_id: str, values: dict[str, Any], value_hash: str, claim: Claim
+    ) -> None:
+        try:
+            self._insert_trial(number, trial_id, values, value_hash, claim)
+        except sqlite3.IntegrityError as error:
+            # Numbers and ids are given out together (id = number) under the write lock,
+            # so a taken id means a row whose number was changed by hand or by damage.
+            raise StoreError(
+                f"{self.path} is damaged: the next trial, number {number}, cannot be stored "
+                f"because its id {trial_id!r} is already taken by a trial with another number "
+                f"(SQLite says: {error}). Copy the project and repair the trials' numbers, or "
+                "start the search in another project_name."
+            ) from error
+
+    def _insert_trial(
         self, number: int, trial_id: str, values: dict[str, Any], value_hash: str, claim: Claim
     ) -> None:
         self._write(

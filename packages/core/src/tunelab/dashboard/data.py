@@ -1,0 +1,404 @@
+"""Where the dashboard's data comes from: the projects under a folder and their stores,
+read through the storage interface only.
+
+Nothing here imports the web server. Every store is opened with
+``Store(path, read_only=True)`` and read with the interface's methods (`get_meta`,
+`count_by_status`, `get_trials`, `get_trial`, `last_ended`, `best_trials`): the dashboard
+writes nothing and holds no SQL of its own.
+
+A page polls every second, so reads are made cheap twice over:
+
+* each document (JSON text) is cached under the store's change token (`change_token`, a
+  file status check): a poll of an unchanged store reads nothing (the server answers 304);
+* a finished trial never changes (`Storage.finish` refuses a second finish), so finished
+  trials are read once and kept, with their JSON rows; after a change only the trials that
+  are not finished and the newly finished ones (found with `last_ended`) are read. Any
+  doubt (a count that does not add up, a changed objective or space, a replaced file) and
+  every trial is read again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tunelab.dashboard import documents
+from tunelab.hyperparameters import HyperParameters
+from tunelab.objective import Objective
+from tunelab.storage import STORE_FILENAME, Store, StoredTrial, StoreError
+from tunelab.trial import TrialStatus
+
+__all__ = ["Document", "ProjectReader", "Projects", "change_token", "resolve_project"]
+
+FINISHED = tuple(TrialStatus.FINISHED)
+# Importance is fitted on at most this many finished trials (evenly spaced over the search),
+# and refitted at most every IMPORTANCE_EVERY_S seconds (or ten times as long as the last fit
+# took) while trials keep finishing.
+IMPORTANCE_TRIALS = 300
+IMPORTANCE_EVERY_S = 5.0
+# Errors a damaged or foreign store raises while it is read.
+READ_ERRORS = (OSError, StoreError, ValueError, TypeError, KeyError, AttributeError)
+
+
+def change_token(file: Path) -> str:
+    """A text that changes whenever the store at `file` may have changed.
+
+    Every commit writes the store file or its write-ahead log (``-wal``), so their inode,
+    size and modification time (nanoseconds) together move with every change. A stat costs
+    microseconds; no query is made. An empty WAL counts as none: opening the store to read
+    may create one, which changes nothing in it."""
+    parts = []
+    for path in (file, Path(f"{file}-wal")):
+        try:
+            s = path.stat()
+        except FileNotFoundError:
+            s = None
+        if s is None or (s.st_size == 0 and path != file):
+            parts.append("-")
+            continue
+        parts.append(f"{s.st_ino:x}.{s.st_size:x}.{s.st_mtime_ns:x}")
+    return "-".join(parts)
+
+
+def last_change(file: Path) -> float | None:
+    """When the store last changed (the later of the file's and its WAL's times)."""
+    times = []
+    for path in (file, Path(f"{file}-wal")):
+        with contextlib.suppress(FileNotFoundError):
+            times.append(path.stat().st_mtime)
+    return max(times, default=None)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """Whether `path`, links resolved, lies in `root` (already resolved)."""
+    try:
+        return Path(os.path.realpath(path)).is_relative_to(root)
+    except (OSError, ValueError):
+        return False
+
+
+def resolve_project(root: Path, name: Any) -> Path:
+    """The store file of project `name` (a folder relative to `root`, ``"."`` for `root`).
+
+    A name that is absolute, holds ``..``, or leads (through a link) outside `root` is
+    refused with ValueError; a folder without a store with FileNotFoundError."""
+    if not isinstance(name, str) or not name or "\x00" in name or "\\" in name:
+        raise ValueError(f"project={name!r}: expected a folder name relative to {root}")
+    parts = [p for p in name.split("/") if p not in ("", ".")]
+    if name.startswith("/") or ".." in parts:
+        raise ValueError(f"project={name!r}: expected a folder inside {root}, without '..'")
+    real_root = Path(os.path.realpath(root))
+    file = root.joinpath(*parts) / STORE_FILENAME
+    if not _inside(file, real_root):
+        raise ValueError(f"project={name!r}: it leads outside {root}")
+    if not file.is_file():
+        raise FileNotFoundError(f"project={name!r}: no {STORE_FILENAME} there")
+    return file
+
+
+class Projects:
+    """The projects under a folder, found again at most every `every_s` seconds."""
+
+    def __init__(self, root: Path, every_s: float = 2.0) -> None:
+        self.root = root
+        self.every_s = every_s
+        self._found: list[tuple[str, Path]] = []
+        self._at = -math.inf
+        self._lock = threading.Lock()
+
+    def find(self) -> list[tuple[str, Path]]:
+        """``(name, store file)`` of every project, by name. Links that lead outside the
+        folder are not followed."""
+        with self._lock:
+            if time.monotonic() - self._at < self.every_s:
+                return self._found
+            real_root = Path(os.path.realpath(self.root))
+            found = []
+            for folder, subfolders, files in os.walk(self.root):
+                # A trial's folder holds models and checkpoints, never a project.
+                subfolders[:] = sorted(d for d in subfolders if not d.startswith("trial_"))
+                if STORE_FILENAME in files:
+                    file = Path(folder) / STORE_FILENAME
+                    if _inside(file, real_root):
+                        name = Path(folder).relative_to(self.root).as_posix()
+                        found.append((name, file))
+            self._found, self._at = sorted(found), time.monotonic()
+            return self._found
+
+
+def _objective(config: Any) -> Objective:
+    if not config:
+        return Objective("default_objective", "min")
+    try:
+        return Objective.from_config(config)
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        raise StoreError(f"its stored objective cannot be read ({error})") from error
+
+
+def _space(config: Any) -> HyperParameters:
+    try:
+        return HyperParameters.from_config({"space": config or []})
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return HyperParameters()  # the trials keep their values; shown without the space
+
+
+def _error(file: Path, error: BaseException) -> str:
+    text = str(error)
+    return text if str(file) in text else f"{file}: {text}"
+
+
+class _Rows(list):
+    """Rows already encoded as JSON text, spliced into a document as they are."""
+
+
+def _encode(doc: dict[str, Any]) -> bytes:
+    raw = {k: v for k, v in doc.items() if isinstance(v, _Rows)}
+    text = json.dumps(
+        {k: v for k, v in doc.items() if k not in raw}, allow_nan=False, separators=(",", ":")
+    )
+    for key, rows in raw.items():
+        text = f"{text[:-1]},{json.dumps(key)}:[{','.join(rows)}]}}"
+    return text.encode("utf-8")
+
+
+@dataclass
+class Document:
+    """A document as sent: its JSON `body` and the store's change `token` it was built at."""
+
+    token: str
+    body: bytes
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return json.loads(self.body)
+
+
+class ProjectReader:
+    """One project's read-only store and the documents made from it (see the module
+    docstring for what is cached). Safe to use from several threads."""
+
+    def __init__(self, name: str, file: Path) -> None:
+        self.name = name
+        self.file = file
+        self.full_reads = 0  # how many times every finished trial was read (for tests)
+        self._store: Store | None = None
+        self._inode: int | None = None
+        self._lock = threading.RLock()
+        self._fit_lock = threading.Lock()
+        self._docs: dict[str, Document] = {}
+        self._settings: Any = None
+        self._finished: dict[str, StoredTrial] = {}
+        self._rows: dict[str, tuple[dict[str, Any], str]] = {}
+        self._steps: dict[tuple[str, str], list] = {}
+        self._importance_at = -math.inf
+        self._importance_cost = 0.0
+
+    def close(self) -> None:
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+    def token(self) -> str:
+        return change_token(self.file)
+
+    def _forget(self) -> None:
+        self._finished.clear()
+        self._rows.clear()
+        self._steps.clear()
+
+    def _open(self) -> Store:
+        inode = self.file.stat().st_ino
+        if self._store is None or inode != self._inode:
+            self.close()
+            self._forget()
+            self._store, self._inode = Store(self.file, read_only=True), inode
+        return self._store
+
+    def _read(self, store: Store) -> tuple[Objective, HyperParameters, list[StoredTrial], dict]:
+        """The objective, the space, every trial by number and the counts by status."""
+        settings = (store.get_meta("objective"), store.get_meta("space"))
+        if settings != self._settings:  # a rescore or a new space: nothing kept holds
+            self._forget()
+            self._settings = settings
+        objective, space = _objective(settings[0]), _space(settings[1])
+        counts = store.count_by_status()
+        missing = sum(n for s, n in counts.items() if s in FINISHED) - len(self._finished)
+        if missing:
+            new: list[StoredTrial | None] | None = None
+            if 0 < missing <= 1000 and self._finished:
+                ended = store.last_ended(missing + 50)
+                ids = [row[0] for row in ended if row[0] not in self._finished]
+                if len(ids) == missing:
+                    new = [store.get_trial(i) for i in ids]
+            if new is None or any(t is None or t.status not in FINISHED for t in new):
+                self._forget()
+                self.full_reads += 1
+                new = list(store.get_trials(FINISHED))
+            self._finished.update((t.trial_id, t) for t in new if t is not None)
+        live = tuple(s for s in counts if s not in FINISHED)
+        trials = list(self._finished.values())
+        trials += [t for t in store.get_trials(live) if t.trial_id not in self._finished]
+        trials.sort(key=lambda t: t.number)
+        return objective, space, trials, counts
+
+    def document(self, kind: str, build: Callable[[Store], dict[str, Any]]) -> Document:
+        """The document `kind`, from the cache while the store is unchanged. A store that
+        cannot be read gives ``{"error": message}`` rather than raising."""
+        with self._lock:
+            token = self.token()
+            cached = self._docs.get(kind)
+            if cached is not None and cached.token == token:
+                return cached
+            try:
+                doc = build(self._open())
+            except READ_ERRORS as error:
+                self.close()
+                self._forget()
+                doc = {"error": _error(self.file, error)}
+            cached = Document(token, _encode({"project": self.name, "token": token, **doc}))
+            self._docs[kind] = cached
+            return cached
+
+    # -- the documents ------------------------------------------------------------------
+    def summary(self) -> Document:
+        """Trials by status, best score and last change (the projects page's row)."""
+        return self.document("summary", self._summary)
+
+    def _summary(self, store: Store) -> dict[str, Any]:
+        objective = _objective(store.get_meta("objective"))
+        best = store.best_trials(1, objective.direction)
+        return {
+            "objective": documents.objective_doc(objective),
+            "counts": store.count_by_status(),
+            "best": documents.number(best[0].score) if best else None,
+            "best_trial": best[0].trial_id if best else None,
+            "last_change": last_change(self.file),
+        }
+
+    def trials(self) -> Document:
+        """Every trial (values, status, score, duration, error), the space's names, the
+        objective and, for several objectives, each trial's values and the Pareto front."""
+        return self.document("trials", self._trials)
+
+    def _trials(self, store: Store) -> dict[str, Any]:
+        objective, space, trials, counts = self._read(store)
+        rows, texts = [], _Rows()
+        for t in trials:
+            done = self._rows.get(t.trial_id)
+            if done is None:
+                r = documents.row(t, objective)
+                done = (r, documents.row_json(r))
+                if t.status in FINISHED:
+                    self._rows[t.trial_id] = done
+            rows.append(done[0])
+            texts.append(done[1])
+        return {**documents.trials_head(objective, space, rows, counts), "trials": texts}
+
+    def curves(self, metric: str | None = None) -> Document:
+        """Learning curves of `metric` (default: the objective's); see `documents.curves`."""
+        return self.document(f"curves:{metric}", lambda store: self._curves(store, metric))
+
+    def _steps_of(self, trial: StoredTrial, metric: str) -> list:
+        if trial.status not in FINISHED:
+            return documents.steps(trial.metrics_config, metric)
+        key = (trial.trial_id, metric)
+        found = self._steps.get(key)
+        if found is None:
+            found = self._steps[key] = documents.steps(trial.metrics_config, metric)
+        return found
+
+    def _curves(self, store: Store, metric: str | None) -> dict[str, Any]:
+        objective, _, trials, _ = self._read(store)
+        return documents.curves(trials, objective, metric, self._steps_of)
+
+    def importance(self) -> Document:
+        """The core's hyperparameter importance (fANOVA-style) of the finished trials. The
+        fit runs outside the reader's lock, so the other documents stay quick meanwhile."""
+        with self._fit_lock:
+            with self._lock:
+                cached = self._docs.get("importance")
+                wait = max(IMPORTANCE_EVERY_S, 10 * self._importance_cost)
+                if cached is not None and (
+                    cached.token == self.token() or time.monotonic() - self._importance_at < wait
+                ):
+                    return cached
+                token = self.token()
+                try:
+                    objective, space, trials, _ = self._read(self._open())
+                    error = None
+                except READ_ERRORS as problem:
+                    error = _error(self.file, problem)
+            started = time.monotonic()
+            doc = {"error": error} if error else _importance(objective, space, trials)
+            finished = Document(token, _encode({"project": self.name, "token": token, **doc}))
+            with self._lock:
+                self._docs["importance"] = finished
+                self._importance_at = time.monotonic()
+                self._importance_cost = self._importance_at - started
+            return finished
+
+    def trial(self, trial_id: str) -> Document:
+        """One trial: values, every metric per step, timing, error, its model files."""
+        return self.document(f"trial:{trial_id}", lambda store: self._trial(store, trial_id))
+
+    def _trial(self, store: Store, trial_id: str) -> dict[str, Any]:
+        t = store.get_trial(trial_id)
+        if t is None:
+            return {"missing": f"no trial {trial_id!r} in this project"}
+        folder = self.file.parent / f"trial_{t.trial_id}"
+        files = []
+        if folder.is_dir() and _inside(folder, Path(os.path.realpath(self.file.parent))):
+            for path in sorted(folder.rglob("*"))[:100]:
+                if path.is_file() and not path.is_symlink():
+                    relative = path.relative_to(self.file.parent).as_posix()
+                    files.append({"path": relative, "bytes": path.stat().st_size})
+        metrics = {
+            name: [{"step": s, "value": v} for s, v in documents.steps(t.metrics_config, name)]
+            for name in t.metrics_config.get("metrics", {})
+        }
+        objective = _objective(store.get_meta("objective"))
+        return {
+            "trial": {
+                **documents.row(t, objective),
+                "message": t.message,
+                "best_step": t.best_step,
+                "started": t.started_at,
+                "ended": t.ended_at,
+                "parent": t.values.get("tuner/trial_id"),
+                "metrics": metrics,
+                "retries": t.retries,
+                "owner": t.owner_host and f"{t.owner_host} (pid {t.owner_pid})",
+                "files": files,
+            }
+        }
+
+
+def _importance(
+    objective: Objective, space: HyperParameters, trials: list[StoredTrial]
+) -> dict[str, Any]:
+    from tunelab.importance import hyperparameter_importance
+    from tunelab.results import Results
+
+    finished = [
+        t
+        for t in trials
+        if t.status in documents.FINISHED_WITH_SCORE and documents.number(t.score) is not None
+    ]
+    used = finished[:: max(1, math.ceil(len(finished) / IMPORTANCE_TRIALS))]
+    results = Results(objective, [t.to_trial(space) for t in used], space)
+    try:
+        shares = hyperparameter_importance(results, n_trees=32)
+    except ValueError as error:  # fewer than 3 finished trials
+        shares, note = {}, str(error)
+    else:
+        note = None
+    return {"importance": shares, "used": len(used), "finished": len(finished), "note": note}

@@ -1,0 +1,1 @@
+"""Tests of `tunelab dashboard` (issue 22)."""
