@@ -47,6 +47,8 @@ def _commands(text: str) -> list[list[str]]:
         arguments = []
         for token in match.group(1).split():
             token = token.strip("'\"").rstrip(".,;)")
+            if token.startswith("-"):
+                continue  # an option (--force-reinstall)
             if not token or token in STOP_WORDS or token.startswith("(") or token == "{}":
                 break
             arguments.append(token)
