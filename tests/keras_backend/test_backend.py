@@ -127,8 +127,30 @@ def test_max_model_size_makes_trials_invalid(tmp_path, data):
 def test_objective_never_logged_lists_the_logged_metrics(tmp_path, data):
     x, y = data
     tuner = kt.RandomSearch(build_classifier, objective="val_auc", max_trials=1, directory=tmp_path)
+    # A callback of the user's may log metrics of its own: the objective is looked for in
+    # what training logged.
+    own = keras.callbacks.LambdaCallback()
     with pytest.raises(FatalError, match=r"never logged.*'accuracy', 'loss', 'val_accuracy'"):
-        tuner.search(x, y, epochs=1, validation_split=0.2, verbose=0)
+        tuner.search(x, y, epochs=1, validation_split=0.2, verbose=0, callbacks=[own])
+
+
+def test_misspelled_objective_stops_before_the_first_epoch(tmp_path, data):
+    x, y = data
+    log = tmp_path / "epochs.csv"  # Keras's CSVLogger opens it when training begins
+    # (A bare "val_acuracy" is refused when the tuner is made: its direction is unknown.)
+    objective = kt.Objective("val_acuracy", direction="max")
+    tuner = kt.RandomSearch(build_classifier, objective=objective, max_trials=3, directory=tmp_path)
+    with pytest.raises(
+        FatalError,
+        match=r"objective 'val_acuracy' is not among the metrics the compiled model logs: "
+        r"accuracy, loss, val_accuracy, val_loss — did you mean 'val_accuracy'\?",
+    ):
+        tuner.search(
+            x[:16], y[:16], epochs=1, validation_split=0.25, verbose=0,
+            callbacks=[keras.callbacks.CSVLogger(str(log))],
+        )  # fmt: skip
+    assert not log.exists()  # no training began
+    assert [t.status for t in tuner.oracle.trials.values()] == ["IDLE"]  # to run once fixed
 
 
 def test_val_objective_without_validation_data(tmp_path, data):

@@ -29,7 +29,7 @@ def pg_server() -> Iterator[Server]:
     try:
         import psycopg  # noqa: F401
     except ImportError:
-        _missing("psycopg is not installed (pip install 'tunelab[postgres]')")
+        _missing("psycopg is not installed (pip install 'psycopg[binary]>=3.1')")
     bindir = find_bin()
     if bindir is None:
         _missing("no PostgreSQL server binaries (apt-get install postgresql)")

@@ -175,3 +175,20 @@ def test_learning_curves_name_each_trial(curves: kt.oracles.Oracle) -> None:
     names = sorted(t.get_text() for t in ax.get_legend().get_texts())
     assert names == sorted(f"trial {i}" for i in curves.trials)
     assert len(ax.lines) == 3
+
+
+def test_learning_curves_and_slices_clip_a_diverged_trial(tmp_path: Path) -> None:
+    def train(hp: kt.HyperParameters, trial: kt.Trial) -> None:
+        i = hp.Int("i", 0, 5)
+        for epoch in range(3):
+            loss = 1e4 * (epoch + 1) if i == 5 else (i + 1) / (epoch + 1) / 10
+            trial.report({"loss": loss}, step=epoch)
+
+    tuner = kt.GridSearch(train, objective="loss", directory=tmp_path, project_name="div")
+    tuner.search(verbose=0)
+    ax = plots.plot_learning_curves(tuner).axes[0]
+    assert ax.get_title() == "Learning curves (6 trials; 1 leave the axis)"
+    assert ax.get_ylim()[1] < 1.0  # fitted to the five that trained well
+    figure = plots.plot_slice(tuner)
+    assert figure.get_suptitle() == "Score by hyperparameter (1 trial beyond the score axis)"
+    assert figure.axes[0].get_ylim()[1] < 1.0

@@ -78,13 +78,15 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib
 
+        from tunelab.distributions import install_hint
+
         module_name, attribute, package = _LAZY[name]
         if attribute is None:
             try:
                 return importlib.import_module(module_name)
             except ImportError as error:
                 raise ImportError(
-                    f"kt.{name} needs the {package} package: pip install {package}"
+                    f"kt.{name} needs the {package} package: {install_hint(package)}"
                 ) from error
         return tuners.lazy_backend_name(module_name, attribute, package, f"kt.{name}")
     raise AttributeError(f"module 'tunelab' has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""The Pareto front of a search as a plot (``pip install tunelab[plot]`` for matplotlib).
+"""The Pareto front of a search as a plot (matplotlib: ``pip install 'matplotlib>=3.6'``).
 
 Two objectives: every completed trial as a point, the front's trials highlighted and
 joined by the staircase of the region they dominate. Three or more: one such panel per
@@ -131,7 +131,8 @@ def _figure(width: float, height: float) -> Figure:
         from matplotlib.figure import Figure
     except ImportError as error:
         raise ImportError(
-            "tunelab.plots_pareto needs matplotlib: pip install 'tunelab[plot]'"
+            "tunelab.plots_pareto needs matplotlib, which is not installed: pip install "
+            "'matplotlib>=3.6' (or pip install './packages/core[plot]' from a checkout)"
         ) from error
     return Figure(figsize=(width, height), layout="constrained")
 

@@ -9,6 +9,7 @@ import pluggy
 
 from tunelab import hookspecs
 from tunelab.backend import Backend
+from tunelab.distributions import install_hint
 from tunelab.errors import NotAModelError
 
 __all__ = ["backend_for", "backend_named", "backend_options", "plugin_manager", "register"]
@@ -40,9 +41,9 @@ def backend_for(model: Any) -> Backend:
     kind = f"{type(model).__module__}.{type(model).__qualname__}"
     hint = ""
     if kind.startswith(("sklearn", "xgboost", "lightgbm")):
-        hint = " Install the scikit-learn backend: pip install tunelab-sklearn."
+        hint = f" Install the scikit-learn backend: {install_hint('tunelab-sklearn')}."
     elif kind.startswith(("keras", "tensorflow", "tf_keras")):
-        hint = " Install the Keras backend: pip install tunelab-keras."
+        hint = f" Install the Keras backend: {install_hint('tunelab-keras')}."
     raise NotAModelError(
         f"the hypermodel returned a {kind}, which no installed backend can train, and which "
         "is not a trial result (a number, a dict of metrics, or a list of dicts)." + hint
@@ -55,7 +56,7 @@ def backend_named(name: str) -> Backend:
         return backend
     package = KNOWN_BACKENDS.get(name)
     if package:
-        raise ImportError(f"backend {name!r} is not installed: pip install {package}")
+        raise ImportError(f"backend {name!r} is not installed: {install_hint(package)}")
     raise ValueError(
         f"backend={name!r}: no installed backend has this name; known: {sorted(KNOWN_BACKENDS)}"
     )

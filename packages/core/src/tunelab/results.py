@@ -1,5 +1,5 @@
 """A search's results as data: one record per trial, each metric's history, CSV and JSON
-export, and a pandas DataFrame when pandas is installed (``pip install tunelab[pandas]``).
+export, and a pandas DataFrame when pandas is installed (``pip install 'pandas>=1.5'``).
 
 Everything here reads the trial store (or a tuner's or oracle's trials), so it works the
 same for any backend and never imports a framework.
@@ -346,7 +346,7 @@ def history_records(source: Any) -> list[dict[str, Any]]:
 
 
 def results_dataframe(source: Any, history: bool = False) -> pandas.DataFrame:
-    """The trials as a pandas DataFrame (needs ``pip install tunelab[pandas]``).
+    """The trials as a pandas DataFrame (needs pandas: ``pip install 'pandas>=1.5'``).
 
     Parameters
     ----------
@@ -366,8 +366,9 @@ def results_dataframe(source: Any, history: bool = False) -> pandas.DataFrame:
         import pandas
     except ImportError as error:
         raise ImportError(
-            "results_dataframe needs pandas: pip install 'tunelab[pandas]' "
-            "(or use export_results(path, format='csv'), which does not)"
+            "results_dataframe needs pandas, which is not installed: pip install 'pandas>=1.5' "
+            "(or pip install './packages/core[pandas]' from a checkout); "
+            "export_results(path, format='csv') needs no pandas"
         ) from error
     records = history_records(source) if history else trial_records(source)
     frame = pandas.DataFrame.from_records(records)

@@ -67,7 +67,8 @@ class BaseTuner:
         Keep the trials in a PostgreSQL database instead of the SQLite file of the project
         folder: ``"postgresql://user:password@host:5432/database"``, the study named by
         `project_name`, shared by processes on many hosts (``pip install
-        'tunelab[postgres]'``). Model files still go under `directory/project_name`. See
+        'psycopg[binary]>=3.1'``, or ``pip install './packages/core[postgres]'`` from a
+        checkout). Model files still go under `directory/project_name`. See
         `tunelab.storage.url`.
     tuner_id : str, optional
         Names this tuner in the store (default ``$KERASTUNER_TUNER_ID`` or ``"tuner0"``).

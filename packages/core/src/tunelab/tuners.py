@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tunelab.backend import Backend
+from tunelab.distributions import install_hint
 from tunelab.hyperparameters import HyperParameters
 from tunelab.oracles import (
     BayesianOptimizationOracle,
@@ -301,7 +302,7 @@ def lazy_backend_name(module_name: str, attribute: str, package: str, requested:
         module = importlib.import_module(module_name)
     except ImportError as error:
         raise ImportError(
-            f"{requested} needs the {package} package: pip install {package}"
+            f"{requested} needs the {package} package: {install_hint(package)}"
         ) from error
     try:
         return getattr(module, attribute)

@@ -23,6 +23,7 @@ from tunelab_keras.checkpoints import (
     load_keras_model,
     save_keras_model,
 )
+from tunelab_keras.logged_metrics import check_objective_compiled
 from tunelab_keras.memory import discard_model_functions, dismantle_graphs
 from tunelab_keras.options import OPTIONS, KerasOptions
 from tunelab_keras.training import (
@@ -75,6 +76,15 @@ class KerasBackend(Backend):
 
     def validate_options(self, options: dict[str, Any]) -> None:
         KerasOptions.from_options(options)
+
+    def validate_search(
+        self, context: TrialContext, model: Any, args: tuple, kwargs: dict[str, Any]
+    ) -> None:
+        """Before anything trains: an objective that the compiled model will not log (a
+        misspelled name) stops the search, with the closest name (see
+        `tunelab_keras.logged_metrics`)."""
+        settings = KerasOptions.from_options(context.options)
+        check_objective_compiled(context.objective, model, settings, context.hypermodel, kwargs)
 
     def run_trial(self, context: TrialContext, model: Any, *args: Any, **kwargs: Any) -> Any:
         check_keras_model(model, context.hypermodel)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from tunelab.errors import FatalError
+from tunelab.errors import FatalError, SearchSetupError
 from tunelab.outcomes import ResultTypeError
 
-__all__ = ["FitResultTypeError", "NotAKerasModelError", "SearchInputError"]
+__all__ = [
+    "FitResultTypeError",
+    "NotAKerasModelError",
+    "ObjectiveNotLoggedError",
+    "SearchInputError",
+]
 
 
 class SearchInputError(FatalError, ValueError):
@@ -18,3 +23,8 @@ class NotAKerasModelError(SearchInputError, TypeError):
 
 class FitResultTypeError(SearchInputError, ResultTypeError):
     """``HyperModel.fit`` returned something that is not a result (a string, None...)."""
+
+
+class ObjectiveNotLoggedError(SearchSetupError, SearchInputError):
+    """The compiled model will not log the objective (found before any training): the
+    search stops and its first trial goes back to the oracle, to run once corrected."""

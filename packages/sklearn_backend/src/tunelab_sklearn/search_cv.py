@@ -105,7 +105,7 @@ class TuneSearchCV(MetaEstimatorMixin, BaseEstimator):
     storage : str, optional
         A PostgreSQL URL (``"postgresql://user:password@host:5432/database"``): keep the
         trials there, in the project `project_name`, so that fits on several hosts share
-        them (``pip install 'tunelab[postgres]'``). Model files still go under `directory`.
+        them (``pip install 'psycopg[binary]>=3.1'``, or the core's ``postgres`` extra). Model files still go under `directory`.
     resource : str, optional
         With ``oracle="hyperband"``: what a trial's budget scales, ``"n_samples"`` (the
         default: a fraction of each training fold) or a parameter such as

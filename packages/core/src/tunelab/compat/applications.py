@@ -7,6 +7,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from tunelab.distributions import install_hint
+
 # The hypermodels are read from tunelab_keras.applications on first use (not listed in
 # __all__, so that a star import does not load Keras).
 _NAMES = ("HyperEfficientNet", "HyperImageAugment", "HyperResNet", "HyperXception")
@@ -17,7 +19,8 @@ def _applications() -> Any:
         return importlib.import_module("tunelab_keras.applications")
     except ImportError as error:
         raise ImportError(
-            "keras_tuner.applications needs the tunelab-keras package: pip install tunelab-keras"
+            "keras_tuner.applications needs the tunelab-keras package: "
+            + install_hint("tunelab-keras")
         ) from error
 
 

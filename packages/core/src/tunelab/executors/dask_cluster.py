@@ -21,7 +21,9 @@ try:
     import distributed
 except ImportError as error:  # this module is imported only when Dask is asked for
     raise ImportError(
-        "the Dask executor needs dask.distributed: pip install 'tunelab[dask]'"
+        "the Dask executor needs dask.distributed, which is not installed: "
+        "pip install 'dask[distributed]>=2024.1' (or pip install './packages/core[dask]' from a "
+        "checkout)"
     ) from error
 
 from tunelab.executors.dask_tasks import (

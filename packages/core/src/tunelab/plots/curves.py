@@ -6,7 +6,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from tunelab.objective import infer_direction
-from tunelab.plots.figures import finish, new_figure
+from tunelab.plots.figures import finish, new_figure, require_matplotlib
 from tunelab.plots.history import choose_scale
 from tunelab.results import load_results
 
@@ -71,6 +71,7 @@ def plot_learning_curves(
     >>> len(ax.lines), [t.get_text() for t in ax.get_legend().get_texts()][0][:6]
     (2, 'trial ')
     """
+    require_matplotlib()
     from matplotlib import colormaps
     from matplotlib.ticker import MaxNLocator
 

@@ -17,14 +17,22 @@ IMAGE_FORMATS = ("png", "svg")
 BOOKKEEPING_PREFIX = "tuner/"
 
 
-def new_figure(width: float, height: float) -> Figure:
-    """A figure not registered with pyplot: no window, no global state."""
+def require_matplotlib() -> None:
+    """An ImportError that says what to install, before a plot imports matplotlib's parts."""
     try:
-        from matplotlib.figure import Figure
+        import matplotlib  # noqa: F401
     except ImportError as error:
         raise ImportError(
-            "tunelab.plots needs matplotlib, which is not installed: pip install 'matplotlib>=3.6'"
+            "tunelab.plots needs matplotlib, which is not installed: pip install "
+            "'matplotlib>=3.6' (or pip install './packages/core[plot]' from a checkout)"
         ) from error
+
+
+def new_figure(width: float, height: float) -> Figure:
+    """A figure not registered with pyplot: no window, no global state."""
+    require_matplotlib()
+    from matplotlib.figure import Figure
+
     return Figure(figsize=(width, height), layout="constrained")
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tunelab.plots.figures import finish, need_finished, new_figure
+from tunelab.plots.figures import finish, need_finished, new_figure, require_matplotlib
 from tunelab.results import load_results
 
 if TYPE_CHECKING:
@@ -77,6 +77,7 @@ def plot_optimization_history(source: Any, path: str | os.PathLike | None = None
     >>> ax.get_xlabel(), ax.get_yscale()
     ('trial', 'log')
     """
+    require_matplotlib()
     from matplotlib.ticker import MaxNLocator
 
     results = load_results(source)

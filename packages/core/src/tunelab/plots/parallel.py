@@ -15,6 +15,7 @@ from tunelab.plots.figures import (
     label,
     need_finished,
     new_figure,
+    require_matplotlib,
 )
 from tunelab.results import load_results
 
@@ -49,6 +50,7 @@ def plot_parallel_coordinates(source: Any, path: str | os.PathLike | None = None
     >>> [t.get_text() for t in axes[1].get_yticklabels()]
     ['relu', 'tanh']
     """
+    require_matplotlib()
     from matplotlib import colormaps
     from matplotlib.cm import ScalarMappable
     from matplotlib.colors import Normalize

@@ -41,7 +41,8 @@ def load_psycopg() -> Any:
         import psycopg
     except ImportError as error:
         raise ImportError(
-            "storage='postgresql://...' needs psycopg 3: pip install 'tunelab[postgres]'"
+            "storage='postgresql://...' needs psycopg 3, which is not installed: pip install "
+            "'psycopg[binary]>=3.1' (or pip install './packages/core[postgres]' from a checkout)"
         ) from error
     return psycopg
 

@@ -24,8 +24,9 @@ guarantees of `tunelab.storage.base` this way:
   one is refused; values are JSON text written by this library, never pickle; rows are
   checked where they are read.
 
-psycopg 3 is imported when a store is opened (``pip install 'tunelab[postgres]'``);
-``import tunelab`` does not need it.
+psycopg 3 is imported when a store is opened (``pip install 'psycopg[binary]>=3.1'``, or
+``pip install './packages/core[postgres]'`` from a checkout); ``import tunelab`` does not
+need it.
 """
 
 from __future__ import annotations
