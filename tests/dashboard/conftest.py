@@ -15,6 +15,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ import tunelab as kt
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "images" / "dashboard"
+_SCRATCH = Path(tempfile.mkdtemp(prefix="tunelab-screenshots-"))
 HOSTILE_HP = "<script>window.__pwned=1</script>"
 HOSTILE_CHOICE = '<img src=x onerror="window.__pwned=2">'
 HOSTILE_ERROR = '<img src=x onerror="window.__pwned=3"> failed'
@@ -171,9 +173,12 @@ def wait_for(browser, script: str, timeout: float = 10.0, interval: float = 0.05
 
 
 def screenshot(browser, name: str, element_id: str | None = None) -> None:
-    """Save the page (or one element) as docs/images/dashboard/NAME.png for the docs."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
+    """Save the page (or one element) as NAME.png: into docs/images/dashboard/ for the docs
+    when TUNELAB_DOCS_SCREENSHOTS=1 (`TUNELAB_DOCS_SCREENSHOTS=1 pytest tests/dashboard`),
+    else into a temporary folder, so that a plain test run leaves the checkout unchanged."""
+    folder = SCREENSHOTS if os.environ.get("TUNELAB_DOCS_SCREENSHOTS") == "1" else _SCRATCH
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
     if element_id is None:
         browser.save_screenshot(str(path))
     else:
