@@ -222,9 +222,16 @@ class Storage:
         raise NotImplementedError
 
     # -- changing a trial ---------------------------------------------------------------------
+    def _update(self, trial_id: str, fields: dict[str, Any], states: tuple[str, ...]) -> bool:
+        """Set the columns `fields` of the trial if its status is one of `states`, in one
+        statement; True when it changed. The SQL stores implement the methods below
+        through it; another storage may implement them directly instead."""
+        raise NotImplementedError
+
     def report(self, trial_id: str, metrics: MetricsTracker) -> bool:
         """Replace a RUNNING trial's metrics; False (nothing changed) if it is not RUNNING."""
-        raise NotImplementedError
+        fields = {"metrics": dumps(metrics.get_config())}
+        return self._update(trial_id, fields, (TrialStatus.RUNNING,))
 
     def finish(
         self,
@@ -242,7 +249,18 @@ class Storage:
     ) -> bool:
         """Record the end of a RUNNING or IDLE trial (status IDLE: it runs again later).
         False, and nothing changed, when the trial has already finished."""
-        raise NotImplementedError
+        fields = {
+            "hp_values": dumps(values),
+            "value_hash": value_hash,
+            "status": status,
+            "metrics": dumps(metrics.get_config()),
+            "score": score,
+            "best_step": best_step,
+            "message": message,
+            "ended_at": ended_at,
+            "retries": retries,
+        }
+        return self._update(trial_id, fields, (TrialStatus.RUNNING, TrialStatus.IDLE))
 
     def save_values(self, trial_id: str, values: dict[str, Any]) -> bool:
         """Add `values` to a RUNNING trial's values as they are suggested (define-by-run),
@@ -252,7 +270,7 @@ class Storage:
 
     def release(self, trial_id: str) -> bool:
         """Put a RUNNING trial back to IDLE (it runs again); False if it was not RUNNING."""
-        raise NotImplementedError
+        return self._update(trial_id, {"status": TrialStatus.IDLE}, (TrialStatus.RUNNING,))
 
     def rescore(self, scores: list[tuple[str, float | None, int | None, str]]) -> None:
         """Set ``(trial_id, score, best_step, status)`` of finished trials (the objective

@@ -388,10 +388,6 @@ class PostgresStorage(Storage):
         params = (*fields.values(), self.project, trial_id, *states)
         return self._run(sql, params, lock=False) == 1
 
-    def report(self, trial_id: str, metrics: MetricsTracker) -> bool:
-        fields = {"metrics": dumps(metrics.get_config())}
-        return self._update(trial_id, fields, (TrialStatus.RUNNING,))
-
     def finish(
         self,
         trial_id: str,
@@ -406,18 +402,18 @@ class PostgresStorage(Storage):
         retries: int,
         ended_at: float,
     ) -> bool:
-        fields = {
-            "hp_values": dumps(values),
-            "value_hash": value_hash,
-            "status": status,
-            "metrics": dumps(metrics.get_config()),
-            "score": score,
-            "best_step": best_step,
-            "message": _text(message),
-            "ended_at": ended_at,
-            "retries": retries,
-        }
-        if self._update(trial_id, fields, (TrialStatus.RUNNING, TrialStatus.IDLE)):
+        if super().finish(
+            trial_id,
+            status=status,
+            values=values,
+            value_hash=value_hash,
+            metrics=metrics,
+            score=score,
+            best_step=best_step,
+            message=_text(message),
+            retries=retries,
+            ended_at=ended_at,
+        ):
             return True
         # A retried write whose first attempt committed before its connection broke finds
         # the trial already finished: by this very call if the end time is the one given.
@@ -439,9 +435,6 @@ class PostgresStorage(Storage):
                 return False
             merged = {**loads(row[0]), **values}
             return self._update(trial_id, {"hp_values": dumps(merged)}, (TrialStatus.RUNNING,))
-
-    def release(self, trial_id: str) -> bool:
-        return self._update(trial_id, {"status": TrialStatus.IDLE}, (TrialStatus.RUNNING,))
 
     def rescore(self, scores: list[tuple[str, float | None, int | None, str]]) -> None:
         with self._atomic() as conn, conn.cursor() as cursor:

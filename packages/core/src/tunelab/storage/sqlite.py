@@ -764,37 +764,6 @@ class Store(Storage):
         sql = f"UPDATE trials SET {sets} WHERE trial_id=? AND status IN ({marks})"
         return self._write(sql, [*fields.values(), trial_id, *states]).rowcount == 1
 
-    def report(self, trial_id: str, metrics: MetricsTracker) -> bool:
-        fields = {"metrics": dumps(metrics.get_config())}
-        return self._update(trial_id, fields, (TrialStatus.RUNNING,))
-
-    def finish(
-        self,
-        trial_id: str,
-        *,
-        status: str,
-        values: dict[str, Any],
-        value_hash: str,
-        metrics: MetricsTracker,
-        score: float | None,
-        best_step: int | None,
-        message: str | None,
-        retries: int,
-        ended_at: float,
-    ) -> bool:
-        fields = {
-            "hp_values": dumps(values),
-            "value_hash": value_hash,
-            "status": status,
-            "metrics": dumps(metrics.get_config()),
-            "score": score,
-            "best_step": best_step,
-            "message": message,
-            "ended_at": ended_at,
-            "retries": retries,
-        }
-        return self._update(trial_id, fields, (TrialStatus.RUNNING, TrialStatus.IDLE))
-
     def save_values(self, trial_id: str, values: dict[str, Any]) -> bool:
         with self._atomic() as conn:
             row = conn.execute(
@@ -805,9 +774,6 @@ class Store(Storage):
                 return False
             merged = {**loads(row[0]), **values}
             return self._update(trial_id, {"hp_values": dumps(merged)}, (TrialStatus.RUNNING,))
-
-    def release(self, trial_id: str) -> bool:
-        return self._update(trial_id, {"status": TrialStatus.IDLE}, (TrialStatus.RUNNING,))
 
     def rescore(self, scores: list[tuple[str, float | None, int | None, str]]) -> None:
         with self._atomic() as conn:
