@@ -276,7 +276,10 @@ def test_workers_sharing_a_search_wait_for_a_straggler_instead_of_quitting(tmp_p
         worker.join(timeout=60)
     assert not errors
     assert waits  # a free worker waited for the straggler (and did not quit)
-    assert sum(ran_by.values()) == 12 and len(ran_by) == 3
+    # Which workers get the trials depends on the scheduler (on a loaded CI machine one worker
+    # may start after the others have taken every trial); the straggler's worker and at least
+    # one other shared the search.
+    assert sum(ran_by.values()) == 12 and len(ran_by) >= 2
     oracle = HyperbandOracle(
         LOSS, max_epochs=3, hyperband_iterations=2, seed=1, directory=tmp_path, project_name="p"
     )
