@@ -151,7 +151,7 @@ class BayesianOptimization(BaseTuner):
         objective: Any = None,
         max_trials: int = 10,
         num_initial_points: int | None = None,
-        alpha: float = 1e-4,
+        alpha: float = 1e-6,
         beta: float = 2.6,
         seed: int | None = None,
         hyperparameters: HyperParameters | None = None,

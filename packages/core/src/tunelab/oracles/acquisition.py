@@ -103,8 +103,9 @@ def optimize_acquisition(
     min_distance: float | np.ndarray = 1e-6,
     snap: Callable[[np.ndarray], np.ndarray] | None = None,
     extra_candidates: np.ndarray | None = None,
+    box: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray | None:
-    """Maximize an acquisition function over [0, 1]^dim.
+    """Maximize an acquisition function over [0, 1]^dim, or over a box inside it.
 
     Scores a scrambled Sobol set, then refines the best ``n_refine`` candidates jointly
     with L-BFGS-B (forward-difference gradients, one vectorised ``acq`` call per step).
@@ -132,6 +133,9 @@ def optimize_acquisition(
     extra_candidates : ndarray of shape (k, dim), optional
         Scored with the Sobol set, e.g. points near the best observations, so that the
         refinement can start from the incumbent's neighbourhood as well as from afar.
+    box : (lower, upper), optional
+        Arrays of shape (dim,) within [0, 1]: the Sobol set fills this box, and extra
+        candidates and the refinement stay in it (a trust region).
 
     Returns
     -------
@@ -152,8 +156,14 @@ def optimize_acquisition(
     if ex is not None and (ex.ndim != 2 or ex.shape[1] != dim):
         raise ValueError(f"exclude must have shape (k, {dim}), got {ex.shape}")
 
+    lower, upper = (np.zeros(dim), np.ones(dim)) if box is None else map(np.asarray, box)
+    if lower.shape != (dim,) or upper.shape != (dim,) or not np.all(
+        (lower >= 0.0) & (lower <= upper) & (upper <= 1.0)
+    ):
+        raise ValueError(f"box must be two arrays of shape ({dim},) with 0 <= lower <= upper <= 1")
+
     def prepare(Z: np.ndarray) -> np.ndarray:
-        Z = np.clip(Z, 0.0, 1.0)
+        Z = np.clip(Z, lower, upper)
         return np.clip(snap(Z), 0.0, 1.0) if snap is not None else Z
 
     def score(Z: np.ndarray) -> np.ndarray:
@@ -163,7 +173,7 @@ def optimize_acquisition(
     def allowed(x: np.ndarray) -> bool:
         return ex is None or bool(np.all(np.max(np.abs(ex - x), axis=1) > min_distance))
 
-    cands = _sobol(dim, int(n_candidates), rng)
+    cands = lower + (upper - lower) * _sobol(dim, int(n_candidates), rng)
     if extra_candidates is not None and np.size(extra_candidates):
         cands = np.vstack([cands, np.asarray(extra_candidates, float).reshape(-1, dim)])
     cands = prepare(cands)
@@ -189,7 +199,7 @@ def optimize_acquisition(
         # refines all of them at once with one acq call per step.
         base = starts.copy()
         base[:, free] = z.reshape(k, f)
-        step = np.where(base[:, free] + _FD_STEP <= 1.0, _FD_STEP, -_FD_STEP)
+        step = np.where(base[:, free] + _FD_STEP <= upper[free], _FD_STEP, -_FD_STEP)
         moved = np.repeat(base[:, None, :], f, axis=1)
         moved[:, np.arange(f), free] += step
         v = score(np.vstack([base, moved.reshape(k * f, dim)]))
@@ -199,7 +209,8 @@ def optimize_acquisition(
 
     res = optimize.minimize(
         neg_total, starts[:, free].ravel(), jac=True, method="L-BFGS-B",
-        bounds=[(0.0, 1.0)] * (k * f), options={"maxiter": 50},
+        bounds=list(zip(np.tile(lower[free], k), np.tile(upper[free], k), strict=True)),
+        options={"maxiter": 50},
     )  # fmt: skip
     refined = starts.copy()
     refined[:, free] = res.x.reshape(k, f)

@@ -57,9 +57,13 @@ class BayesianOptimizationOracle(Oracle):
         See `Oracle`.
     num_initial_points : int, optional
         Trials placed by the initial design before the model is used (default: twice the
-        number of dimensions plus two, at most a third of max_trials, at least 3).
+        number of dimensions plus two, at most a fifth of max_trials, at least 3).
     alpha : float
-        Noise floor added to the kernel diagonal (KerasTuner's meaning).
+        Noise floor added to the kernel diagonal, in units of the standardized values
+        (KerasTuner's meaning); the model fits the noise above it. The default, 1e-6, is
+        lower than KerasTuner's 1e-4: with a deterministic objective a floor of 1e-4 kept
+        the model from telling apart the last digits near the optimum (10 seeds at 100
+        trials: Hartmann-6 median regret 0.0016 -> 0.00004, Branin 0.00016 -> 0.000015).
     beta : float
         Exploration weight of the upper-confidence-bound acquisition.
     acquisition : {"log_ei", "ucb"}
@@ -100,13 +104,34 @@ class BayesianOptimizationOracle(Oracle):
     # spans [0, 1] in each objective.
     rho = 0.05
     normalize = "front"
+    # Trust region (TuRBO's idea, Eriksson et al., 2019): the acquisition is maximized only
+    # inside a box around the best point, whose side doubles after `tr_successes`
+    # improvements in a row and halves after max(`tr_failures`, `tr_failures_per_dim` x
+    # dimensions) trials without one; below `tr_min` it starts again at `tr_init`. A global
+    # model in many dimensions spends its trials on the box's corners, where its uncertainty
+    # is largest and the objective rarely is best; in few dimensions a global step still
+    # finds other basins, so there every `trust_region_every`-th trial is local and the others
+    # global. The box's state is replayed from the stored trials, so it survives a restart and
+    # is the same in every worker. 10 seeds (benchmarks/search_quality), median regret, global
+    # only -> with the box: Ackley-20 (shifted, rotated) at 200 trials 19.8 -> 11.8, Ackley-10
+    # at 100 7.8 -> 5.9, Hartmann-6 at 30 0.27 -> 0.11, Ackley-5 at 30 11.9 -> 7.4, Levy-4 at
+    # 100 0.032 -> 0.0032 (Levy-4 at 30: 1.5 -> 2.0).
+    # From `tr_narrow_dims` dimensions the box starts at half of `tr_init`: at 0.8 of the
+    # cube's side in 20 dimensions, log-EI still went for the box's corners (Ackley-20 at 200
+    # trials, 10 seeds: 16.6 -> 12.8); in 10 dimensions and fewer the narrower start lost
+    # (Ackley-10 at 30 trials 15.0 -> 17.5, Levy-4 at 100 0.003 -> 0.29).
+    trust_region_dims = 6
+    trust_region_every = 2
+    tr_narrow_dims = 16
+    tr_init, tr_min, tr_max = 0.8, 0.5**7, 1.6
+    tr_successes, tr_failures, tr_failures_per_dim = 3, 4, 1.0
 
     def __init__(
         self,
         objective: Any = None,
         max_trials: int | None = 10,
         num_initial_points: int | None = None,
-        alpha: float = 1e-4,
+        alpha: float = 1e-6,
         beta: float = 2.6,
         seed: int | None = None,
         hyperparameters: Any = None,
@@ -141,13 +166,14 @@ class BayesianOptimizationOracle(Oracle):
         self._gp_key: tuple[str, ...] = ()
         self._encoded: dict[str, np.ndarray] = {}
         self._encoded_key: tuple[str, ...] = ()
+        self._n_failed = 0
 
     def _initial_points(self, dim: int) -> int:
         if self._user_initial_points is not None:
             return self._user_initial_points
         n = 2 * dim + 2
         if self.max_trials is not None:
-            n = min(n, max(3, self.max_trials // 3))
+            n = min(n, max(3, self.max_trials // 5))
         return max(3, n)
 
     # -- encoding ---------------------------------------------------------------------------
@@ -208,6 +234,7 @@ class BayesianOptimizationOracle(Oracle):
                 pending.append(encode(stored))
         X = np.array(done).reshape(len(done), len(space))
         y = np.array(values, dtype=float)
+        self._n_failed = len(failed) if len(y) else 0
         if failed and len(y):
             X = np.vstack([X, np.array(failed)])
             y = np.concatenate([y, np.full(len(failed), y.max())])
@@ -230,8 +257,14 @@ class BayesianOptimizationOracle(Oracle):
             X, y, X_pending = self._observations(space, number)
             if len(y) < 2:
                 return self.random_values(trial)
+            side = None
+            local = dim >= self.trust_region_dims or (
+                self.trust_region_every and number % self.trust_region_every == 0
+            )
+            if local and not self._scalarizes():
+                side = self._trust_region_side(y[: len(y) - self._n_failed], n_initial, dim)
             with _one_blas_thread():
-                suggestion = self._suggest(space, X, y, X_pending, self.rng(trial))
+                suggestion = self._suggest(space, X, y, X_pending, self.rng(trial), side)
             unit = self._full_unit(suggestion, space)
         if unit is None:
             return self.random_values(trial)
@@ -254,6 +287,27 @@ class BayesianOptimizationOracle(Oracle):
         by_name = dict(zip([hp.name for hp in space], unit, strict=True))
         return np.array([by_name.get(hp.name, 0.5) for hp in full])
 
+    def _trust_region_side(self, y: np.ndarray, n_initial: int, dim: int) -> float:
+        """The trust region's side (a fraction of the unit cube's) after the finished
+        values `y`, in trial order: replayed from the first model-based trial on."""
+        start = self.tr_init / 2.0 if dim >= self.tr_narrow_dims else self.tr_init
+        side, wins, losses = start, 0, 0
+        patience = max(self.tr_failures, round(self.tr_failures_per_dim * dim))
+        best = float(np.min(y[:n_initial])) if n_initial else np.inf
+        for value in y[n_initial:]:
+            if value < best - 1e-3 * abs(best):
+                wins, losses = wins + 1, 0
+            else:
+                wins, losses = 0, losses + 1
+            best = min(best, float(value))
+            if wins >= self.tr_successes:
+                side, wins = min(2.0 * side, self.tr_max), 0
+            elif losses >= patience:
+                side, losses = side / 2.0, 0
+                if side < self.tr_min:
+                    side = start
+        return side
+
     def _suggest(
         self,
         space: list[HyperParameter],
@@ -261,6 +315,7 @@ class BayesianOptimizationOracle(Oracle):
         y: np.ndarray,
         X_pending: np.ndarray,
         rng: np.random.Generator,
+        side: float | None = None,
     ) -> np.ndarray | None:
         # Imported here: scipy.optimize takes a second to import, and only this needs it.
         from tunelab.oracles.fantasies import FantasyPosterior
@@ -284,13 +339,14 @@ class BayesianOptimizationOracle(Oracle):
             y = _warp(y)
         gp = self._gp.fit(X, y)
         best = float(y.min())
+        box = None if side is None else _box_around(X[np.argmin(y)], side, gp.length_scales_)
         if len(X_pending) and self._pending_lie == "fantasies" and self.acquisition == "log_ei":
             posterior = FantasyPosterior(gp, X_pending, rng=rng)
 
             def acquisition(Z: np.ndarray) -> np.ndarray:
                 return posterior.log_expected_improvement(Z, best)
 
-            return self._optimize(space, acquisition, X, y, X_pending, rng)
+            return self._optimize(space, acquisition, X, y, X_pending, rng, box)
         if len(X_pending):
             if self._pending_lie == "believer":
                 # Kriging believer: each pending point takes the model's own prediction.
@@ -311,7 +367,7 @@ class BayesianOptimizationOracle(Oracle):
                 mean, std = gp.predict(Z)
                 return log_expected_improvement(mean, std, best)
 
-        return self._optimize(space, acquisition, X, y, X_pending, rng)
+        return self._optimize(space, acquisition, X, y, X_pending, rng, box)
 
     def _optimize(
         self,
@@ -321,6 +377,7 @@ class BayesianOptimizationOracle(Oracle):
         y: np.ndarray,
         X_pending: np.ndarray,
         rng: np.random.Generator,
+        box: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> np.ndarray | None:
         from tunelab.oracles.acquisition import optimize_acquisition
 
@@ -330,6 +387,8 @@ class BayesianOptimizationOracle(Oracle):
         # learn next to nothing that trial does not; tried points only must not repeat.
         distance = np.r_[np.full(len(X), 1e-6), np.full(len(X_pending), _PENDING_DISTANCE)]
         extra = _near_best(X, y, self.local_candidates, rng) if self.local_candidates else None
+        if extra is not None and box is not None:
+            extra = np.clip(extra, *box)
         return optimize_acquisition(
             acquisition,
             len(space),
@@ -339,7 +398,19 @@ class BayesianOptimizationOracle(Oracle):
             discrete_dims=discrete,
             snap=_snapper(space),
             extra_candidates=extra,
+            box=box,
         )
+
+
+def _box_around(
+    center: np.ndarray, side: float, length_scales: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """A box of mean side `side` around `center`, longer along the dimensions where the
+    model's length scales are longer (their geometric mean scales to 1), inside [0, 1]."""
+    weights = np.asarray(length_scales, float)
+    weights = weights / np.exp(np.mean(np.log(weights)))
+    half = 0.5 * side * np.clip(weights, 0.25, 4.0)
+    return np.clip(center - half, 0.0, 1.0), np.clip(center + half, 0.0, 1.0)
 
 
 def _near_best(X: np.ndarray, y: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
