@@ -157,8 +157,10 @@ def optimize_acquisition(
         raise ValueError(f"exclude must have shape (k, {dim}), got {ex.shape}")
 
     lower, upper = (np.zeros(dim), np.ones(dim)) if box is None else map(np.asarray, box)
-    if lower.shape != (dim,) or upper.shape != (dim,) or not np.all(
-        (lower >= 0.0) & (lower <= upper) & (upper <= 1.0)
+    if (
+        lower.shape != (dim,)
+        or upper.shape != (dim,)
+        or not np.all((lower >= 0.0) & (lower <= upper) & (upper <= 1.0))
     ):
         raise ValueError(f"box must be two arrays of shape ({dim},) with 0 <= lower <= upper <= 1")
 
