@@ -11,11 +11,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from tunelab.storage.base import StoreError
 
-__all__ = ["RETRY_ENV", "Session", "load_psycopg", "redact"]
+__all__ = ["RETRY_ENV", "Session", "load_psycopg", "redact", "scrub"]
 
 RETRY_ENV = "TUNELAB_PG_RETRY_SECONDS"
 # SQLSTATEs of a connection the server ended (admin shutdown, crash, cannot connect now).
@@ -33,6 +33,24 @@ def redact(url: str) -> str:
         return url
     host = parts.netloc.rsplit("@", 1)[1]
     return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+
+
+def scrub(text: str, url: str) -> str:
+    """`text` (a driver's message about `url`) on one line, with the URL's password (as
+    written or decoded) replaced by ``***``: libpq quotes parts of a URL it cannot parse.
+
+    >>> scrub('invalid percent-encoded token: "pw%zz"', "postgresql://me:pw%zz@db/x")
+    'invalid percent-encoded token: "***"'
+    """
+    text = " ".join(text.split())
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        password = None
+    for secret in sorted({password or "", unquote(password or "")}, key=len, reverse=True):
+        if secret:
+            text = text.replace(secret, "***")
+    return text
 
 
 def load_psycopg() -> Any:
@@ -108,11 +126,14 @@ class Session:
     connection when the old one broke), `transaction` groups actions, taking the lock
     `lock_key` before the first one that needs it (`call(..., lock=True)`)."""
 
-    def __init__(self, url: str, lock_key: int, location: str) -> None:
+    def __init__(
+        self, url: str, lock_key: int, location: str, retry_for: float | None = None
+    ) -> None:
         self.psycopg = load_psycopg()
+        self.url = url
         self.location = location
         self.lock_key = lock_key
-        self.retry_for = retry_seconds()
+        self.retry_for = retry_seconds() if retry_for is None else retry_for
         self.pool = _Pool(url, self.psycopg)
         self.local = threading.local()
         try:
@@ -123,7 +144,7 @@ class Session:
         except self.psycopg.Error as error:
             raise StoreError(
                 f"cannot connect to the PostgreSQL server of storage={location} "
-                f"({' '.join(str(error).split())}); check that it runs and that the URL's "
+                f"({scrub(str(error), url)}); check that it runs and that the URL's "
                 "host, port, user, password and database are right"
             ) from None
 
@@ -182,7 +203,7 @@ class Session:
                 delay = min(delay * 2, 2.0)
 
     def lost_error(self, error: Exception, in_block: bool = False) -> StoreError:
-        said = " ".join(str(error).split())  # psycopg's messages span lines
+        said = scrub(str(error), self.url)  # psycopg's messages span lines
         if in_block:
             return StoreError(
                 f"lost the connection to the PostgreSQL server of {self.location} in the "
