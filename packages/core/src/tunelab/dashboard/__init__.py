@@ -146,7 +146,7 @@ def serve(
             flush=True,
         )
     print(f"tunelab dashboard: {what} at {url} (Ctrl-C to stop)", flush=True)
-    app = create_app(directory if is_storage_url(directory) else Path(directory), project)
+    app = create_app(str(directory) if is_storage_url(directory) else Path(directory), project)
     config = uvicorn.Config(app, log_level="warning", access_log=False)
     try:
         uvicorn.Server(config).run(sockets=[sock])

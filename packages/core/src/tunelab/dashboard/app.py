@@ -141,16 +141,16 @@ def create_app(root: str | Path, project: str | None = None) -> Starlette:
         try:
             found = projects.find()
         except READ_ERRORS as error:  # the database's server is gone
-            body = json.dumps({**head, "projects": [], "error": str(error)}).encode()
-            return _send(body, f"error-{hashlib.sha256(body).hexdigest()[:16]}", request)
+            failed = json.dumps({**head, "projects": [], "error": str(error)}).encode()
+            return _send(failed, f"error-{hashlib.sha256(failed).hexdigest()[:16]}", request)
         # Each summary comes from its reader's cache while its store's token stays.
         summaries = [(name, reader(name, source).summary()) for name, source in found]
         state = "|".join(f"{name}:{doc.token}" for name, doc in summaries)
         etag = f"{len(found)}-{hashlib.sha256(state.encode()).hexdigest()[:16]}"
         if etag != listing["etag"]:
             rows = [doc.data for _, doc in summaries]
-            body = json.dumps({**head, "projects": rows}, separators=(",", ":"))
-            listing.update(etag=etag, body=body.encode())
+            text = json.dumps({**head, "projects": rows}, separators=(",", ":"))
+            listing.update(etag=etag, body=text.encode())
         return _send(listing["body"], etag, request)
 
     def api(kind: str) -> Any:

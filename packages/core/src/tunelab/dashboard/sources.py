@@ -130,7 +130,7 @@ class DatabaseProject:
     def last_change(self, store: Storage, counts: dict[str, int]) -> float | None:
         # No file to date: the latest end, start of a live trial, or the project's creation.
         live = tuple(s for s in counts if s not in FINISHED)
-        times = [row[3] for row in store.last_ended(1)]
+        times: list[Any] = [row[3] for row in store.last_ended(1)]
         if live:
             times += [t.started_at for t in store.get_trials(live)]
         created = store.get_meta("created_at")
