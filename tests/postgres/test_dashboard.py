@@ -246,6 +246,7 @@ def test_bad_urls_and_projects_are_one_clear_line_without_the_password(database,
         ([database, "--project", "nope"], "project 'nope' is not in"),
         ([database.replace(SECRET, "pw%zz")], "invalid percent-encoded token"),
         ([f"{database}?bogus=1"], 'invalid URI query parameter: "bogus"'),
+        ([f"{nowhere}?password={SECRET}", "--project", "alpha"], "password=*** (project 'alpha')"),
     ):
         done = _tunelab("dashboard", *args, "--port", "0")
         assert done.returncode == 1, (args, done.stdout)

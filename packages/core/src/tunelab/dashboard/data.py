@@ -149,8 +149,9 @@ class ProjectReader:
 
     def _read(self, store: Storage) -> tuple[Objective, HyperParameters, list[StoredTrial], dict]:
         """The objective, the space, every trial by number and the counts by status."""
-        settings = (store.get_meta("objective"), store.get_meta("space"))
-        if settings != self._settings:  # a rescore or a new space: nothing kept holds
+        settings = tuple(store.get_meta(key) for key in ("objective", "space", "created_at"))
+        # A rescore, a new space or the project made again (overwrite=True): nothing kept holds.
+        if settings != self._settings:
             self._forget()
             self._settings = settings
         objective, space = _objective(settings[0]), _space(settings[1])

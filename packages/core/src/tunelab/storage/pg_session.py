@@ -7,11 +7,12 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from tunelab.storage.base import StoreError
 
@@ -22,17 +23,33 @@ RETRY_ENV = "TUNELAB_PG_RETRY_SECONDS"
 _GONE = ("57P01", "57P02", "57P03", "08006", "08003", "08001")
 
 
+def _passwords(url: str) -> list[str]:
+    """The passwords written in `url` (in its user part or as ``?password=``), as written
+    and decoded, longest first."""
+    try:
+        parts = urlsplit(url)
+        found = [parts.password or ""]
+    except ValueError:
+        return []
+    found += [v for k, v in parse_qsl(parts.query, keep_blank_values=True) if k == "password"]
+    found += [m.group(1) for m in re.finditer(r"(?:^|&)password=([^&]*)", parts.query)]
+    return sorted({s for f in found for s in (f, unquote(f)) if s}, key=len, reverse=True)
+
+
 def redact(url: str) -> str:
     """`url` without its password (for messages).
 
     >>> redact("postgresql://me:secret@db:5432/studies")
     'postgresql://me:***@db:5432/studies'
+    >>> redact("postgresql://me@db/studies?password=secret&sslmode=require")
+    'postgresql://me@db/studies?password=***&sslmode=require'
     """
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+    if parts.password is not None:
+        host = parts.netloc.rsplit("@", 1)[1]
+        parts = parts._replace(netloc=f"{parts.username or ''}:***@{host}")
+    query = re.sub(r"(^|&)password=[^&]*", r"\1password=***", parts.query)
+    return urlunsplit(parts._replace(query=query))
 
 
 def scrub(text: str, url: str) -> str:
@@ -43,13 +60,8 @@ def scrub(text: str, url: str) -> str:
     'invalid percent-encoded token: "***"'
     """
     text = " ".join(text.split())
-    try:
-        password = urlsplit(url).password
-    except ValueError:
-        password = None
-    for secret in sorted({password or "", unquote(password or "")}, key=len, reverse=True):
-        if secret:
-            text = text.replace(secret, "***")
+    for secret in _passwords(url):
+        text = text.replace(secret, "***")
     return text
 
 
