@@ -296,3 +296,24 @@ def _tracker(value: float) -> MetricsTracker:
     tracker.update("loss", value, 0)
     return tracker
 
+
+def test_a_postgres_block_that_wrote_is_flushed_when_it_returns(pg_url):
+    # The block commits without waiting for the disk, so that its lock is released at once,
+    # then waits for the flush outside the lock: on return, the log is flushed past it.
+    import psycopg
+
+    store = PostgresStorage(pg_url, "durable")
+    try:
+        assert store._db.early
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            for n in range(5):
+                with store.transaction():
+                    number = store.next_number()
+                    store.create_trial(number, f"d{n}", {"x": n}, f"hd{n}", _claim(os.getpid()))
+                inserted, flushed = conn.execute(
+                    "SELECT pg_current_wal_insert_lsn(), pg_current_wal_flush_lsn()"
+                ).fetchone()
+                assert flushed >= inserted, (n, inserted, flushed)
+        assert [t.number for t in store.get_trials()] == [0, 1, 2, 3, 4]
+    finally:
+        store.close()

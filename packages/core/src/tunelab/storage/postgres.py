@@ -7,7 +7,13 @@ store keeps every project of a database in four tables of the schema ``tunelab``
 guarantees of `tunelab.storage.base` this way:
 
 * Durability: each change is committed before the call (or the `transaction` block)
-  returns, with the server's own durability (``synchronous_commit`` as configured).
+  returns, with the server's own durability (``synchronous_commit`` as configured). A
+  block that holds the project's lock (below) commits without waiting for the disk, which
+  releases the lock a flush earlier (an ask of another process waits for it no longer),
+  then waits outside the lock: it writes an empty message (prefix ``tunelab``, seen only
+  by logical decoding) in a transaction of its own, whose commit flushes the log up to and
+  past the block's. A crash in between can lose only a block that has not returned, and
+  with it anything another process based on it (written later in the same log).
 * Concurrency: a `transaction` block first takes the project's advisory lock
   (``pg_advisory_xact_lock``), held until it commits: blocks of one project run one at a
   time, on any host, so "count the trials, then add one" is atomic and ``max_trials`` is
