@@ -20,7 +20,12 @@ returns at once, so what is timed is the library's loop and its store.
 Run::
 
     uv run --frozen --group bench python benchmarks/postgres/store_overhead.py \
-        [--trials 1000] [--repeats 3] [--procs 4] [--wait-ms 20,100]
+        [--trials 1000] [--repeats 3] [--procs 4] [--wait-ms 20,100] [--baseline-src DIR]
+
+``--baseline-src DIR`` (a ``packages/core/src`` of another tunelab, e.g. from ``git archive
+main packages/core/src``) adds rows ``tunelab@baseline`` to the shared-study table, each
+measured just before this checkout's on the same server: a change compared side by side
+under the same load.
 
 Results: a table on stdout and JSON in ``benchmarks/postgres/results.json`` (with the
 command and the machine's core count).
@@ -118,10 +123,16 @@ def _one(library: str, url: str, warm_url: str, trials: int) -> float:
         return (time.perf_counter() - started) / trials
 
 
-def _worker(library: str, url: str, trials: int, wait: float, barrier: Any, out: Any) -> None:
+def _worker(
+    library: str, url: str, trials: int, wait: float, barrier: Any, out: Any, src: str | None
+) -> None:
+    if src is not None:
+        sys.path.insert(0, src)  # before tunelab is imported: that tunelab runs here
     with tempfile.TemporaryDirectory() as folder:
         if library == "tunelab":
-            import tunelab  # noqa: F401
+            import tunelab
+
+            assert src is None or tunelab.__file__.startswith(src), tunelab.__file__
         else:
             import optuna  # noqa: F401
         barrier.wait()
@@ -133,8 +144,11 @@ def _worker(library: str, url: str, trials: int, wait: float, barrier: Any, out:
         out.put((started, time.time()))
 
 
-def _shared(library: str, url: str, trials: int, procs: int, wait: float) -> float:
-    """Trials per second of `procs` processes sharing one study of `trials` trials."""
+def _shared(
+    library: str, url: str, trials: int, procs: int, wait: float, src: str | None = None
+) -> float:
+    """Trials per second of `procs` processes sharing one study of `trials` trials (with
+    tunelab imported from `src`, if given)."""
     context = multiprocessing.get_context("spawn")
     barrier, out = context.Barrier(procs), context.Queue()
     if library == "optuna":  # created once, then joined (as tunelab's processes do)
@@ -142,7 +156,7 @@ def _shared(library: str, url: str, trials: int, procs: int, wait: float) -> flo
 
         optuna.create_study(study_name="bench", storage=_optuna_url(url))
     workers = [
-        context.Process(target=_worker, args=(library, url, trials, wait, barrier, out))
+        context.Process(target=_worker, args=(library, url, trials, wait, barrier, out, src))
         for _ in range(procs)
     ]
     for worker in workers:
@@ -161,7 +175,12 @@ def main() -> None:
     parser.add_argument("--wait-ms", default="20,100", help="comma-separated waits")
     parser.add_argument("--shared-trials", type=int, default=None, help="default: --trials")
     parser.add_argument("--output", default=str(Path(__file__).with_name("results.json")))
+    parser.add_argument(
+        "--baseline-src", default=None, help="another tunelab's packages/core/src, side by side"
+    )
     args = parser.parse_args()
+    if args.baseline_src and not (Path(args.baseline_src) / "tunelab" / "__init__.py").is_file():
+        sys.exit(f"--baseline-src {args.baseline_src!r}: expected a folder holding tunelab/")
     bindir = find_bin()
     if bindir is None:
         sys.exit("no PostgreSQL server binaries: apt-get install postgresql")
@@ -177,6 +196,7 @@ def main() -> None:
         "load_average_at_start": os.getloadavg()[0],
         "trials": args.trials,
         "repeats": args.repeats,
+        "baseline_src": args.baseline_src,
     }
     try:
         per_trial: dict[str, list[float]] = {"tunelab": [], "optuna": []}
@@ -192,10 +212,15 @@ def main() -> None:
         scaling: dict[str, Any] = {}
         waits = [float(w) for w in args.wait_ms.split(",") if w]
         variants = [("trivial", 0.0)] + [(f"wait_{w:g}ms", w / 1000) for w in waits]
+        libraries = ["tunelab", "optuna"]
+        if args.baseline_src:
+            libraries.insert(0, "tunelab@baseline")
         for label, wait in variants:
-            for library in ("tunelab", "optuna"):
-                one = _shared(library, fresh(), shared_n, 1, wait)
-                many = _shared(library, fresh(), shared_n, args.procs, wait)
+            for library in libraries:
+                src = args.baseline_src if library == "tunelab@baseline" else None
+                name = library.split("@")[0]
+                one = _shared(name, fresh(), shared_n, 1, wait, src)
+                many = _shared(name, fresh(), shared_n, args.procs, wait, src)
                 scaling[f"{library}/{label}"] = {
                     "trials_per_s_1_proc": one,
                     f"trials_per_s_{args.procs}_procs": many,
@@ -204,6 +229,7 @@ def main() -> None:
         report["shared_study"] = scaling
     finally:
         server.close()
+    report["load_average_at_end"] = os.getloadavg()[0]
     report["targets"] = {"at_most_half_of_optuna_per_trial": report["tunelab_over_optuna"] <= 0.5}
     for key, row in scaling.items():
         if key.startswith("tunelab/"):
@@ -218,10 +244,10 @@ def main() -> None:
         f"\nOne study shared by {args.procs} processes ({shared_n} trials; "
         f"{os.cpu_count()} CPU cores for clients and server)"
     )
-    print(f"{'library/objective':<26} {'1 proc t/s':>11} {f'{args.procs} procs t/s':>12} {'x':>6}")
+    print(f"{'library/objective':<30} {'1 proc t/s':>11} {f'{args.procs} procs t/s':>12} {'x':>6}")
     for key, row in scaling.items():
         many = row[f"trials_per_s_{args.procs}_procs"]
-        print(f"{key:<26} {row['trials_per_s_1_proc']:>11.1f} {many:>12.1f} {row['speedup']:>6.2f}")
+        print(f"{key:<30} {row['trials_per_s_1_proc']:>11.1f} {many:>12.1f} {row['speedup']:>6.2f}")
     print("\nTargets:", json.dumps(report["targets"], indent=1))
     Path(args.output).write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))

@@ -272,3 +272,48 @@ def test_import_tunelab_does_not_import_psycopg():
     code = "import sys, tunelab, tunelab.storage.url; print('psycopg' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_change_token_moves_with_every_change_and_only_then(open_store):
+    reader, writer = open_store(), open_store()  # another connection, as another process
+    token = reader.change_token()
+    assert reader.change_token() == token  # nothing changed
+    changes = [
+        lambda: writer.create_trial(0, "t0", {"x": 1}, "h0", _claim(os.getpid())),
+        lambda: writer.report("t0", _tracker(0.5)),
+        lambda: _finish(writer, "t0", 0.25),
+        lambda: writer.set_meta("objective", {"name": "loss", "direction": "min"}),
+    ]
+    for change in changes:
+        change()
+        new = reader.change_token()
+        assert new != token and reader.change_token() == new
+        token = new
+
+
+def _tracker(value: float) -> MetricsTracker:
+    tracker = MetricsTracker()
+    tracker.update("loss", value, 0)
+    return tracker
+
+
+def test_a_postgres_block_that_wrote_is_flushed_when_it_returns(pg_url):
+    # The block commits without waiting for the disk, so that its lock is released at once,
+    # then waits for the flush outside the lock: on return, the log is flushed past it.
+    import psycopg
+
+    store = PostgresStorage(pg_url, "durable")
+    try:
+        assert store._db.early
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            for n in range(5):
+                with store.transaction():
+                    number = store.next_number()
+                    store.create_trial(number, f"d{n}", {"x": n}, f"hd{n}", _claim(os.getpid()))
+                inserted, flushed = conn.execute(
+                    "SELECT pg_current_wal_insert_lsn(), pg_current_wal_flush_lsn()"
+                ).fetchone()
+                assert flushed >= inserted, (n, inserted, flushed)
+        assert [t.number for t in store.get_trials()] == [0, 1, 2, 3, 4]
+    finally:
+        store.close()

@@ -11,6 +11,7 @@ TensorFlow or scikit-learn::
     tunelab pareto my_dir/my_project -o front.png   (the Pareto front of an objective list)
     tunelab list my_dir                  (every project under a folder)
     tunelab dashboard my_dir             (a live web page; needs tunelab[dashboard])
+    tunelab dashboard postgresql://user@host/db   (every project in a database)
     tunelab summary postgresql://user@host/db --project my_project
     tunelab list postgresql://user@host/db   (every project in a database)
     tunelab --version
@@ -253,11 +254,19 @@ def _parser() -> argparse.ArgumentParser:
 
     dashboard = commands.add_parser(
         "dashboard",
-        help="a live web page over every project under a folder (needs tunelab[dashboard])",
-        description="Serve a live, read-only web page over every project under a folder: "
-        "trials, charts and importance, refreshed every second while searches run.",
+        help="a live web page over every project under a folder or in a database "
+        "(needs tunelab[dashboard])",
+        description="Serve a live, read-only web page over every project under a folder (or "
+        "in a PostgreSQL database): trials, charts and importance, refreshed every second "
+        "while searches run.",
     )
-    dashboard.add_argument("path", help="the folder of projects (or one project folder)")
+    dashboard.add_argument(
+        "path",
+        help="the folder of projects (or one project folder), or a postgresql:// URL",
+    )
+    dashboard.add_argument(
+        "--project", help="with a postgresql:// URL: show only this project (project_name)"
+    )
     dashboard.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: this machine only)"
     )
@@ -272,7 +281,7 @@ def _dashboard(args: argparse.Namespace) -> int:
     from tunelab.dashboard import serve
 
     with contextlib.suppress(KeyboardInterrupt):
-        serve(args.path, host=args.host, port=args.port)
+        serve(args.path, host=args.host, port=args.port, project=args.project)
     return 0
 
 

@@ -1,4 +1,5 @@
-"""A live web page over the trial stores of a folder: ``tunelab dashboard DIR``.
+"""A live web page over the trial stores of a folder, ``tunelab dashboard DIR``, or of a
+PostgreSQL database, ``tunelab dashboard postgresql://user@host:5432/db [--project NAME]``.
 
 The server (Starlette, uvicorn) and the charts (plotly) are the optional extra
 ``tunelab[dashboard]``; they are imported only when the dashboard starts, so
@@ -17,6 +18,7 @@ import sys
 from pathlib import Path
 
 from tunelab.storage import STORE_FILENAME
+from tunelab.storage.url import is_storage_url, open_url, redact
 
 __all__ = ["EXTRA", "bind", "check_extra", "ipaddress_is_loopback", "serve"]
 
@@ -74,35 +76,68 @@ def ipaddress_is_loopback(address: str) -> bool:
         return False
 
 
-def serve(directory: str | os.PathLike, host: str = "127.0.0.1", port: int = 8080) -> None:
-    """Serve the dashboard of every project under `directory` until interrupted.
+def _where(directory: str | os.PathLike, project: str | None) -> str:
+    """What is served, checked before the port is taken: the folder, or the database (and
+    its `project`) reached and read once. Raises with a clear message otherwise."""
+    if is_storage_url(directory):
+        url = str(directory)
+        if project is None:
+            from tunelab.dashboard.sources import DatabaseProjects
 
-    Parameters
-    ----------
-    directory : str or Path
-        A folder of projects (searched in its subfolders too) or one project folder.
-    host : str
-        The address to listen on: this machine only by default.
-    port : int
-        The port (0: any free one; the address is printed).
-    """
-    check_extra()
+            count = len(DatabaseProjects(url).find())  # StoreError if it cannot be read
+            return f"{count} project(s) in {redact(url)}"
+        if not isinstance(project, str) or not project:
+            raise ValueError(f"project={project!r}: expected the name of a project in the database")
+        open_url(url, project, read_only=True, retry_seconds=0).close()
+        return f"project {project!r} in {redact(url)}"
+    if project is not None:
+        raise ValueError(
+            f"--project {project!r} names a project in a database, but {str(directory)!r} is "
+            "not a postgresql:// URL: give the project folder itself (directory/project_name)"
+        )
     root = Path(directory)
     if not root.is_dir():
         what = "does not exist" if not root.exists() else "is not a folder"
         raise FileNotFoundError(
             f"directory={str(directory)!r} {what}; expected the folder of your projects "
-            f"(the `directory` of a search) or one project folder holding {STORE_FILENAME}"
+            f"(the `directory` of a search) or one project folder holding {STORE_FILENAME}, "
+            "or a postgresql:// URL"
         )
+    from tunelab.dashboard.sources import FolderProjects
+
+    return f"{len(FolderProjects(root).find())} project(s) under {root}"
+
+
+def serve(
+    directory: str | os.PathLike,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    project: str | None = None,
+) -> None:
+    """Serve the dashboard of every project under `directory` until interrupted.
+
+    Parameters
+    ----------
+    directory : str or Path
+        A folder of projects (searched in its subfolders too) or one project folder; or
+        the URL of a PostgreSQL database (``postgresql://user@host:5432/db``): every
+        project stored there.
+    host : str
+        The address to listen on: this machine only by default.
+    port : int
+        The port (0: any free one; the address is printed).
+    project : str, optional
+        With a database URL, show only this project.
+    """
+    check_extra()
+    what = _where(directory, project)
     import uvicorn
 
     from tunelab.dashboard.app import create_app
-    from tunelab.dashboard.data import Projects
 
     sock = bind(host, port)
     shown_host = f"[{host}]" if ":" in host else host
     url = f"http://{shown_host}:{sock.getsockname()[1]}/"
-    count = len(Projects(root).find())
     if not ipaddress_is_loopback(sock.getsockname()[0]):
         print(
             f"tunelab dashboard: listening on {host}, beyond this machine: the page has no "
@@ -110,11 +145,9 @@ def serve(directory: str | os.PathLike, host: str = "127.0.0.1", port: int = 808
             file=sys.stderr,
             flush=True,
         )
-    print(
-        f"tunelab dashboard: {count} project(s) under {root} at {url} (Ctrl-C to stop)",
-        flush=True,
-    )
-    config = uvicorn.Config(create_app(root), log_level="warning", access_log=False)
+    print(f"tunelab dashboard: {what} at {url} (Ctrl-C to stop)", flush=True)
+    app = create_app(str(directory) if is_storage_url(directory) else Path(directory), project)
+    config = uvicorn.Config(app, log_level="warning", access_log=False)
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:

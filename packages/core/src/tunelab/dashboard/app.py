@@ -6,7 +6,8 @@ from the installed ``plotly`` Python package (nothing is fetched from the intern
 
 Endpoints (all GET; nothing writes to a store):
 
-* ``/api/projects`` — every project under the folder: trials by status, best score, last change.
+* ``/api/projects`` — every project under the folder (or in the database): trials by
+  status, best score, last change.
 * ``/api/trials?project=NAME`` — a project's trials, objective and Pareto front.
 * ``/api/curves?project=NAME[&metric=M]`` — learning curves.
 * ``/api/importance?project=NAME`` — hyperparameter importance.
@@ -32,7 +33,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from tunelab.dashboard.data import ProjectReader, Projects, change_token, resolve_project
+from tunelab.dashboard.data import READ_ERRORS, ProjectReader
+from tunelab.dashboard.sources import DatabaseProjects, FolderProjects, Source
+from tunelab.storage import StoreError
+from tunelab.storage.url import is_storage_url
 
 __all__ = ["create_app"]
 
@@ -92,24 +96,30 @@ def _error(message: str, request: Request) -> Response:
     return _send(json.dumps({"error": message}).encode(), None, request, status=404)
 
 
-def create_app(root: str | Path) -> Starlette:
-    """The dashboard over every project under `root` (or the project folder `root`)."""
-    root = Path(root)
-    projects = Projects(root)
+def create_app(root: str | Path, project: str | None = None) -> Starlette:
+    """The dashboard over every project under the folder `root` (or the project folder
+    `root`), or in the PostgreSQL database whose URL is `root` (only `project`, if given)."""
+    projects: FolderProjects | DatabaseProjects
+    if is_storage_url(root):
+        projects = DatabaseProjects(str(root), project)
+    else:
+        projects = FolderProjects(Path(root))
     readers: dict[str, ProjectReader] = {}
     lock = threading.Lock()
     plotly_js = _plotly_js()
 
-    def reader(name: str, file: Path) -> ProjectReader:
+    def reader(name: str, source: Source) -> ProjectReader:
         with lock:
             found = readers.get(name)
-            if found is None or found.file != file:
-                found = readers[name] = ProjectReader(name, file)
+            if found is None or found.source != source:
+                if found is not None:
+                    found.close()
+                found = readers[name] = ProjectReader(name, source)
             return found
 
-    def project(request: Request) -> ProjectReader:
+    def project_of(request: Request) -> ProjectReader:
         name = request.query_params.get("project", "")
-        return reader(name, resolve_project(root, name))
+        return reader(name, projects.resolve(name))
 
     def page(request: Request) -> Response:
         html = _shell(_PAGES[request.url.path])
@@ -127,20 +137,27 @@ def create_app(root: str | Path) -> Starlette:
     listing: dict[str, Any] = {"etag": None, "body": None}
 
     def api_projects(request: Request) -> Response:
-        found = projects.find()
-        state = "|".join(f"{name}:{change_token(file)}" for name, file in found)
+        head = {"root": projects.where, "heading": projects.heading, "empty": projects.empty}
+        try:
+            found = projects.find()
+        except READ_ERRORS as error:  # the database's server is gone
+            failed = json.dumps({**head, "projects": [], "error": str(error)}).encode()
+            return _send(failed, f"error-{hashlib.sha256(failed).hexdigest()[:16]}", request)
+        # Each summary comes from its reader's cache while its store's token stays.
+        summaries = [(name, reader(name, source).summary()) for name, source in found]
+        state = "|".join(f"{name}:{doc.token}" for name, doc in summaries)
         etag = f"{len(found)}-{hashlib.sha256(state.encode()).hexdigest()[:16]}"
         if etag != listing["etag"]:
-            rows = [reader(name, file).summary().data for name, file in found]
-            body = json.dumps({"root": str(root), "projects": rows}, separators=(",", ":"))
-            listing.update(etag=etag, body=body.encode())
+            rows = [doc.data for _, doc in summaries]
+            text = json.dumps({**head, "projects": rows}, separators=(",", ":"))
+            listing.update(etag=etag, body=text.encode())
         return _send(listing["body"], etag, request)
 
     def api(kind: str) -> Any:
         def endpoint(request: Request) -> Response:
             try:
-                target = project(request)
-            except (ValueError, FileNotFoundError) as error:
+                target = project_of(request)
+            except (ValueError, OSError, StoreError) as error:
                 return _error(str(error), request)
             if kind == "trials":
                 doc = target.trials()

@@ -1,15 +1,16 @@
-"""Where the dashboard's data comes from: the projects under a folder and their stores,
-read through the storage interface only.
+"""The dashboard's documents of one project, read through the storage interface only.
 
-Nothing here imports the web server. Every store is opened with
-``Store(path, read_only=True)`` and read with the interface's methods (`get_meta`,
-`count_by_status`, `get_trials`, `get_trial`, `last_ended`, `best_trials`): the dashboard
-writes nothing and holds no SQL of its own.
+Nothing here imports the web server. Every store is opened read-only (by its source,
+`tunelab.dashboard.sources`: a folder's SQLite file or a PostgreSQL database's project)
+and read with the interface's methods (`change_token`, `get_meta`, `count_by_status`,
+`get_trials`, `get_trial`, `last_ended`, `best_trials`): the dashboard writes nothing and
+holds no SQL of its own.
 
 A page polls every second, so reads are made cheap twice over:
 
-* each document (JSON text) is cached under the store's change token (`change_token`, a
-  file status check): a poll of an unchanged store reads nothing (the server answers 304);
+* each document (JSON text) is cached under the store's change token (a file status check,
+  or one small query to the database): a poll of an unchanged store reads nothing more
+  (the server answers 304);
 * a finished trial never changes (`Storage.finish` refuses a second finish), so finished
   trials are read once and kept, with their JSON rows; after a change only the trials that
   are not finished and the newly finished ones (found with `last_ended`) are read. Any
@@ -19,10 +20,9 @@ A page polls every second, so reads are made cheap twice over:
 
 from __future__ import annotations
 
-import contextlib
+import hashlib
 import json
 import math
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -31,12 +31,13 @@ from pathlib import Path
 from typing import Any
 
 from tunelab.dashboard import documents
+from tunelab.dashboard.sources import FolderProject, Source
 from tunelab.hyperparameters import HyperParameters
 from tunelab.objective import Objective
-from tunelab.storage import STORE_FILENAME, Store, StoredTrial, StoreError
+from tunelab.storage import Storage, StoredTrial, StoreError
 from tunelab.trial import TrialStatus
 
-__all__ = ["Document", "ProjectReader", "Projects", "change_token", "resolve_project"]
+__all__ = ["READ_ERRORS", "Document", "ProjectReader"]
 
 FINISHED = tuple(TrialStatus.FINISHED)
 # Importance is fitted on at most this many finished trials (evenly spaced over the search),
@@ -46,94 +47,6 @@ IMPORTANCE_TRIALS = 300
 IMPORTANCE_EVERY_S = 5.0
 # Errors a damaged or foreign store raises while it is read.
 READ_ERRORS = (OSError, StoreError, ValueError, TypeError, KeyError, AttributeError)
-
-
-def change_token(file: Path) -> str:
-    """A text that changes whenever the store at `file` may have changed.
-
-    Every commit writes the store file or its write-ahead log (``-wal``), so their inode,
-    size and modification time (nanoseconds) together move with every change. A stat costs
-    microseconds; no query is made. An empty WAL counts as none: opening the store to read
-    may create one, which changes nothing in it."""
-    parts = []
-    for path in (file, Path(f"{file}-wal")):
-        try:
-            s = path.stat()
-        except FileNotFoundError:
-            s = None
-        if s is None or (s.st_size == 0 and path != file):
-            parts.append("-")
-            continue
-        parts.append(f"{s.st_ino:x}.{s.st_size:x}.{s.st_mtime_ns:x}")
-    return "-".join(parts)
-
-
-def last_change(file: Path) -> float | None:
-    """When the store last changed (the later of the file's and its WAL's times)."""
-    times = []
-    for path in (file, Path(f"{file}-wal")):
-        with contextlib.suppress(FileNotFoundError):
-            times.append(path.stat().st_mtime)
-    return max(times, default=None)
-
-
-def _inside(path: Path, root: Path) -> bool:
-    """Whether `path`, links resolved, lies in `root` (already resolved)."""
-    try:
-        return Path(os.path.realpath(path)).is_relative_to(root)
-    except (OSError, ValueError):
-        return False
-
-
-def resolve_project(root: Path, name: Any) -> Path:
-    """The store file of project `name` (a folder relative to `root`, ``"."`` for `root`).
-
-    A name that is absolute, holds ``..``, or leads (through a link) outside `root` is
-    refused with ValueError; a folder without a store with FileNotFoundError."""
-    if not isinstance(name, str) or not name or "\x00" in name or "\\" in name:
-        raise ValueError(f"project={name!r}: expected a folder name relative to {root}")
-    parts = [p for p in name.split("/") if p not in ("", ".")]
-    if name.startswith("/") or ".." in parts:
-        raise ValueError(f"project={name!r}: expected a folder inside {root}, without '..'")
-    real_root = Path(os.path.realpath(root))
-    file = root.joinpath(*parts) / STORE_FILENAME
-    if not _inside(file, real_root):
-        raise ValueError(f"project={name!r}: it leads outside {root}")
-    if not file.is_file():
-        raise FileNotFoundError(f"project={name!r}: no {STORE_FILENAME} there")
-    return file
-
-
-class Projects:
-    """The projects under a folder, found again at most every `every_s` seconds."""
-
-    def __init__(self, root: Path, every_s: float = 2.0) -> None:
-        self.root = root
-        self.every_s = every_s
-        self._found: list[tuple[str, Path]] = []
-        self._at = -math.inf
-        self._lock = threading.Lock()
-
-    def find(self) -> list[tuple[str, Path]]:
-        """``(name, store file)`` of every project, by name. Links that lead outside the
-        folder are not followed."""
-        with self._lock:
-            if time.monotonic() - self._at < self.every_s:
-                return self._found
-            real_root = Path(os.path.realpath(self.root))
-            found = []
-            for folder, subfolders, files in os.walk(self.root):
-                subfolders.sort()
-                if STORE_FILENAME in files:
-                    # Inside a project are its trials' folders (models, checkpoints): maybe
-                    # thousands, and never a project.
-                    subfolders.clear()
-                    file = Path(folder) / STORE_FILENAME
-                    if _inside(file, real_root):
-                        name = Path(folder).relative_to(self.root).as_posix()
-                        found.append((name, file))
-            self._found, self._at = sorted(found), time.monotonic()
-            return self._found
 
 
 def _objective(config: Any) -> Objective:
@@ -152,9 +65,9 @@ def _space(config: Any) -> HyperParameters:
         return HyperParameters()  # the trials keep their values; shown without the space
 
 
-def _error(file: Path, error: BaseException) -> str:
+def _error(where: str, error: BaseException) -> str:
     text = str(error)
-    return text if str(file) in text else f"{file}: {text}"
+    return text if where in text else f"{where}: {text}"
 
 
 class _Rows(list):
@@ -187,12 +100,12 @@ class ProjectReader:
     """One project's read-only store and the documents made from it (see the module
     docstring for what is cached). Safe to use from several threads."""
 
-    def __init__(self, name: str, file: Path) -> None:
+    def __init__(self, name: str, source: Source | Path) -> None:
         self.name = name
-        self.file = file
+        self.source: Source = FolderProject(source) if isinstance(source, Path) else source
         self.full_reads = 0  # how many times every finished trial was read (for tests)
-        self._store: Store | None = None
-        self._inode: int | None = None
+        self._store: Storage | None = None
+        self._identity: Any = None
         self._lock = threading.RLock()
         self._fit_lock = threading.Lock()
         self._docs: dict[str, Document] = {}
@@ -210,25 +123,35 @@ class ProjectReader:
                 self._store = None
 
     def token(self) -> str:
-        return change_token(self.file)
+        """The store's change token (READ_ERRORS when it cannot be had)."""
+        return self.source.token(self._open)
 
     def _forget(self) -> None:
         self._finished.clear()
         self._rows.clear()
         self._steps.clear()
 
-    def _open(self) -> Store:
-        inode = self.file.stat().st_ino
-        if self._store is None or inode != self._inode:
+    def _open(self) -> Storage:
+        identity = self.source.identity()
+        if self._store is None or identity != self._identity:
             self.close()
             self._forget()
-            self._store, self._inode = Store(self.file, read_only=True), inode
+            self._store, self._identity = self.source.open(), identity
         return self._store
 
-    def _read(self, store: Store) -> tuple[Objective, HyperParameters, list[StoredTrial], dict]:
+    def _failed(self, error: BaseException) -> tuple[str, dict[str, Any]]:
+        """The token and document of a store that cannot be read: the same token while
+        the error stays the same (the page then gets 304), and nothing kept."""
+        self.close()
+        self._forget()
+        message = _error(self.source.where, error)
+        return f"error-{hashlib.sha256(message.encode()).hexdigest()[:16]}", {"error": message}
+
+    def _read(self, store: Storage) -> tuple[Objective, HyperParameters, list[StoredTrial], dict]:
         """The objective, the space, every trial by number and the counts by status."""
-        settings = (store.get_meta("objective"), store.get_meta("space"))
-        if settings != self._settings:  # a rescore or a new space: nothing kept holds
+        settings = tuple(store.get_meta(key) for key in ("objective", "space", "created_at"))
+        # A rescore, a new space or the project made again (overwrite=True): nothing kept holds.
+        if settings != self._settings:
             self._forget()
             self._settings = settings
         objective, space = _objective(settings[0]), _space(settings[1])
@@ -252,20 +175,22 @@ class ProjectReader:
         trials.sort(key=lambda t: t.number)
         return objective, space, trials, counts
 
-    def document(self, kind: str, build: Callable[[Store], dict[str, Any]]) -> Document:
+    def document(self, kind: str, build: Callable[[Storage], dict[str, Any]]) -> Document:
         """The document `kind`, from the cache while the store is unchanged. A store that
         cannot be read gives ``{"error": message}`` rather than raising."""
         with self._lock:
-            token = self.token()
-            cached = self._docs.get(kind)
-            if cached is not None and cached.token == token:
-                return cached
             try:
-                doc = build(self._open())
+                token = self.token()
             except READ_ERRORS as error:
-                self.close()
-                self._forget()
-                doc = {"error": _error(self.file, error)}
+                token, doc = self._failed(error)
+            else:
+                cached = self._docs.get(kind)
+                if cached is not None and cached.token == token:
+                    return cached
+                try:
+                    doc = build(self._open())
+                except READ_ERRORS as error:
+                    doc = self._failed(error)[1]
             cached = Document(token, _encode({"project": self.name, "token": token, **doc}))
             self._docs[kind] = cached
             return cached
@@ -275,15 +200,16 @@ class ProjectReader:
         """Trials by status, best score and last change (the projects page's row)."""
         return self.document("summary", self._summary)
 
-    def _summary(self, store: Store) -> dict[str, Any]:
+    def _summary(self, store: Storage) -> dict[str, Any]:
         objective = _objective(store.get_meta("objective"))
         best = store.best_trials(1, objective.direction)
+        counts = store.count_by_status()
         return {
             "objective": documents.objective_doc(objective),
-            "counts": store.count_by_status(),
+            "counts": counts,
             "best": documents.number(best[0].score) if best else None,
             "best_trial": best[0].trial_id if best else None,
-            "last_change": last_change(self.file),
+            "last_change": self.source.last_change(store, counts),
         }
 
     def trials(self) -> Document:
@@ -291,7 +217,7 @@ class ProjectReader:
         objective and, for several objectives, each trial's values and the Pareto front."""
         return self.document("trials", self._trials)
 
-    def _trials(self, store: Store) -> dict[str, Any]:
+    def _trials(self, store: Storage) -> dict[str, Any]:
         objective, space, trials, counts = self._read(store)
         rows, texts = [], _Rows()
         for t in trials:
@@ -318,7 +244,7 @@ class ProjectReader:
             found = self._steps[key] = documents.steps(trial.metrics_config, metric)
         return found
 
-    def _curves(self, store: Store, metric: str | None) -> dict[str, Any]:
+    def _curves(self, store: Storage, metric: str | None) -> dict[str, Any]:
         objective, _, trials, _ = self._read(store)
         return documents.curves(trials, objective, metric, self._steps_of)
 
@@ -329,18 +255,23 @@ class ProjectReader:
             with self._lock:
                 cached = self._docs.get("importance")
                 wait = max(IMPORTANCE_EVERY_S, 10 * self._importance_cost)
+                failed: dict[str, Any] | None = None
+                try:
+                    token = self.token()
+                except READ_ERRORS as error:
+                    token, failed = self._failed(error)
                 if cached is not None and (
-                    cached.token == self.token() or time.monotonic() - self._importance_at < wait
+                    cached.token == token
+                    or (failed is None and time.monotonic() - self._importance_at < wait)
                 ):
                     return cached
-                token = self.token()
-                try:
-                    objective, space, trials, _ = self._read(self._open())
-                    error = None
-                except READ_ERRORS as problem:
-                    error = _error(self.file, problem)
+                if failed is None:
+                    try:
+                        objective, space, trials, _ = self._read(self._open())
+                    except READ_ERRORS as error:
+                        failed = self._failed(error)[1]
             started = time.monotonic()
-            doc = {"error": error} if error else _importance(objective, space, trials)
+            doc = failed if failed else _importance(objective, space, trials)
             finished = Document(token, _encode({"project": self.name, "token": token, **doc}))
             with self._lock:
                 self._docs["importance"] = finished
@@ -352,17 +283,11 @@ class ProjectReader:
         """One trial: values, every metric per step, timing, error, its model files."""
         return self.document(f"trial:{trial_id}", lambda store: self._trial(store, trial_id))
 
-    def _trial(self, store: Store, trial_id: str) -> dict[str, Any]:
+    def _trial(self, store: Storage, trial_id: str) -> dict[str, Any]:
         t = store.get_trial(trial_id)
         if t is None:
             return {"missing": f"no trial {trial_id!r} in this project"}
-        folder = self.file.parent / f"trial_{t.trial_id}"
-        files = []
-        if folder.is_dir() and _inside(folder, Path(os.path.realpath(self.file.parent))):
-            for path in sorted(folder.rglob("*"))[:100]:
-                if path.is_file() and not path.is_symlink():
-                    relative = path.relative_to(self.file.parent).as_posix()
-                    files.append({"path": relative, "bytes": path.stat().st_size})
+        files = self.source.files(t.trial_id)
         metrics = {
             name: [{"step": s, "value": v} for s, v in documents.steps(t.metrics_config, name)]
             for name in t.metrics_config.get("metrics", {})

@@ -34,6 +34,7 @@ Guarantees every implementation gives
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import math
 from collections.abc import Callable, Iterator
@@ -44,6 +45,10 @@ from tunelab.hyperparameters import HyperParameters
 from tunelab.trial import MetricsTracker, Trial, TrialStatus
 
 __all__ = ["Claim", "Lease", "Storage", "StoreError", "StoredTrial", "dumps", "loads"]
+
+
+# The default `Storage.change_token` (a storage that cannot tell): a new text at every call.
+_UNKNOWN = itertools.count()
 
 
 class StoreError(RuntimeError):
@@ -302,6 +307,15 @@ class Storage:
     def count_by_status(self) -> dict[str, int]:
         """How many trials are in each state (states with none are left out)."""
         raise NotImplementedError
+
+    def change_token(self) -> str:
+        """A short text that changes whenever the project's trials or metadata may have
+        changed: two equal tokens, nothing a reader sees changed between them. Read it
+        before the data it stands for (a change made meanwhile then shows in the next
+        token). Cheap (no trial is read), for readers that poll: the dashboard asks it every
+        second and reads nothing more while it stays the same. The default cannot tell and
+        gives a new text at every call."""
+        return f"unknown-{next(_UNKNOWN)}"
 
     # -- the queue of enqueued configurations -----------------------------------------------
     def enqueue(self, values: dict[str, Any], value_hash: str, skip_if_exists: bool = True) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tunelab.storage.base import StoreError
-from tunelab.storage.pg_session import load_psycopg, redact
+from tunelab.storage.pg_session import load_psycopg, redact, scrub
 
 __all__ = [
     "FORMAT",
@@ -140,5 +140,5 @@ def list_projects(url: str) -> list[str]:
     try:
         with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
             return project_names(conn) if "meta" in _tables(conn) else []
-    except psycopg.OperationalError as error:
-        raise StoreError(f"cannot read {redact(url)}: {' '.join(str(error).split())}") from None
+    except psycopg.Error as error:
+        raise StoreError(f"cannot read {redact(url)}: {scrub(str(error), url)}") from None

@@ -7,19 +7,33 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from tunelab.storage.base import StoreError
 
-__all__ = ["RETRY_ENV", "Session", "load_psycopg", "redact"]
+__all__ = ["RETRY_ENV", "Session", "load_psycopg", "redact", "scrub"]
 
 RETRY_ENV = "TUNELAB_PG_RETRY_SECONDS"
 # SQLSTATEs of a connection the server ended (admin shutdown, crash, cannot connect now).
 _GONE = ("57P01", "57P02", "57P03", "08006", "08003", "08001")
+
+
+def _passwords(url: str) -> list[str]:
+    """The passwords written in `url` (in its user part or as ``?password=``), as written
+    and decoded, longest first."""
+    try:
+        parts = urlsplit(url)
+        found = [parts.password or ""]
+    except ValueError:
+        return []
+    found += [v for k, v in parse_qsl(parts.query, keep_blank_values=True) if k == "password"]
+    found += [m.group(1) for m in re.finditer(r"(?:^|&)password=([^&]*)", parts.query)]
+    return sorted({s for f in found for s in (f, unquote(f)) if s}, key=len, reverse=True)
 
 
 def redact(url: str) -> str:
@@ -27,12 +41,28 @@ def redact(url: str) -> str:
 
     >>> redact("postgresql://me:secret@db:5432/studies")
     'postgresql://me:***@db:5432/studies'
+    >>> redact("postgresql://me@db/studies?password=secret&sslmode=require")
+    'postgresql://me@db/studies?password=***&sslmode=require'
     """
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+    if parts.password is not None:
+        host = parts.netloc.rsplit("@", 1)[1]
+        parts = parts._replace(netloc=f"{parts.username or ''}:***@{host}")
+    query = re.sub(r"(^|&)password=[^&]*", r"\1password=***", parts.query)
+    return urlunsplit(parts._replace(query=query))
+
+
+def scrub(text: str, url: str) -> str:
+    """`text` (a driver's message about `url`) on one line, with the URL's password (as
+    written or decoded) replaced by ``***``: libpq quotes parts of a URL it cannot parse.
+
+    >>> scrub('invalid percent-encoded token: "pw%zz"', "postgresql://me:pw%zz@db/x")
+    'invalid percent-encoded token: "***"'
+    """
+    text = " ".join(text.split())
+    for secret in _passwords(url):
+        text = text.replace(secret, "***")
+    return text
 
 
 def load_psycopg() -> Any:
@@ -108,24 +138,38 @@ class Session:
     connection when the old one broke), `transaction` groups actions, taking the lock
     `lock_key` before the first one that needs it (`call(..., lock=True)`)."""
 
-    def __init__(self, url: str, lock_key: int, location: str) -> None:
+    def __init__(
+        self, url: str, lock_key: int, location: str, retry_for: float | None = None
+    ) -> None:
         self.psycopg = load_psycopg()
+        self.url = url
         self.location = location
         self.lock_key = lock_key
-        self.retry_for = retry_seconds()
+        self.retry_for = retry_seconds() if retry_for is None else retry_for
         self.pool = _Pool(url, self.psycopg)
         self.local = threading.local()
         try:
             # A wrong URL, password or database fails here at once (the retries are for a
             # study whose server goes away while it runs).
-            with self.pool.connection():
-                pass
+            with self.pool.connection() as conn:
+                self.early = self._can_commit_early(conn)
         except self.psycopg.Error as error:
             raise StoreError(
                 f"cannot connect to the PostgreSQL server of storage={location} "
-                f"({' '.join(str(error).split())}); check that it runs and that the URL's "
+                f"({scrub(str(error), url)}); check that it runs and that the URL's "
                 "host, port, user, password and database are right"
             ) from None
+
+    @staticmethod
+    def _can_commit_early(conn: Any) -> bool:
+        """Whether this server and user allow `_commit_early` (PostgreSQL 13 or later, and
+        the right to write a message to the write-ahead log, which `_flushed` needs)."""
+        if conn.info.server_version < 130000:
+            return False
+        row = conn.execute(
+            "SELECT has_function_privilege('pg_logical_emit_message(boolean,text,text)', 'execute')"
+        ).fetchone()
+        return bool(row[0])
 
     def lost(self, error: BaseException) -> bool:
         """Whether `error` means the connection (or the server) went away, not a bad query."""
@@ -182,7 +226,7 @@ class Session:
                 delay = min(delay * 2, 2.0)
 
     def lost_error(self, error: Exception, in_block: bool = False) -> StoreError:
-        said = " ".join(str(error).split())  # psycopg's messages span lines
+        said = scrub(str(error), self.url)  # psycopg's messages span lines
         if in_block:
             return StoreError(
                 f"lost the connection to the PostgreSQL server of {self.location} in the "
@@ -229,16 +273,53 @@ class Session:
                     tx.__exit__(type(error), error, None)
                 raise
             self.local.conn = None
+            wrote = False
             try:
+                if self.local.locked and self.early:
+                    wrote = self._commit_early(conn)
                 tx.__exit__(None, None, None)
             except Exception as error:
                 if self.lost(error):
                     raise self.lost_error(error, in_block=True) from error
                 raise
+            if wrote:
+                self._flushed(conn)
         finally:
             self.local.conn = None
             with contextlib.suppress(Exception):
                 context.__exit__(None, None, None)
+
+    def _commit_early(self, conn: Any) -> bool:
+        """Let the commit of a block that holds the project's lock return (and release the
+        lock) once its commit record is written, before the server flushes it to disk; True
+        if the block wrote anything. The flush (a few milliseconds on a disk) then happens
+        in `_flushed`, outside the lock, so that other processes' asks do not wait for it."""
+        row = conn.execute(
+            "SELECT pg_current_xact_id_if_assigned() IS NOT NULL, "
+            "set_config('synchronous_commit', 'off', true)"
+        ).fetchone()
+        return bool(row[0])
+
+    def _flushed(self, conn: Any) -> None:
+        """Return once the block committed just before on `conn` is as durable as the
+        server's ``synchronous_commit`` makes any commit. A transaction that writes to the
+        write-ahead log (here, an empty message) commits with that setting, so its commit
+        waits for the log up to its own record, which follows the block's: the block's is
+        flushed with it. (Other processes may have read the block's rows meanwhile; what
+        they wrote from them comes later in the same log, so a crash never keeps theirs
+        and loses the block's.)"""
+        try:
+            conn.execute("SELECT pg_logical_emit_message(true, 'tunelab', '')")
+        except Exception as error:
+            if self.lost(error):
+                raise StoreError(
+                    f"lost the connection to the PostgreSQL server of {self.location} just "
+                    f"after a transaction committed, before the server confirmed it durable "
+                    f"({type(error).__name__}: {scrub(str(error), self.url)}); run the same "
+                    "search again to resume (a trial it started runs again once its lease "
+                    "expires)"
+                ) from error
+            raise
 
     @contextlib.contextmanager
     def atomic(self) -> Iterator[Any]:

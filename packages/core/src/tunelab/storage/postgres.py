@@ -7,7 +7,13 @@ store keeps every project of a database in four tables of the schema ``tunelab``
 guarantees of `tunelab.storage.base` this way:
 
 * Durability: each change is committed before the call (or the `transaction` block)
-  returns, with the server's own durability (``synchronous_commit`` as configured).
+  returns, with the server's own durability (``synchronous_commit`` as configured). A
+  block that holds the project's lock (below) commits without waiting for the disk, which
+  releases the lock a flush earlier (an ask of another process waits for it no longer),
+  then waits outside the lock: it writes an empty message (prefix ``tunelab``, seen only
+  by logical decoding) in a transaction of its own, whose commit flushes the log up to and
+  past the block's. A crash in between can lose only a block that has not returned, and
+  with it anything another process based on it (written later in the same log).
 * Concurrency: a `transaction` block first takes the project's advisory lock
   (``pg_advisory_xact_lock``), held until it commits: blocks of one project run one at a
   time, on any host, so "count the trials, then add one" is atomic and ``max_trials`` is
@@ -46,7 +52,7 @@ from tunelab.storage.pg_schema import (
     list_projects,
     project_names,
 )
-from tunelab.storage.pg_session import Session, redact
+from tunelab.storage.pg_session import Session, redact, scrub
 from tunelab.storage.sqlite import TRIAL_COLUMNS, _check_columns
 from tunelab.trial import MetricsTracker, TrialStatus
 
@@ -55,6 +61,15 @@ __all__ = ["SCHEMA_VERSION", "PostgresStorage", "list_projects"]
 _LEASE_PRUNE_AFTER = 7 * 24 * 3600.0
 
 _SELECTED = ", ".join(TRIAL_COLUMNS)
+# `PostgresStorage.change_token`: the server's snapshot and, unless it is the one given (the
+# subqueries then do not run), the project's rows and the sum of their xmins.
+_ROWS = "SELECT count(*) || '.' || coalesce(sum(xmin::text::bigint), 0) FROM tunelab.{}"
+_TOKEN_SQL = (
+    "WITH now AS (SELECT pg_current_snapshot()::text AS snapshot) SELECT snapshot, "
+    f"CASE WHEN snapshot = %s THEN NULL ELSE ({_ROWS.format('trials')} WHERE project=%s) END, "
+    f"CASE WHEN snapshot = %s THEN NULL ELSE ({_ROWS.format('meta')} WHERE project=%s) END "
+    "FROM now"
+)
 
 
 def _text(value: str | None) -> str | None:
@@ -83,10 +98,20 @@ class PostgresStorage(Storage):
         The project (study) inside the database; `project_name` of the tuner.
     read_only : bool
         Only read an existing project (`tunelab summary`): nothing is created or written;
-        a database or project without tunelab's tables is refused with a `StoreError`.
+        a database or project without tunelab's tables is refused with a `StoreError`, and
+        so is every error of the server while reading.
+    retry_seconds : float, optional
+        How long a lost server is retried (default: ``TUNELAB_PG_RETRY_SECONDS`` or 30 s;
+        the dashboard waits less, as a page that polls asks again a second later).
     """
 
-    def __init__(self, url: str, project: str, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        project: str,
+        read_only: bool = False,
+        retry_seconds: float | None = None,
+    ) -> None:
         self.url = url
         self.project = project
         self.read_only = read_only
@@ -94,7 +119,9 @@ class PostgresStorage(Storage):
         self.location = f"{redact(url)} (project {project!r})"
         self.existed = False
         self._parsed: dict[tuple[type, str], Any] = {}
-        self._db = Session(url, _lock_key(project), self.location)
+        # The server's snapshot at the last `change_token`, and the token it gave.
+        self._seen: tuple[str | None, str] = (None, "")
+        self._db = Session(url, _lock_key(project), self.location, retry_seconds)
         try:
             if read_only:
                 self._check_readable()
@@ -127,7 +154,20 @@ class PostgresStorage(Storage):
             cursor = conn.execute(sql, args)
             return cursor.fetchone() if one else cursor.fetchall()
 
-        return self._db.call(action)
+        return self._read(action)
+
+    def _read(self, action: Callable[[Any], Any]) -> Any:
+        """`action(conn)` through the session; a read-only store (a reader: the CLI, the
+        dashboard) turns any error of the server into a `StoreError` saying so."""
+        if not self.read_only:
+            return self._db.call(action)
+        try:
+            return self._db.call(action)
+        except self._db.psycopg.Error as error:
+            raise StoreError(
+                f"{self.location} cannot be read: {type(error).__name__}: "
+                f"{scrub(str(error), self.url)}"
+            ) from None
 
     def _run(self, sql: str, args: Any = (), lock: bool = True) -> int:
         """One write statement; the number of rows it changed."""
@@ -152,7 +192,7 @@ class PostgresStorage(Storage):
                     f"{project_names(conn)} (--project / project_name)"
                 )
 
-        self._db.call(action)
+        self._read(action)
 
     def _project_exists(self, conn: Any) -> bool:
         row = conn.execute(
@@ -478,6 +518,20 @@ class PostgresStorage(Storage):
             (self.project,),
         )
         return {status: int(n) for status, n in rows}
+
+    def change_token(self) -> str:
+        # One statement, so one snapshot. The server's snapshot (which transactions count as
+        # committed) moves with every write committed anywhere on the server: while it stays
+        # as it was, nothing changed and no row is read. When it moves, the project's own
+        # rows tell: a row's xmin names the transaction that wrote its current version, so
+        # the count and the sum of the xmins of the project's trials and metadata move with
+        # each of its inserts and updates, and with nothing else (another project, a lease).
+        seen, token = self._seen
+        row = self._fetch(_TOKEN_SQL, (seen, self.project, seen, self.project), one=True)
+        if row[1] is not None:
+            token = f"{row[1]}-{row[2]}"
+            self._seen = (row[0], token)
+        return token
 
     # -- queue of enqueued configurations ---------------------------------------------------
     def enqueue(self, values: dict[str, Any], value_hash: str, skip_if_exists: bool = True) -> bool:

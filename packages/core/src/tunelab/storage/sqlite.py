@@ -39,7 +39,7 @@ from typing import Any
 from tunelab.storage.base import Claim, Lease, Storage, StoredTrial, StoreError, dumps, loads
 from tunelab.trial import MetricsTracker, TrialStatus
 
-__all__ = ["SCHEMA_VERSION", "STORE_FILENAME", "Store", "project_path"]
+__all__ = ["SCHEMA_VERSION", "STORE_FILENAME", "Store", "file_token", "project_path"]
 
 SCHEMA_VERSION = 2
 STORE_FILENAME = "tunelab.sqlite"
@@ -204,6 +204,25 @@ def _read_only_uri(path: Path) -> str:
         # it the normal way (SQLite manages when the -shm file exists).
         return f"file:{path}?mode=ro"
     return f"file:{path}?mode=ro&immutable=1"
+
+
+def file_token(path: str | os.PathLike) -> str:
+    """The change token of the store file at `path` (`Store.change_token`), without
+    opening it. Every commit writes the file or its write-ahead log (``-wal``), so their
+    inode, size and modification time (nanoseconds) together move with every change: a
+    stat costs microseconds and no query is made. An empty WAL counts as none (a reader's
+    opening may create one, which changes nothing)."""
+    parts = []
+    for wal, file in enumerate((Path(path), Path(f"{path}-wal"))):
+        try:
+            s = file.stat()
+        except FileNotFoundError:
+            s = None
+        if s is None or (s.st_size == 0 and wal):
+            parts.append("-")
+            continue
+        parts.append(f"{s.st_ino:x}.{s.st_size:x}.{s.st_mtime_ns:x}")
+    return "-".join(parts)
 
 
 def _make_folder(folder: Path) -> None:
@@ -813,6 +832,11 @@ class Store(Storage):
     def count_by_status(self) -> dict[str, int]:
         rows = self._conn.execute("SELECT status, COUNT(*) FROM trials GROUP BY status")
         return dict(rows.fetchall())
+
+    def change_token(self) -> str:
+        if self.memory:  # no other connection can change it
+            return f"memory-{self._conn.total_changes}"
+        return file_token(self.path)
 
     # -- queue of enqueued configurations ---------------------------------------------------
     def enqueue(self, values: dict[str, Any], value_hash: str, skip_if_exists: bool = True) -> bool:

@@ -46,11 +46,14 @@ def check_storage(storage: Any) -> Storage | str | None:
     )
 
 
-def open_url(url: str, project: str, read_only: bool = False) -> Storage:
-    """The store of `project` in the database at `url` (see `check_storage`)."""
+def open_url(
+    url: str, project: str, read_only: bool = False, retry_seconds: float | None = None
+) -> Storage:
+    """The store of `project` in the database at `url` (see `check_storage`; `retry_seconds`:
+    how long a lost server is retried, default ``TUNELAB_PG_RETRY_SECONDS`` or 30 s)."""
     from tunelab.storage.postgres import PostgresStorage
 
-    return PostgresStorage(url, project, read_only=read_only)
+    return PostgresStorage(url, project, read_only=read_only, retry_seconds=retry_seconds)
 
 
 def list_projects(url: str) -> list[str]:

@@ -125,10 +125,14 @@
     const body = el("div", { id: "projects-body" });
     main.append(head, body);
     poll("/api/projects", function (doc) {
-      head.textContent = "Projects under " + doc.root;
+      head.textContent = doc.heading || "Projects under " + doc.root;
       clear(body);
+      if (doc.error) {
+        body.append(el("p", { class: "error store-error", text: "The projects cannot be listed: " + doc.error }));
+        return;
+      }
       if (!doc.projects.length) {
-        body.append(el("p", { text: "No project here yet: start a search with directory= this folder." }));
+        body.append(el("p", { text: doc.empty || "No project here yet." }));
         return;
       }
       const table = el("table", { id: "projects" });
@@ -433,7 +437,8 @@
       }
       body.append(grid);
       body.append(el("h2", { text: "Model files" }));
-      if (!t.files.length) body.append(el("p", { class: "note", text: "No file in this trial's folder." }));
+      if (t.files === null) body.append(el("p", { class: "note", text: "This store is a database: model files stay under the search's directory, on the host that ran the trial." }));
+      else if (!t.files.length) body.append(el("p", { class: "note", text: "No file in this trial's folder." }));
       else body.append(el("ul", { id: "files" }, ...t.files.map((f) => el("li", { text: f.path + " (" + f.bytes + " bytes)" }))));
     });
   }
