@@ -78,3 +78,23 @@ def test_trust_region_helps_in_twelve_dimensions():
         with_box.append(run(seed))
         without.append(run(seed, trust_region_dims=99, trust_region_every=0))
     assert np.median(with_box) < np.median(without) - 1.0, (with_box, without)
+
+
+def test_box_leaves_discrete_dimensions_whole():
+    """With a narrow box on every model-based trial, the integer and the choice still take
+    several values while the float stays near the best trial's."""
+    oracle = kt.oracles.BayesianOptimizationOracle("loss", max_trials=40, seed=3)
+    oracle.trust_region_dims = 1  # the box on every model-based trial
+    oracle.tr_init = oracle.tr_max = 0.05
+    seen = []
+    while (trial := oracle.ask()) is not None:
+        hp = trial.hyperparameters
+        x = hp.Float("x", 0.0, 1.0)
+        n = hp.Int("n", 0, 9)
+        kind = hp.Choice("kind", ["a", "b", "c"])
+        seen.append((x, n, kind))
+        oracle.tell(trial, (x - 0.3) ** 2 + 0.01 * (n - 4) ** 2 + (kind != "b") * 0.05)
+    late = seen[20:]
+    assert len({n for _, n, _ in late}) >= 3
+    assert len({kind for _, _, kind in late}) >= 2
+    assert max(x for x, _, _ in late) - min(x for x, _, _ in late) <= 0.1

