@@ -9,6 +9,10 @@ re-run gives *exactly* the cached values does it restamp all runs of that hash t
 current one (appending the restamped lines; the cache's last line wins)::
 
     python restamp.py --source 932763a87501 --seeds 2,3
+
+A change that alters only some problems' searches (say, those of 16 dimensions or more)
+names them with ``--exclude``: their runs are neither sampled nor carried over, so
+``run.py`` runs them again.
 """
 
 from __future__ import annotations
@@ -24,13 +28,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", required=True, help="the core hash the runs were made from")
     parser.add_argument("--seeds", default="2,3", help="seeds of the sample to re-run")
     parser.add_argument("--problems", default="", help="only these problems in the sample")
+    parser.add_argument("--exclude", default="", help="problems whose runs are not carried over")
     args = parser.parse_args(argv)
     current = core_hash()
     lines = [json.loads(x) for x in CACHE.read_text(encoding="utf-8").splitlines() if x.strip()]
+    excluded = set(filter(None, args.exclude.split(",")))
     old = {
         (r["problem"], r["seed"], r["budget"]): r
         for r in lines
-        if r["method"] == "tunelab_bayesian" and r.get("core") == args.source and "values" in r
+        if r["method"] == "tunelab_bayesian"
+        and r.get("core") == args.source
+        and "values" in r
+        and r["problem"] not in excluded
     }
     if not old:
         parser.error(f"no cached tunelab_bayesian runs with core {args.source!r}")

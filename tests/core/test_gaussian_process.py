@@ -362,3 +362,21 @@ def test_extra_candidates_reach_a_peak_the_sobol_set_misses():
     helped = optimize_acquisition(tent, 4, rng=np.random.default_rng(0), extra_candidates=near)
     assert np.abs(blind - peak).max() > 0.1
     assert np.abs(helped - peak).max() < 1e-3
+
+
+def test_isotropic_fit_has_one_length_scale_and_fits_a_radial_function():
+    rng = np.random.default_rng(0)
+    X = rng.random((40, 6))
+    y = np.sqrt(np.sum((X - 0.4) ** 2, axis=1))
+    iso = GaussianProcess(seed=0, isotropic=True).fit(X, y)
+    ard = GaussianProcess(seed=0).fit(X, y)
+    assert np.allclose(iso.length_scales_, iso.length_scales_[0])
+    assert not np.allclose(ard.length_scales_, ard.length_scales_[0])
+    Z = rng.random((200, 6))
+    truth = np.sqrt(np.sum((Z - 0.4) ** 2, axis=1))
+
+    def error(gp):
+        return np.sqrt(np.mean((gp.predict(Z, return_std=False) - truth) ** 2))
+
+    # On a function that depends on the distance only, the one-scale model predicts better.
+    assert error(iso) < error(ard) and error(iso) < 0.25 * truth.std()

@@ -128,6 +128,10 @@ class GaussianProcess:
         binned to its category, so unsnapped points may be passed to :meth:`predict`. With
         a plain sequence, values count as the same category only when (nearly) equal, so
         callers must pass bin centres.
+    isotropic : bool, default=False
+        One length scale shared by every dimension instead of one each: in many dimensions
+        with few points per dimension, a fit of one scale per dimension has more freedom
+        than the data can pin down.
 
     Notes
     -----
@@ -163,6 +167,7 @@ class GaussianProcess:
         n_restarts: int = 5,
         seed: int | None = None,
         categorical: Sequence[int] | Mapping[int, int] | None = None,
+        isotropic: bool = False,
     ) -> None:
         if not (math.isfinite(alpha) and alpha >= 0.0):
             raise ValueError(f"alpha must be a finite number >= 0, got {alpha!r}")
@@ -172,6 +177,7 @@ class GaussianProcess:
         self.n_restarts = int(n_restarts)
         self.seed = seed
         self.categorical = categorical
+        self.isotropic = bool(isotropic)
         self._rng = np.random.default_rng(seed)
         self._theta: np.ndarray | None = None
         self._n_at_full_search = 0
@@ -322,15 +328,29 @@ class GaussianProcess:
             # A warm start is near its optimum already; capping it bounds the refit time.
             warm = len(starts) == 1 and self._theta is not None
             options = {"maxiter": _WARM_MAXITER if warm else 200, "ftol": _FTOL}
+            objective, fit_bounds, expand = self._neg_log_posterior, bounds, None
+            if self.isotropic and d > 1:
+                # One length scale for every dimension: the fit sees (l, s2, noise) and the
+                # full parameter vector repeats l (its gradient is the sum over dimensions).
+                def expand(t: np.ndarray) -> np.ndarray:
+                    return np.r_[np.full(d, t[0]), t[1:]]
+
+                def objective(t: np.ndarray, D: np.ndarray, y: np.ndarray) -> tuple:
+                    value, grad = self._neg_log_posterior(expand(t), D, y)
+                    return value, np.r_[grad[:d].sum(), grad[d:]]
+
+                fit_bounds = bounds[d - 1 :]
+                starts = [np.r_[np.mean(t[:d]), t[d:]] for t in starts]
             for theta0 in starts:
                 res = optimize.minimize(
-                    self._neg_log_posterior, theta0, args=(D, ys), jac=True,
-                    method="L-BFGS-B", bounds=bounds, options=options,
+                    objective, theta0, args=(D, ys), jac=True,
+                    method="L-BFGS-B", bounds=fit_bounds, options=options,
                 )  # fmt: skip
                 if best is None or res.fun < best.fun:
                     best = res
             assert best is not None
-            self._theta = np.clip(best.x, *np.array(bounds).T)
+            x = best.x if expand is None else expand(best.x)
+            self._theta = np.clip(x, *np.array(bounds).T)
         theta = self._theta
         assert theta is not None
 
