@@ -22,10 +22,10 @@ def test_side_doubles_after_three_wins_and_halves_after_patience():
     assert oracle._trust_region_side(np.array([5.0, 4.0, 3.0, 2.0, 1.0]), 2, 4) == 1.6
     # 4 dimensions: patience max(4, 4) = 4 trials without improvement halve the side.
     assert oracle._trust_region_side(np.array([1.0, 2.0, 2.0, 2.0, 2.0, 2.0]), 1, 4) == 0.4
-    # 20 dimensions: the patience is 20 trials, and the box starts at half the side.
+    # 20 dimensions: the patience is 20 trials.
     flat = np.r_[1.0, np.full(19, 2.0)]
-    assert oracle._trust_region_side(flat, 1, 20) == 0.4
-    assert oracle._trust_region_side(np.r_[flat, 2.0], 1, 20) == 0.2
+    assert oracle._trust_region_side(flat, 1, 20) == 0.8
+    assert oracle._trust_region_side(np.r_[flat, 2.0], 1, 20) == 0.4
 
 
 def test_side_starts_again_below_the_minimum():
