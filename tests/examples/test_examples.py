@@ -167,7 +167,7 @@ def test_tune_any_code_page_snippets_run_as_written(tmp_path: Path) -> None:
     assert re.search(r"^best val_loss 0\.\d+ at epoch \d+$", first, flags=re.MULTILINE)
     assert len(re.findall(r"^submit job \d\d: \{'learning_rate'", first, flags=re.MULTILINE)) == 4
     # The median pruner stops the trials that fall behind, in a Bayesian search.
-    assert "5 of 12 trials stopped early; 150 of 240 epochs trained" in first
+    assert "4 of 12 trials stopped early; 168 of 240 epochs trained" in first
 
     # Telling by id from the second process, and the three wrong tells.
     assert "COMPLETED" in second
