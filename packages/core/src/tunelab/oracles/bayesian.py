@@ -106,24 +106,24 @@ class BayesianOptimizationOracle(Oracle):
     normalize = "front"
     # Trust region (TuRBO's idea, Eriksson et al., 2019): the acquisition is maximized only
     # inside a box around the best point, whose side doubles after `tr_successes`
-    # improvements in a row and halves after max(`tr_failures`, `tr_failures_per_dim` x
-    # dimensions) trials without one; below `tr_min` it starts again at `tr_init`. A global
-    # model in many dimensions spends its trials on the box's corners, where its uncertainty
-    # is largest and the objective rarely is best; in few dimensions a global step still
-    # finds other basins, so there every `trust_region_every`-th trial is local and the others
-    # global. The box's state is replayed from the stored trials, so it survives a restart and
-    # is the same in every worker. 10 seeds (benchmarks/search_quality), median regret, global
-    # only -> with the box: Ackley-20 (shifted, rotated) at 200 trials 19.8 -> 11.8, Ackley-10
-    # at 100 7.8 -> 5.9, Hartmann-6 at 30 0.27 -> 0.11, Ackley-5 at 30 11.9 -> 7.4, Levy-4 at
-    # 100 0.032 -> 0.0032 (Levy-4 at 30: 1.5 -> 2.0).
+    # improvements in a row and halves after max(`tr_failures`, dimensions) trials without
+    # one; below `tr_min` it starts again at `tr_init`. A global model in many dimensions
+    # spends its trials on the box's corners, where its uncertainty is largest and the
+    # objective rarely is best; in few dimensions a global step still finds other basins, so
+    # there every `trust_region_every`-th trial is local and the others global. The box's
+    # state is replayed from the stored trials, so it survives a restart and is the same in
+    # every worker. 10 seeds (benchmarks/search_quality), median regret, global only -> with
+    # the box: Ackley-20 (shifted, rotated) at 200 trials 19.8 -> 11.8, Ackley-10 at 100
+    # 7.8 -> 5.9, Hartmann-6 at 30 0.27 -> 0.11, Ackley-5 at 30 11.9 -> 7.4, Levy-4 at 100
+    # 0.032 -> 0.0032 (Levy-4 at 30: 1.5 -> 2.0).
     trust_region_dims = 6
     trust_region_every = 2
+    tr_init, tr_min, tr_max = 0.8, 0.5**7, 1.6
+    tr_successes, tr_failures = 3, 4
     # From this many dimensions the model has one length scale for all of them: with a few
     # points per dimension, one scale each is more than the data can pin down. Ackley-20
     # (shifted, rotated) at 200 trials, 10 seeds, median regret 16.6 -> 6.5 (with the box).
     isotropic_dims = 16
-    tr_init, tr_min, tr_max = 0.8, 0.5**7, 1.6
-    tr_successes, tr_failures, tr_failures_per_dim = 3, 4, 1.0
 
     def __init__(
         self,
@@ -165,7 +165,6 @@ class BayesianOptimizationOracle(Oracle):
         self._gp_key: tuple[str, ...] = ()
         self._encoded: dict[str, np.ndarray] = {}
         self._encoded_key: tuple[str, ...] = ()
-        self._n_failed = 0
 
     def _initial_points(self, dim: int) -> int:
         if self._user_initial_points is not None:
@@ -195,7 +194,9 @@ class BayesianOptimizationOracle(Oracle):
         return scalarization_weights(self._base_seed, number, count)
 
     def _observations(self, space: list[HyperParameter], number: int) -> tuple[Any, ...]:
-        """Observed points, their values to minimize, and the pending points."""
+        """Observed points, their values to minimize, the pending points, and how many of
+        the observations are finished trials (the first ones, in trial order; failed trials
+        follow at the worst value)."""
         trials = self.study.storage.get_trials()
         key = tuple(hp.get_config().__repr__() for hp in space)
         if key != self._encoded_key:  # encodings hold only for the space they were made in
@@ -233,12 +234,12 @@ class BayesianOptimizationOracle(Oracle):
                 pending.append(encode(stored))
         X = np.array(done).reshape(len(done), len(space))
         y = np.array(values, dtype=float)
-        self._n_failed = len(failed) if len(y) else 0
+        finished = len(y)
         if failed and len(y):
             X = np.vstack([X, np.array(failed)])
             y = np.concatenate([y, np.full(len(failed), y.max())])
         X_pending = np.array(pending).reshape(len(pending), len(space))
-        return X, y, X_pending
+        return X, y, X_pending, finished
 
     # -- the one method an oracle implements --------------------------------------------
     def populate_space(self, trial_id: str) -> dict[str, Any]:
@@ -253,7 +254,7 @@ class BayesianOptimizationOracle(Oracle):
             self.num_initial_points = n_initial
             unit = self._full_unit(self.design_point(trial))
         else:
-            X, y, X_pending = self._observations(space, number)
+            X, y, X_pending, finished = self._observations(space, number)
             if len(y) < 2:
                 return self.random_values(trial)
             side = None
@@ -261,7 +262,7 @@ class BayesianOptimizationOracle(Oracle):
                 self.trust_region_every and number % self.trust_region_every == 0
             )
             if local and not self._scalarizes():
-                side = self._trust_region_side(y[: len(y) - self._n_failed], n_initial, dim)
+                side = self._trust_region_side(y[:finished], n_initial, dim)
             with _one_blas_thread():
                 suggestion = self._suggest(space, X, y, X_pending, self.rng(trial), side)
             unit = self._full_unit(suggestion, space)
@@ -286,21 +287,11 @@ class BayesianOptimizationOracle(Oracle):
         by_name = dict(zip([hp.name for hp in space], unit, strict=True))
         return np.array([by_name.get(hp.name, 0.5) for hp in full])
 
-    # Which dimensions a trust region leaves whole: "discrete" (choices, booleans and
-    # integers: a box over a handful of values holds one or two of them, and a box means
-    # nothing across categories) or "categorical" (unordered choices and booleans only).
-    # The four scikit-learn tasks at 30 trials, 10 seeds: with "discrete" GradientBoosting's
-    # median log-loss 0.071 -> 0.055, the others within 0.001.
-    tr_unboxed = "discrete"
-
-    def _unboxed(self, hp: HyperParameter) -> bool:
-        return _is_categorical(hp) if self.tr_unboxed == "categorical" else hp.is_discrete
-
     def _trust_region_side(self, y: np.ndarray, n_initial: int, dim: int) -> float:
         """The trust region's side (a fraction of the unit cube's) after the finished
         values `y`, in trial order: replayed from the first model-based trial on."""
         side, wins, losses = self.tr_init, 0, 0
-        patience = max(self.tr_failures, round(self.tr_failures_per_dim * dim))
+        patience = max(self.tr_failures, dim)
         best = float(np.min(y[:n_initial])) if n_initial else np.inf
         for value in y[n_initial:]:
             if value < best - 1e-3 * abs(best):
@@ -353,8 +344,11 @@ class BayesianOptimizationOracle(Oracle):
         box = None
         if side is not None:
             box = _box_around(X[np.argmin(y)], side, gp.length_scales_)
-            # A box has no meaning across categories: those keep every value.
-            free = [i for i, hp in enumerate(space) if self._unboxed(hp)]
+            # Choices, booleans and integers keep every value: a box means nothing across
+            # categories, and over a handful of integers it holds one or two of them (the
+            # four scikit-learn tasks at 30 trials, 10 seeds: boxing only the categorical
+            # ones left GradientBoosting's median log-loss at 0.071 instead of 0.055).
+            free = [i for i, hp in enumerate(space) if hp.is_discrete]
             box[0][free], box[1][free] = 0.0, 1.0
         if len(X_pending) and self._pending_lie == "fantasies" and self.acquisition == "log_ei":
             posterior = FantasyPosterior(gp, X_pending, rng=rng)
@@ -403,8 +397,6 @@ class BayesianOptimizationOracle(Oracle):
         # learn next to nothing that trial does not; tried points only must not repeat.
         distance = np.r_[np.full(len(X), 1e-6), np.full(len(X_pending), _PENDING_DISTANCE)]
         extra = _near_best(X, y, self.local_candidates, rng) if self.local_candidates else None
-        if extra is not None and box is not None:
-            extra = np.clip(extra, *box)
         return optimize_acquisition(
             acquisition,
             len(space),
