@@ -17,8 +17,11 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,22 +105,48 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture(scope="session")
-def server(runs: Path) -> Iterator[str]:
-    """`tunelab dashboard RUNS --port 0` as a user starts it; yields its address."""
+def start_dashboard(*args: str) -> tuple[subprocess.Popen, str, str]:
+    """`tunelab dashboard ARGS --port 0` as a user starts it: the process, the first line it
+    printed and the address it serves (no trailing slash)."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "tunelab.cli", "dashboard", str(runs), "--port", "0"],
+        [sys.executable, "-m", "tunelab.cli", "dashboard", *args, "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     line = process.stdout.readline()  # type: ignore[union-attr]
-    found = re.search(r"at (http://127\.0\.0\.1:\d+/)", line)
+    found = re.search(r"at (http://127\.0\.0\.1:\d+)/", line)
     if found is None:
         process.kill()
         rest = process.communicate(timeout=10)[0]
         raise AssertionError(f"the dashboard did not start: {line}{rest}")
-    yield found.group(1).rstrip("/")
+    return process, line, found.group(1)
+
+
+def get(url: str, etag: str | None = None) -> tuple[int, Any, bytes]:
+    """GET `url` (with If-None-Match when `etag` is given): status, headers and body, also
+    for an HTTP error status."""
+    request = urllib.request.Request(url, headers={"If-None-Match": etag} if etag else {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, answer.headers, answer.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def row_finished_script(number: int) -> str:
+    """Browser script: whether the trial table shows trial `number` as COMPLETED."""
+    return (
+        "return Array.from(document.querySelectorAll('#trials tr')).some(r => "
+        f"r.cells[0].textContent == '{number}' && r.cells[2].textContent == 'COMPLETED')"
+    )
+
+
+@pytest.fixture(scope="session")
+def server(runs: Path) -> Iterator[str]:
+    """`tunelab dashboard RUNS --port 0` as a user starts it; yields its address."""
+    process, _, address = start_dashboard(str(runs))
+    yield address
     process.terminate()
     process.wait(timeout=10)
 

@@ -10,7 +10,14 @@ from pathlib import Path
 
 from tunelab.storage import Store
 
-from .conftest import HOSTILE_CHOICE, HOSTILE_ERROR, HOSTILE_HP, screenshot, wait_for
+from .conftest import (
+    HOSTILE_CHOICE,
+    HOSTILE_ERROR,
+    HOSTILE_HP,
+    row_finished_script,
+    screenshot,
+    wait_for,
+)
 
 FINISHED = ("COMPLETED", "STOPPED")
 
@@ -203,11 +210,7 @@ def test_a_trial_finished_beside_the_browser_appears_without_reload(browser, ser
     search = subprocess.Popen([sys.executable, "-c", script])
     try:
         # Watched while the search runs: the time the row appears, not when the search exits.
-        finished = (
-            "return Array.from(document.querySelectorAll('#trials tr')).some(r => "
-            "r.cells[0].textContent == '2' && r.cells[2].textContent == 'COMPLETED')"
-        )
-        wait_for(browser, finished, timeout=90)
+        wait_for(browser, row_finished_script(2), timeout=90)
         seen = time.time()
     finally:
         assert search.wait(timeout=120) == 0

@@ -13,7 +13,6 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any
 
 import pytest
 
@@ -21,6 +20,8 @@ from tunelab.dashboard.data import ProjectReader
 from tunelab.dashboard.documents import non_dominated
 from tunelab.storage import Claim, Store
 from tunelab.trial import MetricsTracker
+
+from .conftest import get
 
 
 def _tunelab(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -30,15 +31,6 @@ def _tunelab(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
         text=True,
         timeout=timeout,
     )
-
-
-def _get(url: str, etag: str | None = None) -> tuple[int, Any, bytes]:
-    request = urllib.request.Request(url, headers={"If-None-Match": etag} if etag else {})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            return answer.status, answer.headers, answer.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
 
 
 def test_a_missing_folder_is_a_clear_error(tmp_path):
@@ -86,13 +78,13 @@ def test_import_tunelab_does_not_import_the_server_or_plotly():
 
 def test_polling_an_unchanged_store_answers_304(server, runs):
     url = f"{server}/api/trials?project=curves"
-    status, headers, body = _get(url)
+    status, headers, body = get(url)
     assert status == 200 and headers["Cache-Control"] == "no-cache"
     doc = json.loads(body)
     assert [t["number"] for t in doc["trials"]] == [0, 1, 2, 3]
-    again = _get(url, headers["ETag"])
+    again = get(url, headers["ETag"])
     assert again[0] == 304, (headers["ETag"], again[1]["ETag"])
-    assert _get(f"{server}/api/projects", _get(f"{server}/api/projects")[1]["ETag"])[0] == 304
+    assert get(f"{server}/api/projects", get(f"{server}/api/projects")[1]["ETag"])[0] == 304
 
 
 def test_paths_outside_the_folder_are_refused(server, runs, tmp_path):
@@ -103,14 +95,14 @@ def test_paths_outside_the_folder_are_refused(server, runs, tmp_path):
     link.symlink_to(outside, target_is_directory=True)
     try:
         for name in ("../elsewhere", "curves/../../x", str(outside), "link-out", "a\\b"):
-            status, _, body = _get(f"{server}/api/trials?project={urllib.parse.quote(name)}")
+            status, _, body = get(f"{server}/api/trials?project={urllib.parse.quote(name)}")
             assert status == 404, name
             assert "project=" in json.loads(body)["error"]
         time.sleep(2.1)  # the folder is looked at again every two seconds
-        names = [p["project"] for p in json.loads(_get(f"{server}/api/projects")[2])["projects"]]
+        names = [p["project"] for p in json.loads(get(f"{server}/api/projects")[2])["projects"]]
         assert "link-out" not in names and "curves" in names
-        assert _get(f"{server}/static/..%2F__init__.py")[0] == 404
-        assert _get(f"{server}/static/plotly.min.js")[0] == 200
+        assert get(f"{server}/static/..%2F__init__.py")[0] == 404
+        assert get(f"{server}/static/plotly.min.js")[0] == 200
     finally:
         link.unlink()
 
@@ -119,7 +111,7 @@ def test_nothing_is_written_to_the_stores(server, runs):
     file = runs / "demo" / "tunelab.sqlite"
     before = hashlib.sha256(file.read_bytes()).hexdigest()
     for path in ("/api/trials", "/api/curves", "/api/importance", "/api/trial"):
-        assert _get(f"{server}{path}?project=demo&id=00")[0] == 200
+        assert get(f"{server}{path}?project=demo&id=00")[0] == 200
         request = urllib.request.Request(f"{server}{path}?project=demo", data=b"{}")
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=30)

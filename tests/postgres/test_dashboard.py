@@ -17,7 +17,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from dashboard.conftest import browser, wait_for  # noqa: F401  (the Chromium fixture)
+from dashboard.conftest import (  # noqa: F401  (browser: the Chromium fixture)
+    browser,
+    get,
+    row_finished_script,
+    start_dashboard,
+    wait_for,
+)
 
 import tunelab as kt
 from tunelab.results import load_results
@@ -74,23 +80,6 @@ def database(pg_server: Server, tmp_path_factory: pytest.TempPathFactory) -> str
     return _with_password(url)
 
 
-def _start(*args: str) -> tuple[subprocess.Popen, str, str]:
-    """`tunelab dashboard ARGS --port 0`; the process, its first line and its address."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tunelab.cli", "dashboard", *args, "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    line = process.stdout.readline()  # type: ignore[union-attr]
-    found = re.search(r"at (http://127\.0\.0\.1:\d+)/", line)
-    if found is None:
-        process.kill()
-        rest = process.communicate(timeout=10)[0]
-        raise AssertionError(f"the dashboard did not start: {line}{rest}")
-    return process, line, found.group(1)
-
-
 def _stop(process: subprocess.Popen) -> str:
     process.terminate()
     return process.communicate(timeout=20)[0]
@@ -98,24 +87,15 @@ def _stop(process: subprocess.Popen) -> str:
 
 @pytest.fixture(scope="module")
 def server(database: str) -> Iterator[str]:
-    process, line, address = _start(database)
+    process, line, address = start_dashboard(database)
     assert "3 project(s) in postgresql://tunelab:***@127.0.0.1:" in line
     assert SECRET not in line
     yield address
     assert SECRET not in _stop(process)
 
 
-def _get(url: str, etag: str | None = None) -> tuple[int, Any, bytes]:
-    request = urllib.request.Request(url, headers={"If-None-Match": etag} if etag else {})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            return answer.status, answer.headers, answer.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
-
-
 def _json(url: str) -> Any:
-    status, _, body = _get(url)
+    status, _, body = get(url)
     assert status == 200, body
     assert SECRET.encode() not in body
     return json.loads(body)
@@ -156,7 +136,7 @@ def test_project_trial_curves_and_importance_documents(server, database):
     )
     importance = _json(f"{server}/api/importance?project=alpha")
     assert importance["finished"] == 6 and sorted(importance["importance"]) == ["units", "x"]
-    missing = _get(f"{server}/api/trials?project=nope")
+    missing = get(f"{server}/api/trials?project=nope")
     assert (
         missing[0] == 404
         and "project='nope': not in postgresql://" in json.loads(missing[2])["error"]
@@ -177,10 +157,10 @@ def test_an_unchanged_project_answers_304_and_a_new_trial_shows_at_once(server, 
         assert time.monotonic() < deadline, "a new project did not show in the listing"
         time.sleep(0.2)
     trials = f"{server}/api/trials?project=live"
-    status, headers, body = _get(trials)
+    status, headers, body = get(trials)
     assert status == 200 and len(json.loads(body)["trials"]) == 2
-    assert _get(trials, headers["ETag"])[0] == 304
-    alpha = _get(f"{server}/api/trials?project=alpha")[1]["ETag"]
+    assert get(trials, headers["ETag"])[0] == 304
+    alpha = get(f"{server}/api/trials?project=alpha")[1]["ETag"]
     # A trial added by another process (a search joining the study).
     script = textwrap.dedent(f"""
         import tunelab as kt
@@ -190,22 +170,22 @@ def test_an_unchanged_project_answers_304_and_a_new_trial_shows_at_once(server, 
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    status, later, body = _get(trials, headers["ETag"])
+    status, later, body = get(trials, headers["ETag"])
     assert status == 200 and later["ETag"] != headers["ETag"]
     assert [t["status"] for t in json.loads(body)["trials"]] == ["COMPLETED"] * 3
     # Another project's writes leave this one's answer unchanged.
-    assert _get(f"{server}/api/trials?project=alpha", alpha)[0] == 304
+    assert get(f"{server}/api/trials?project=alpha", alpha)[0] == 304
     # A running trial's report is a change too.
     store = open_url(url, "live")
     try:
         store.create_trial(3, "running", {"x": 0.5}, "h-running", Claim(None, None, None, 1.0))
-        status, running, body = _get(trials, later["ETag"])
+        status, running, body = get(trials, later["ETag"])
         assert status == 200 and json.loads(body)["trials"][-1]["status"] == "RUNNING"
         metrics = MetricsTracker()
         metrics.update("loss", 0.125, step=0)
         assert store.report("running", metrics)
-        assert _get(trials, running["ETag"])[0] == 200
-        assert _get(f"{server}/api/trial?project=live&id=running")[0] == 200
+        assert get(trials, running["ETag"])[0] == 200
+        assert get(f"{server}/api/trial?project=live&id=running")[0] == 200
         one = _json(f"{server}/api/trial?project=live&id=running")["trial"]["metrics"]
         assert one == {"loss": [{"step": 0, "value": 0.125}]}
     finally:
@@ -224,7 +204,7 @@ def test_nothing_is_written_to_the_database(server, database):
 
     before = snapshot()
     for path in ("/api/trials", "/api/curves", "/api/importance", "/api/trial"):
-        assert _get(f"{server}{path}?project=beta&id=00")[0] == 200
+        assert get(f"{server}{path}?project=beta&id=00")[0] == 200
         request = urllib.request.Request(f"{server}{path}?project=beta", data=b"{}")
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=30)
@@ -270,7 +250,7 @@ def test_a_newer_schema_is_refused_with_one_clear_line(pg_server, tmp_path):
         conn.execute("UPDATE tunelab.version SET version = 99")
     done = _tunelab("dashboard", url, "--project", "p", "--port", "0")
     assert done.returncode == 1 and "written by a newer tunelab" in done.stderr
-    process, _, address = _start(url)
+    process, _, address = start_dashboard(url)
     try:
         row = _json(f"{address}/api/projects")["projects"][0]
         assert row["project"] == "p" and "written by a newer tunelab" in row["error"]
@@ -285,7 +265,7 @@ def test_a_server_gone_while_the_page_polls_is_shown_then_read_again(tmp_path):
     try:
         url = own.new_database("gone")
         _search(url, "p", _square, 2, tmp_path)
-        process, _, address = _start(_with_password(url), "--project", "p")
+        process, _, address = start_dashboard(_with_password(url), "--project", "p")
         try:
             trials = f"{address}/api/trials?project=p"
             assert len(_json(trials)["trials"]) == 2
@@ -343,11 +323,7 @@ def test_the_browser_shows_a_postgresql_study_and_its_new_trials(
     """)
     search = subprocess.Popen([sys.executable, "-c", script])
     try:
-        finished = (
-            "return Array.from(document.querySelectorAll('#trials tr')).some(r => "
-            "r.cells[0].textContent == '2' && r.cells[2].textContent == 'COMPLETED')"
-        )
-        wait_for(browser, finished, timeout=90)
+        wait_for(browser, row_finished_script(2), timeout=90)
         seen = time.time()
     finally:
         assert search.wait(timeout=120) == 0
