@@ -142,6 +142,28 @@ def row_finished_script(number: int) -> str:
     )
 
 
+def check_endpoints_read_only(server: str, project: str) -> None:
+    """Every data endpoint answers a GET on `project` and refuses a POST with 405."""
+    for path in ("/api/trials", "/api/curves", "/api/importance", "/api/trial"):
+        assert get(f"{server}{path}?project={project}&id=00")[0] == 200
+        request = urllib.request.Request(f"{server}{path}?project={project}", data=b"{}")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30)
+        assert refused.value.code == 405
+
+
+def search_while_watching(browser: Any, script: str, number: int) -> float:
+    """Run `script` (a search) in another process while the open page waits for trial
+    `number` to show as COMPLETED; the time it showed (while the search runs, not when it
+    exits). The search must exit cleanly."""
+    search = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        wait_for(browser, row_finished_script(number), timeout=90)
+        return time.time()
+    finally:
+        assert search.wait(timeout=120) == 0
+
+
 @pytest.fixture(scope="session")
 def server(runs: Path) -> Iterator[str]:
     """`tunelab dashboard RUNS --port 0` as a user starts it; yields its address."""

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
-import time
 from pathlib import Path
 
 from tunelab.storage import Store
@@ -14,8 +11,8 @@ from .conftest import (
     HOSTILE_CHOICE,
     HOSTILE_ERROR,
     HOSTILE_HP,
-    row_finished_script,
     screenshot,
+    search_while_watching,
     wait_for,
 )
 
@@ -207,13 +204,7 @@ def test_a_trial_finished_beside_the_browser_appears_without_reload(browser, ser
                                 project_name="live")
         tuner.search(verbose=0)
     """)
-    search = subprocess.Popen([sys.executable, "-c", script])
-    try:
-        # Watched while the search runs: the time the row appears, not when the search exits.
-        wait_for(browser, row_finished_script(2), timeout=90)
-        seen = time.time()
-    finally:
-        assert search.wait(timeout=120) == 0
+    seen = search_while_watching(browser, script, 2)
     new = [t for t in _stored(runs, "week2/live") if t.number == 2][0]
     assert new.status == "COMPLETED"
     # The page noticed the trial within two seconds of its end, without a reload.

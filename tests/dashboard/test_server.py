@@ -14,14 +14,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-import pytest
-
 from tunelab.dashboard.data import ProjectReader
 from tunelab.dashboard.documents import non_dominated
 from tunelab.storage import Claim, Store
 from tunelab.trial import MetricsTracker
 
-from .conftest import get
+from .conftest import check_endpoints_read_only, get
 
 
 def _tunelab(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -110,12 +108,7 @@ def test_paths_outside_the_folder_are_refused(server, runs, tmp_path):
 def test_nothing_is_written_to_the_stores(server, runs):
     file = runs / "demo" / "tunelab.sqlite"
     before = hashlib.sha256(file.read_bytes()).hexdigest()
-    for path in ("/api/trials", "/api/curves", "/api/importance", "/api/trial"):
-        assert get(f"{server}{path}?project=demo&id=00")[0] == 200
-        request = urllib.request.Request(f"{server}{path}?project=demo", data=b"{}")
-        with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(request, timeout=30)
-        assert refused.value.code == 405
+    check_endpoints_read_only(server, "demo")
     assert hashlib.sha256(file.read_bytes()).hexdigest() == before
 
 

@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 from dashboard.conftest import (  # noqa: F401  (browser: the Chromium fixture)
     browser,
+    check_endpoints_read_only,
     get,
-    row_finished_script,
+    search_while_watching,
     start_dashboard,
     wait_for,
 )
@@ -203,12 +204,7 @@ def test_nothing_is_written_to_the_database(server, database):
             ).fetchall()
 
     before = snapshot()
-    for path in ("/api/trials", "/api/curves", "/api/importance", "/api/trial"):
-        assert get(f"{server}{path}?project=beta&id=00")[0] == 200
-        request = urllib.request.Request(f"{server}{path}?project=beta", data=b"{}")
-        with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(request, timeout=30)
-        assert refused.value.code == 405
+    check_endpoints_read_only(server, "beta")
     assert snapshot() == before
 
 
@@ -321,12 +317,7 @@ def test_the_browser_shows_a_postgresql_study_and_its_new_trials(
                         max_trials=3, seed=3, directory={str(tmp_path)!r},
                         project_name="browser", storage={url!r}).search(verbose=0)
     """)
-    search = subprocess.Popen([sys.executable, "-c", script])
-    try:
-        wait_for(browser, row_finished_script(2), timeout=90)
-        seen = time.time()
-    finally:
-        assert search.wait(timeout=120) == 0
+    seen = search_while_watching(browser, script, 2)
     new = [t for t in load_results(url, project_name="browser").trials if t.number == 2][0]
     # Seen within two seconds of the trial's end, without a reload.
     assert seen - new.ended_at < 2.0, seen - new.ended_at
